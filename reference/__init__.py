@@ -1,0 +1,1 @@
+"""The reference portals: full implementations of each side of the contract."""

@@ -1,0 +1,1 @@
+"""The shipped scenario catalogue (YAML stories) and the scenario file schema."""
