@@ -1,0 +1,48 @@
+"""The ``lotflow`` command line: one entry point over the whole kit.
+
+Exit codes (documented in every command's help): 0 everything passed, 1 a contract or scenario
+failure, 2 a usage or configuration error (bad file, broken spec, unreachable URL), always with a
+message naming the bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from lotflow import __version__
+from lotflow.errors import LotflowError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class LotflowGroup(click.Group):
+    """A click group that turns lotflow's own errors into a clear message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LotflowError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=LotflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="lotflow")
+def main() -> None:
+    """lotflow: contract testing and simulation for the Buyer Portal ↔ Producer Portal
+    integration (lots, bids, counter-offers, contracts, signed webhooks).
+
+    Exit codes: 0 all passed, 1 a contract or scenario failure, 2 a usage or configuration error.
+    """
+
+
+def _register() -> None:
+    from lotflow.cli.spec import spec
+
+    main.add_command(spec)
+
+
+_register()

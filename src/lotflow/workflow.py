@@ -1,0 +1,274 @@
+"""The workflow state machines of the contract, loaded from ``spec/workflow.yaml``.
+
+Reference portals ask a machine whether a cause (an operationId, a webhook event or a timer) may
+move an entity from its current state, and answer 409 ``illegal_transition`` when it may not.
+``lotflow spec check`` verifies the machines against the OpenAPI documents, and
+``lotflow spec diagram`` draws them as Mermaid state diagrams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from lotflow.errors import SpecError
+
+CauseKind = Literal["operation", "event", "timer"]
+CAUSE_KINDS: tuple[CauseKind, ...] = ("operation", "event", "timer")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What triggers a transition: an operationId, a webhook event name, or a timer."""
+
+    kind: CauseKind
+    name: str
+
+    def __str__(self) -> str:
+        return self.name if self.kind != "timer" else f"timer: {self.name}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One legal move; ``source`` is empty for the transition that creates the entity."""
+
+    source: tuple[str, ...]
+    target: str
+    cause: Cause
+    when: str | None = None
+    emits: tuple[str, ...] = ()
+
+    @property
+    def creates(self) -> bool:
+        return not self.source
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """The states of one entity on one portal and the transitions between them."""
+
+    name: str
+    portal: str
+    entity: str
+    description: str
+    states: tuple[str, ...]
+    initial: str
+    terminal: frozenset[str]
+    transitions: tuple[Transition, ...]
+
+    def targets(self, cause: str, current: str | None) -> set[str]:
+        """States that ``cause`` may lead to from ``current`` (``None``: creation)."""
+        return {
+            t.target
+            for t in self.transitions
+            if t.cause.name == cause and (current in t.source if current else t.creates)
+        }
+
+    def allows(self, cause: str, current: str | None, target: str | None = None) -> bool:
+        """Whether ``cause`` may move an entity from ``current`` (to ``target``, if given)."""
+        reachable = self.targets(cause, current)
+        return bool(reachable) if target is None else target in reachable
+
+    def require(
+        self, cause: str, current: str, target: str | None = None, *, entity_id: str = ""
+    ) -> None:
+        """Raise a 409 ``illegal_transition`` problem unless the transition is legal."""
+        if self.allows(cause, current, target):
+            return
+        from lotflow.problems import Problem
+
+        allowed = sorted({s for t in self.transitions if t.cause.name == cause for s in t.source})
+        wanted = f" to {target}" if target else ""
+        what = f"{self.entity.replace('_', '-')} {entity_id}".strip()
+        raise Problem.conflict(
+            "illegal_transition",
+            f"{what.capitalize()} is {current}; {cause} cannot move it{wanted}"
+            f" (allowed from: {', '.join(allowed) or 'nowhere'}).",
+            currentState=current,
+            operation=cause,
+        )
+
+    def reachable_states(self) -> set[str]:
+        """States reachable from creation by following transitions."""
+        seen = {t.target for t in self.transitions if t.creates} | {self.initial}
+        frontier = list(seen)
+        while frontier:
+            state = frontier.pop()
+            for t in self.transitions:
+                if state in t.source and t.target not in seen:
+                    seen.add(t.target)
+                    frontier.append(t.target)
+        return seen
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """All machines, keyed ``<portal>.<entity>``, and the buyer→producer status mapping."""
+
+    machines: Mapping[str, StateMachine]
+    mapping: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+
+    def machine(self, name: str) -> StateMachine:
+        try:
+            return self.machines[name]
+        except KeyError:
+            known = ", ".join(sorted(self.machines))
+            raise SpecError(f"No state machine named {name!r}; known: {known}.") from None
+
+    def producer_status(self, entity: str, buyer_status: str) -> str | None:
+        """The producer-side status that corresponds to ``buyer_status`` of ``entity``."""
+        return self.mapping.get(entity, {}).get(buyer_status)
+
+
+def workflow_path() -> Path:
+    """Where the shipped workflow file lives."""
+    return Path(str(files("lotflow.spec") / "workflow.yaml"))
+
+
+@cache
+def load_workflow(path: Path | None = None) -> Workflow:
+    """Load and structurally check a workflow file (the shipped one by default)."""
+    source = path or workflow_path()
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"Cannot read workflow file {source}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{source} is not valid YAML: {exc}") from exc
+    return parse_workflow(data, str(source))
+
+
+def parse_workflow(data: Any, source: str = "<workflow>") -> Workflow:
+    """Build a :class:`Workflow` from loaded YAML data; raise ``SpecError`` on a bad shape."""
+    if not isinstance(data, dict) or not isinstance(data.get("machines"), dict):
+        raise SpecError(f"{source}: expected a mapping with a 'machines' mapping at the top.")
+    machines = {
+        name: _parse_machine(name, body, source) for name, body in data["machines"].items()
+    }
+    mapping = data.get("mapping") or {}
+    if not isinstance(mapping, dict):
+        raise SpecError(f"{source}: 'mapping' must map entity → buyer status → producer status.")
+    return Workflow(machines=machines, mapping=mapping)
+
+
+def _parse_machine(name: str, body: Any, source: str) -> StateMachine:
+    where = f"{source}: machine {name}"
+    if not isinstance(body, dict):
+        raise SpecError(f"{where}: expected a mapping.")
+    missing = [k for k in ("portal", "entity", "states", "initial", "transitions") if k not in body]
+    if missing:
+        raise SpecError(f"{where}: missing {', '.join(missing)}.")
+    transitions = tuple(
+        _parse_transition(i, t, where) for i, t in enumerate(body["transitions"], start=1)
+    )
+    return StateMachine(
+        name=name,
+        portal=str(body["portal"]),
+        entity=str(body["entity"]),
+        description=str(body.get("description", "")),
+        states=tuple(body["states"]),
+        initial=str(body["initial"]),
+        terminal=frozenset(body.get("terminal", ())),
+        transitions=transitions,
+    )
+
+
+def _parse_transition(index: int, raw: Any, where: str) -> Transition:
+    at = f"{where}, transition {index}"
+    if not isinstance(raw, dict) or not {"from", "to", "cause"} <= raw.keys():
+        raise SpecError(f"{at}: needs 'from', 'to' and 'cause'.")
+    cause = raw["cause"]
+    if not isinstance(cause, dict) or len(cause) != 1 or next(iter(cause)) not in CAUSE_KINDS:
+        raise SpecError(f"{at}: 'cause' must have exactly one of {', '.join(CAUSE_KINDS)}.")
+    kind, name = next(iter(cause.items()))
+    return Transition(
+        source=tuple(raw["from"] or ()),
+        target=str(raw["to"]),
+        cause=Cause(kind=kind, name=str(name)),
+        when=raw.get("when"),
+        emits=tuple(raw.get("emits") or ()),
+    )
+
+
+def check_workflow(
+    workflow: Workflow,
+    operations: Mapping[str, Iterable[str]],
+    events: Iterable[str],
+) -> list[str]:
+    """Consistency problems between the machines and the OpenAPI documents.
+
+    ``operations`` maps a portal name to its operationIds; ``events`` are the buyer's webhook
+    events. Checks: every state named exists; every cause and emitted event exists; every state is
+    reachable from creation; terminal states have no way out; the mapping names real states.
+    """
+    event_set = set(events)
+    problems: list[str] = []
+    for machine in workflow.machines.values():
+        problems += _check_machine(machine, set(operations.get(machine.portal, ())), event_set)
+    problems += _check_mapping(workflow)
+    return problems
+
+
+def _check_machine(machine: StateMachine, operations: set[str], events: set[str]) -> list[str]:
+    name, states = machine.name, set(machine.states)
+    problems = []
+    if machine.initial not in states:
+        problems.append(f"{name}: initial state {machine.initial!r} is not a state")
+    problems += [f"{name}: terminal {s!r} is not a state" for s in machine.terminal - states]
+    for t in machine.transitions:
+        problems += [
+            f"{name}: transition {t.cause} names unknown state {s!r}"
+            for s in (*t.source, t.target)
+            if s not in states
+        ]
+        known = operations if t.cause.kind == "operation" else events
+        if t.cause.kind != "timer" and t.cause.name not in known:
+            problems.append(f"{name}: cause {t.cause.kind} {t.cause.name!r} is not in the spec")
+        problems += [f"{name}: emits unknown event {e!r}" for e in t.emits if e not in events]
+        problems += [
+            f"{name}: terminal state {s!r} has a way out ({t.cause} → {t.target})"
+            for s in t.source
+            if s in machine.terminal
+        ]
+    unreachable = states - machine.reachable_states()
+    problems += [f"{name}: state {s!r} is unreachable" for s in sorted(unreachable)]
+    return problems
+
+
+def _check_mapping(workflow: Workflow) -> list[str]:
+    problems = []
+    for entity, pairs in workflow.mapping.items():
+        buyer = workflow.machines.get(f"buyer.{entity}")
+        producer = workflow.machines.get(f"producer.{entity}")
+        if buyer is None or producer is None:
+            problems.append(f"mapping: no buyer.{entity} and producer.{entity} machines")
+            continue
+        for b, p in pairs.items():
+            if b not in buyer.states:
+                problems.append(f"mapping.{entity}: {b!r} is not a buyer {entity} state")
+            if p is not None and p not in producer.states:
+                problems.append(f"mapping.{entity}: {p!r} is not a producer {entity} state")
+        problems += [
+            f"mapping.{entity}: buyer state {s!r} has no mapping"
+            for s in buyer.states
+            if s not in pairs
+        ]
+    return problems
+
+
+def mermaid(machine: StateMachine) -> str:
+    """The machine as a Mermaid ``stateDiagram-v2``."""
+    edges: dict[str, None] = {}  # ordered set: one arrow per distinct edge and label
+    for t in machine.transitions:
+        label = str(t.cause) + (f" ⇒ {', '.join(t.emits)}" if t.emits else "")
+        for source in t.source or ("[*]",):
+            edges[f"    {source} --> {t.target}: {label}"] = None
+    lines = ["stateDiagram-v2", f"    %% {machine.name}: {machine.description}", *edges]
+    lines += [f"    {state} --> [*]" for state in sorted(machine.terminal)]
+    return "\n".join(lines)
