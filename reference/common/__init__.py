@@ -1,0 +1,1 @@
+"""What both reference portals share: settings parsing, operators, document storage, notifications."""
