@@ -1,0 +1,90 @@
+"""The reference Producer Portal: ``create_app(settings)`` binds every operation of the producer spec."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from lotflow.client import SpecClient
+from lotflow.clock import Clock, SystemClock
+from lotflow.db import Database
+from lotflow.http import Handler, OperationRequest, Reply, build_app
+from lotflow.openapi import load_portal_spec
+from reference.common import notifications
+from reference.common.auth import operator_token
+from reference.producer import bids, contracts, marketplace, receivers
+from reference.producer.context import ProducerContext
+from reference.producer.settings import ProducerSettings
+from reference.producer.tables import producer_tables
+
+Operation = Callable[[ProducerContext, OperationRequest], Reply]
+
+
+def _list_notifications(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    with ctx.db.read() as conn:
+        return notifications.list_notifications(conn, ctx.tables.notifications, req.principal.org_id, req)
+
+
+def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    with ctx.db.write() as conn:
+        return notifications.mark_read(conn, ctx.tables.notifications, req.principal.org_id, req.path_params["notificationId"], ctx.clock.now())
+
+
+OPERATIONS: dict[str, Operation] = {
+    "receiveLotWebhook": receivers.receive,
+    "receiveBidWebhook": receivers.receive,
+    "receiveContractWebhook": receivers.receive,
+    "listMarketplaceLots": marketplace.list_lots,
+    "getMarketplaceLot": marketplace.get_lot,
+    "syncMarketplace": marketplace.sync,
+    "listProducerBids": bids.list_bids,
+    "submitProducerBid": bids.submit_bid,
+    "getProducerBid": bids.get_bid,
+    "resubmitProducerBid": bids.resubmit_bid,
+    "respondToCounterOffer": bids.respond_to_counter,
+    "listProducerContracts": contracts.list_contracts,
+    "getProducerContract": contracts.get_contract,
+    "updateProducerContract": contracts.update_contract,
+    "listProducerNotifications": _list_notifications,
+    "markProducerNotificationRead": _mark_read,
+}
+
+
+def create_app(
+    settings: ProducerSettings,
+    *,
+    clock: Clock | None = None,
+    buyer_transport: httpx.BaseTransport | None = None,
+) -> FastAPI:
+    """The producer portal app; the database schema is created here."""
+    clock = clock or SystemClock()
+    tables = producer_tables()
+    db = Database(settings.database_url)
+    db.create_all(tables.metadata)
+    buyer = SpecClient(load_portal_spec("buyer"), settings.buyer_url, headers={"X-API-Key": settings.buyer_api_key},
+                       timeout=settings.buyer_timeout, retries=settings.buyer_retries, transport=buyer_transport)
+    ctx = ProducerContext(db, tables, settings, clock, buyer)
+    handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
+    authenticators = {**receivers.authenticators(settings, clock), "producerOperatorToken": operator_token(settings.operators)}
+    app = build_app(load_portal_spec("producer"), handlers, authenticators=authenticators,
+                    max_body_bytes=settings.max_body_bytes, validate_responses=settings.validate_responses,
+                    lifespan=_lifespan(ctx))
+    app.state.context = ctx
+    return app
+
+
+def _lifespan(ctx: ProducerContext) -> Any:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            ctx.buyer.close()
+            ctx.db.dispose()
+
+    return lifespan
