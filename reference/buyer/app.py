@@ -15,13 +15,13 @@ from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
 from lotflow.http import Handler, OperationRequest, Reply, build_app
 from lotflow.openapi import load_portal_spec
-from reference.buyer import bids, contracts, deliveries, lots
-from reference.buyer.context import BuyerContext
-from reference.buyer.dispatcher import Dispatcher
-from reference.buyer.settings import BuyerSettings
-from reference.buyer.tables import buyer_tables
-from reference.common import notifications
-from reference.common.auth import bearer_key, header_key, operator_token
+from lotflow.reference.buyer import bids, contracts, deliveries, lots
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.dispatcher import Dispatcher
+from lotflow.reference.buyer.settings import BuyerSettings
+from lotflow.reference.buyer.tables import buyer_tables
+from lotflow.reference.common import notifications
+from lotflow.reference.common.auth import bearer_key, header_key, operator_token
 
 PRODUCER = "producer-portal"
 Operation = Callable[[BuyerContext, OperationRequest], Reply]

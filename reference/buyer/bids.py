@@ -11,14 +11,14 @@ from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from reference.buyer import outbox
-from reference.buyer.context import BuyerContext
-from reference.buyer.contracts import new_contract
-from reference.buyer.lots import OPEN_BIDS, save_lot
-from reference.buyer.rules import check_fits_lot, check_pricing, require_open_lot
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.common.notifications import notify
+from lotflow.reference.buyer import outbox
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.contracts import new_contract
+from lotflow.reference.buyer.lots import OPEN_BIDS, save_lot
+from lotflow.reference.buyer.rules import check_fits_lot, check_pricing, require_open_lot
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
 
 SUBMISSION_FIELDS = ("lotId", "volume", "pricing", "bidderId", "bidderName", "bidderEmail", "message",
                      "deliveryDate", "deliveryLocation", "externalBidId", "expiresAt")
@@ -162,7 +162,7 @@ def get_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 
 def list_lot_bids(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    from reference.buyer.lots import own_lot
+    from lotflow.reference.buyer.lots import own_lot
 
     bids = ctx.tables.bids
     with ctx.db.read() as conn:

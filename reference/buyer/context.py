@@ -10,8 +10,8 @@ from lotflow.clock import Clock
 from lotflow.db import Database
 from lotflow.openapi import webhooks
 from lotflow.workflow import StateMachine, load_workflow
-from reference.buyer.settings import BuyerSettings
-from reference.buyer.tables import BuyerTables
+from lotflow.reference.buyer.settings import BuyerSettings
+from lotflow.reference.buyer.tables import BuyerTables
 
 
 @dataclass

@@ -10,11 +10,11 @@ from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from reference.buyer import outbox
-from reference.buyer.context import BuyerContext
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.common.notifications import notify
+from lotflow.reference.buyer import outbox
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
 
 
 def new_contract(conn: Connection, ctx: BuyerContext, lot: Doc, bid: Doc, terms: Doc, counter: Doc | None) -> Doc:
@@ -44,8 +44,8 @@ def _columns(contract: Doc) -> dict[str, Any]:
 
 
 def create_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    from reference.buyer.bids import save_bid
-    from reference.buyer.lots import save_lot
+    from lotflow.reference.buyer.bids import save_bid
+    from lotflow.reference.buyer.lots import save_lot
 
     body, org = req.body, req.principal.org_id
     with ctx.db.write() as conn:

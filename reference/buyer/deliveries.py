@@ -6,8 +6,8 @@ from sqlalchemy import func, select, update
 
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
-from reference.buyer.context import BuyerContext
-from reference.buyer.outbox import attempts_of, delivery_doc
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.outbox import attempts_of, delivery_doc
 
 
 def list_deliveries(ctx: BuyerContext, req: OperationRequest) -> Reply:

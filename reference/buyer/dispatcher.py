@@ -22,7 +22,7 @@ from sqlalchemy import Row, func, select, update
 
 from lotflow.clock import isoformat
 from lotflow.signing import legacy_bearer_headers, signature_headers
-from reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.context import BuyerContext
 
 SENDERS = 4  # several small connection pools: one shared AsyncClient is slow under concurrency
 CONCURRENCY = 16
@@ -176,7 +176,7 @@ class Dispatcher:
     # ---------------------------------------------------------------- timers
     def sweep(self) -> int:
         """Expire open bids and counter-offers whose expiresAt has passed; return how many."""
-        from reference.buyer.expiry import expire_due
+        from lotflow.reference.buyer.expiry import expire_due
 
         expired = expire_due(self.ctx)
         if expired:

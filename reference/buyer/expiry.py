@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from lotflow.clock import isoformat
-from reference.buyer import outbox
-from reference.buyer.bids import save_bid
-from reference.buyer.context import BuyerContext
-from reference.common import docstore
+from lotflow.reference.buyer import outbox
+from lotflow.reference.buyer.bids import save_bid
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common import docstore
 
 
 def expire_due(ctx: BuyerContext) -> int:

@@ -10,12 +10,12 @@ from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from reference.buyer import outbox
-from reference.buyer.context import BuyerContext
-from reference.buyer.rules import check_pricing
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.common.notifications import notify
+from lotflow.reference.buyer import outbox
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.rules import check_pricing
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
 
 OPEN_BIDS = ("pending", "countered")
 
@@ -102,7 +102,7 @@ def delete_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 
 def _withdraw_open_bids(conn: Connection, ctx: BuyerContext, lot_id: str) -> None:
-    from reference.buyer.bids import save_bid, withdraw_counter
+    from lotflow.reference.buyer.bids import save_bid, withdraw_counter
 
     bids = ctx.tables.bids
     for bid in docstore.find(conn, bids, bids.c.lot_id == lot_id, bids.c.status.in_(OPEN_BIDS)):

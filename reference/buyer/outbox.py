@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Row, select
 
 from lotflow.clock import isoformat
 from lotflow.ids import new_event_id
-from reference.buyer.context import BuyerContext
-from reference.common.docstore import Doc, dumps
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common.docstore import Doc, dumps
 
 
 def enqueue(conn: Connection, ctx: BuyerContext, event: str, org_id: str, **body: Any) -> str:

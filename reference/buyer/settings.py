@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lotflow.signing import split_secrets
-from reference.common.settings import EnvReader, Operator
+from lotflow.reference.common.settings import EnvReader, Operator
 
 DEMO_ORGS = ("Nordic Air Fuel Procurement",)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-from reference.common.docstore import doc_table
-from reference.common.notifications import notification_table
+from lotflow.reference.common.docstore import doc_table
+from lotflow.reference.common.notifications import notification_table
 
 
 @dataclass(frozen=True)

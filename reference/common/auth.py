@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from reference.common.settings import Operator
+from lotflow.reference.common.settings import Operator
 
 Authenticator = Callable[[Request, bytes], Any]
 

@@ -10,7 +10,7 @@ from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from reference.common import docstore
+from lotflow.reference.common import docstore
 
 
 def notification_table(metadata: MetaData) -> Table:

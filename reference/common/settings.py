@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Mapping
@@ -11,6 +12,11 @@ from urllib.parse import urlparse
 
 from lotflow.errors import ConfigError
 from lotflow.ids import new_object_id
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class EnvReader:
         if not self.demo:
             self.missing.append(f"{name} ({meaning})")
             return ""
-        value = "whsec_" + secrets.token_urlsafe(24) if make == "whsec" else secrets.token_urlsafe(24)
+        value = new_webhook_secret() if make == "whsec" else secrets.token_urlsafe(24)
         self.generated[name] = value
         return value
 

@@ -15,12 +15,12 @@ from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
 from lotflow.http import Handler, OperationRequest, Reply, build_app
 from lotflow.openapi import load_portal_spec
-from reference.common import notifications
-from reference.common.auth import operator_token
-from reference.producer import bids, contracts, marketplace, receivers
-from reference.producer.context import ProducerContext
-from reference.producer.settings import ProducerSettings
-from reference.producer.tables import producer_tables
+from lotflow.reference.common import notifications
+from lotflow.reference.common.auth import operator_token
+from lotflow.reference.producer import bids, contracts, marketplace, receivers
+from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.settings import ProducerSettings
+from lotflow.reference.producer.tables import producer_tables
 
 Operation = Callable[[ProducerContext, OperationRequest], Reply]
 

@@ -12,11 +12,11 @@ from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.producer.context import ProducerContext
-from reference.producer.contracts import store_contract
-from reference.producer.marketplace import award_lot, buyer_unavailable
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.contracts import store_contract
+from lotflow.reference.producer.marketplace import award_lot, buyer_unavailable
 
 PASSED_ON = {400, 404, 409, 422}  # buyer refusals the producer's caller can act on; others are 502
 

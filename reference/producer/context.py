@@ -9,8 +9,8 @@ from lotflow.client import SpecClient
 from lotflow.clock import Clock
 from lotflow.db import Database
 from lotflow.workflow import StateMachine, Workflow, load_workflow
-from reference.producer.settings import ProducerSettings
-from reference.producer.tables import ProducerTables
+from lotflow.reference.producer.settings import ProducerSettings
+from lotflow.reference.producer.tables import ProducerTables
 
 
 @dataclass

@@ -10,10 +10,10 @@ from lotflow.clock import isoformat
 from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.common.notifications import notify
-from reference.producer.context import ProducerContext
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
+from lotflow.reference.producer.context import ProducerContext
 
 LOT_FIELDS = ("title", "description", "type", "volume", "pricing", "delivery", "compliance", "orgId",
               "airlineName", "publishedAt", "expiresAt")

@@ -19,14 +19,14 @@ from lotflow.errors import SignatureError
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
 from lotflow.signing import WebhookVerifier, verify_legacy_bearer
-from reference.common import docstore
-from reference.common.docstore import Doc
-from reference.common.notifications import notify
-from reference.producer import bids
-from reference.producer.context import ProducerContext
-from reference.producer.contracts import store_contract
-from reference.producer.marketplace import award_lot, upsert_lot
-from reference.producer.settings import ProducerSettings
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
+from lotflow.reference.producer import bids
+from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.contracts import store_contract
+from lotflow.reference.producer.marketplace import award_lot, upsert_lot
+from lotflow.reference.producer.settings import ProducerSettings
 
 Applier = Callable[[Connection, ProducerContext, Doc], tuple[bool, str | None]]
 OPEN = ("submitted", "counter_offer")

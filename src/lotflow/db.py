@@ -1,9 +1,14 @@
-"""The database, through SQLAlchemy Core: SQLite by default, any SQLAlchemy URL otherwise.
+"""The database through SQLAlchemy Core: SQLite by default, any SQLAlchemy URL otherwise.
 
-``read()`` and ``write()`` yield a connection inside a transaction. On SQLite, write transactions
-start with ``BEGIN IMMEDIATE`` (so two writers queue on the lock instead of failing with
-SQLITE_BUSY halfway through a read-modify-write) and the database runs in WAL mode, so readers
-never wait for writers. Races are arbitrated by conditional updates and unique constraints.
+``read()`` and ``write()`` yield a connection inside a transaction that commits when the block
+ends and rolls back when it raises. Nothing in the API is SQLite-only; a ``postgresql://`` URL
+uses psycopg 3 unchanged.
+
+On SQLite the database runs in WAL mode (readers never wait for the writer), with a busy timeout
+and foreign keys on, and ``write()`` starts its transaction with ``BEGIN IMMEDIATE``: writers
+queue for the write lock at the start instead of failing with ``database is locked`` when a read
+turns into a write halfway through. This is SQLAlchemy's documented pysqlite recipe: pysqlite's
+own transaction handling is switched off and the ``begin`` event emits ``BEGIN`` itself.
 """
 
 from __future__ import annotations
@@ -14,73 +19,91 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from lotflow.errors import ConfigError
 
+__all__ = ["Database", "sqlite_url"]
+
+_WRITE_OPTION = "lotflow_write"
+_POSTGRES_ALIASES = ("postgres", "postgresql")
+
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+    """The SQLAlchemy URL of a SQLite database file."""
+    return f"sqlite:///{path.resolve()}"
 
 
 class Database:
-    """An engine plus transaction helpers."""
+    """An engine plus transaction helpers; ``busy_timeout_ms`` applies to SQLite only."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> None:
         self.url = _normalise(url)
-        self.is_sqlite = self.url.startswith("sqlite")
-        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine: Engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            options.update(pool_size=10, max_overflow=20)
-        self.engine: Engine = create_engine(self.url, **options)
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _use_sqlite_recipe(self.engine, busy_timeout_ms)
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (one consistent snapshot on SQLite WAL)."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
         with self.engine.connect() as conn:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
+            conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 
     def create_all(self, metadata: MetaData) -> None:
+        """Create the tables of ``metadata`` that do not exist yet."""
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
+        """Close every pooled connection."""
         self.engine.dispose()
 
 
-def _normalise(url: str) -> str:
+def _normalise(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(
             f"Database URL {url!r} is not a SQLAlchemy URL; expected e.g. "
-            "sqlite:///./lotflow.sqlite3 or postgresql://user:pass@host/db."
+            "sqlite:///./lotflow.sqlite3 or postgresql://user:password@host/db."
         ) from exc
-    if parsed.drivername in ("postgresql", "postgres"):
+    if parsed.drivername in _POSTGRES_ALIASES:
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+    return parsed
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+def _use_sqlite_recipe(engine: Engine, busy_timeout_ms: int) -> None:
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+    )
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not BEGIN on its own
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+    def on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)

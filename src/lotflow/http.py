@@ -1,12 +1,31 @@
-"""Build a FastAPI app from a spec: one route per operation, validated against the spec.
+"""The spec-bound app builder: a FastAPI app whose routes are the operations of a bundled spec.
 
-A portal hands :func:`build_app` its bundled spec and a handler per operationId. Per request, in
-order: the body is read up to the size limit (413); the operation's security alternatives are
-tried (401); path, query and body are coerced and validated against the operation's schemas
-(404 for a malformed id in the path, 400/415/422 otherwise); the handler runs and returns a
-:class:`Reply`, which is validated against the documented response (a mismatch is a server bug:
-500 ``response_contract_violation``). Every error is problem+json. ``GET /openapi.json`` serves
-the bundled spec itself, so what a portal serves is what it implements.
+A portal hands :func:`build_app` its bundled document and one handler per operationId. Each route
+does, in this order:
+
+1. read the raw body up to ``max_body_bytes`` (413 ``payload_too_large``);
+2. authenticate: the operation's ``security`` (or the document's) lists alternatives; the first
+   alternative whose every scheme's authenticator returns a principal wins (401 ``unauthorized``
+   otherwise);
+3. coerce path, query and header parameters by their schema type and validate them (a bad path
+   parameter names no resource: 404 ``not_found``; a bad query or header parameter: 400
+   ``invalid_parameter``), filling in schema defaults for absent query parameters;
+4. for a JSON request body: 415 for another media type, 400 ``invalid_json`` when it does not
+   parse, 422 ``validation_failed`` when it breaks the schema (or is required and absent);
+5. call the handler with an :class:`OperationRequest`; it returns a :class:`Reply` or raises a
+   :class:`~lotflow.problems.Problem`. Sync handlers run in the threadpool.
+6. with ``validate_responses``, check the reply against the documented response; a mismatch is a
+   server bug, answered 500 ``response_contract_violation`` and logged.
+
+Every error is ``application/problem+json``: unknown paths (404), wrong methods (405) and
+unhandled exceptions (500, logged, no traceback on the wire) included. ``GET /openapi.json``
+serves the bundled document itself; FastAPI's own schema and docs routes are off.
+
+Authenticators are sync callables ``(request, raw_body) -> principal | None`` run on the event
+loop, so they must not block (compare keys, check HMACs). ``None`` means "these credentials are
+absent or wrong". An authenticator may raise a ``Problem`` or a ``SignatureError`` to explain a
+rejection; a ``MissingSignatureError`` counts as "absent" (other alternatives are still tried),
+and when no alternative succeeds the first explanation is what the client sees.
 """
 
 from __future__ import annotations
@@ -15,30 +34,48 @@ import inspect
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lotflow.errors import SpecError
-from lotflow.openapi import Operation, operations, validator_for
+from lotflow.errors import (
+    InvalidSignatureError,
+    MissingSignatureError,
+    SignatureError,
+    SpecError,
+    StaleTimestampError,
+)
+from lotflow.openapi import Operation, Validator, operations, resolve, validator_for
 from lotflow.problems import FieldError, Problem
+
+__all__ = [
+    "SPEC_PATH",
+    "Authenticator",
+    "Handler",
+    "OperationRequest",
+    "OperationRoute",
+    "Reply",
+    "build_app",
+    "routes_of",
+]
 
 log = logging.getLogger("lotflow.http")
 
-Authenticator = Callable[[Request, bytes], Any]
-SPEC_ROUTE = "/openapi.json"
+SPEC_PATH = "/openapi.json"
+JSON_MEDIA_TYPE = "application/json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class OperationRequest:
-    """What a handler receives: the validated request of one operation."""
+    """A request that passed size, authentication and validation checks, as a handler sees it."""
 
     operation_id: str
     path_params: dict[str, Any]
@@ -50,17 +87,28 @@ class OperationRequest:
     request: Request
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reply:
-    """What a handler returns. ``raw_json`` carries pre-encoded JSON for hot paths."""
+    """A handler's answer. ``body`` is JSON-encoded once (compact); ``raw_json`` passes
+    already-encoded JSON bytes instead (hot paths that splice stored documents)."""
 
-    status: int = 200
+    status: int
     body: Any = None
     headers: dict[str, str] | None = None
-    raw_json: bytes | None = field(default=None, repr=False)
+    raw_json: bytes | None = None
 
 
-Handler = Callable[[OperationRequest], Reply | Awaitable[Reply]]
+Handler = Callable[[OperationRequest], "Reply | Awaitable[Reply]"]
+Authenticator = Callable[[Request, bytes], Any]
+
+
+class OperationRoute(Route):
+    """The route of one spec operation; ``operation`` is its entry in the spec."""
+
+    def __init__(self, operation: Operation, endpoint: Callable[[Request], Awaitable[Response]]):
+        method = operation.method.upper()
+        super().__init__(operation.path, endpoint, methods=[method], name=operation.operation_id)
+        self.operation = operation
 
 
 def build_app(
@@ -73,65 +121,91 @@ def build_app(
     title: str | None = None,
     lifespan: Any = None,
 ) -> FastAPI:
-    """A FastAPI app serving exactly the operations of ``spec`` through ``handlers``."""
+    """A FastAPI app serving ``spec``'s operations with ``handlers`` (see the module docstring).
+
+    Raises ``SpecError`` when handlers and operations do not match one to one, or when an
+    operation names a security scheme without an authenticator.
+    """
     ops = operations(spec)
-    _check_handlers(ops, handlers, spec, authenticators)
+    _check_bindings(spec, ops, handlers, authenticators)
+    info = spec.get("info") or {}
     app = FastAPI(
-        title=title or spec.get("info", {}).get("title", "lotflow"),
-        openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan,
+        title=title or str(info.get("title", "lotflow portal")),
+        version=str(info.get("version", "0")),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        exception_handlers=_EXCEPTION_HANDLERS,
     )
-    spec_bytes = json.dumps(spec, separators=(",", ":")).encode()
-    app.router.routes.append(Route(SPEC_ROUTE, _serve_bytes(spec_bytes), methods=["GET"]))
-    for op in sorted(ops.values(), key=_route_order):
-        endpoint = _Endpoint(spec, op, handlers[op.operation_id], authenticators, max_body_bytes, validate_responses)
-        app.router.routes.append(Route(op.path, endpoint.handle, methods=[op.method.upper()]))
-    app.add_exception_handler(HTTPException, _http_exception)
-    app.add_exception_handler(Exception, _unhandled)
+    limits = _Limits(max_body_bytes, validate_responses)
+    for op in sorted(ops.values(), key=_specific_first):
+        endpoint = _Endpoint(spec, op, handlers[op.operation_id], authenticators, limits)
+        app.router.routes.append(OperationRoute(op, endpoint.handle))
+    if SPEC_PATH not in (spec.get("paths") or {}):
+        app.router.routes.append(_spec_route(spec))
     return app
 
 
 def routes_of(app: FastAPI) -> set[tuple[str, str]]:
-    """The (METHOD, path) pairs an app serves, without the spec route."""
-    return {
-        (method, route.path)
-        for route in app.router.routes
-        if isinstance(route, Route) and route.path != SPEC_ROUTE
-        for method in (route.methods or ()) - {"HEAD"}
-    }
+    """``(METHOD, path)`` of every route but ``/openapi.json`` (Starlette's implicit HEAD of a
+    GET route left out), to compare with the spec's operations."""
+    found = set()
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.path != SPEC_PATH and route.methods:
+            implicit = {"HEAD"} if "GET" in route.methods else set()
+            found |= {(method, route.path) for method in route.methods - implicit}
+    return found
 
 
-def _check_handlers(
+def _check_bindings(
+    spec: dict[str, Any],
     ops: Mapping[str, Operation],
     handlers: Mapping[str, Handler],
-    spec: dict[str, Any],
     authenticators: Mapping[str, Authenticator],
 ) -> None:
-    missing, unknown = sorted(set(ops) - set(handlers)), sorted(set(handlers) - set(ops))
-    schemes = set(spec.get("components", {}).get("securitySchemes", {}))
-    unbacked = sorted(schemes - set(authenticators))
-    if missing or unknown or unbacked:
-        raise SpecError(
-            "Handlers and spec differ: "
-            f"operations without a handler: {missing or 'none'}; "
-            f"handlers for unknown operations: {unknown or 'none'}; "
-            f"security schemes without an authenticator: {unbacked or 'none'}."
-        )
+    problems = []
+    if missing := sorted(set(ops) - set(handlers)):
+        problems.append(f"operations without a handler: {', '.join(missing)}")
+    if unknown := sorted(set(handlers) - set(ops)):
+        problems.append(f"handlers for operations the spec does not have: {', '.join(unknown)}")
+    schemes = {name for op in ops.values() for alt in op.security for name in alt}
+    if no_auth := sorted(schemes - set(authenticators)):
+        problems.append(f"security schemes without an authenticator: {', '.join(no_auth)}")
+    declared = set((spec.get("components") or {}).get("securitySchemes") or {})
+    if undeclared := sorted(set(authenticators) - declared):
+        problems.append(f"authenticators for undeclared security schemes: {', '.join(undeclared)}")
+    if problems:
+        raise SpecError(f"Cannot build the app for {_title(spec)}: {'; '.join(problems)}.")
 
 
-def _route_order(op: Operation) -> list[int]:
-    """Literal path segments before templated ones, so /lots/external wins over /lots/{id}."""
+def _title(spec: dict[str, Any]) -> str:
+    return str((spec.get("info") or {}).get("title", "the spec"))
+
+
+def _specific_first(op: Operation) -> list[int]:
+    """Sort key: a literal segment before a templated one (``/lots/external`` before
+    ``/lots/{lotId}``), as OpenAPI requires; otherwise document order (the sort is stable)."""
     return [1 if "{" in segment else 0 for segment in op.path.split("/")]
 
 
-def _serve_bytes(content: bytes) -> Callable[[Request], Awaitable[Response]]:
-    async def serve(_request: Request) -> Response:
-        return Response(content, media_type="application/json")
+def _spec_route(spec: dict[str, Any]) -> Route:
+    document = json.dumps(spec, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    return serve
+    async def serve_spec(_request: Request) -> Response:
+        return Response(document, media_type=JSON_MEDIA_TYPE)
+
+    return Route(SPEC_PATH, serve_spec, methods=["GET"], include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_body_bytes: int
+    validate_responses: bool
 
 
 class _Endpoint:
-    """The request pipeline of one operation."""
+    """Everything one operation's route needs, compiled once at build time."""
 
     def __init__(
         self,
@@ -139,214 +213,388 @@ class _Endpoint:
         op: Operation,
         handler: Handler,
         authenticators: Mapping[str, Authenticator],
-        max_body_bytes: int,
-        validate_responses: bool,
+        limits: _Limits,
     ) -> None:
-        self.spec, self.op, self.handler = spec, op, handler
-        self.authenticators = authenticators
-        self.max_body_bytes = max_body_bytes
-        self.validate_responses = validate_responses
-        self.is_async = inspect.iscoroutinefunction(handler)
-        self.params = [p for p in op.parameters if p.get("in") in ("path", "query")]
-        self.body_validator = validator_for(spec, op.request_schema) if op.request_schema else None
+        self.op = op
+        self.handler = handler
+        self.is_async = _is_async(handler)
+        self.limits = limits
+        self.auth = _Auth(spec, op, authenticators)
+        self.params = [_Param.compile(spec, p) for p in op.parameters if p.get("in") in _READERS]
+        schema = op.request_schema
+        self.body_validator = validator_for(spec, schema) if schema is not None else None
+        self.responses = _ResponseCheck(spec, op) if limits.validate_responses else None
 
     async def handle(self, request: Request) -> Response:
         try:
-            raw = await _read_body(request, self.max_body_bytes)
-            principal = self._authenticate(request, raw)
-            path_params, query = self._parameters(request)
-            body = self._body(request, raw)
-            req = OperationRequest(self.op.operation_id, path_params, query, body, raw, request.headers, principal, request)
-            reply = await self.handler(req) if self.is_async else await run_in_threadpool(self.handler, req)  # type: ignore[misc]
-            return self._respond(reply, request)
+            prepared = await self._prepare(request)
+            reply = await self._call(prepared)
+            return self._render(reply)
         except Problem as problem:
             return problem.to_response(request.url.path)
+        except Exception:
+            log.exception("%s (%s %s) failed", self.op.operation_id, request.method, request.url)
+            return _internal_error().to_response(request.url.path)
 
-    def _authenticate(self, request: Request, raw: bytes) -> Any:
-        if not self.op.security:
-            return None
-        for alternative in self.op.security:
-            principals = [self.authenticators[name](request, raw) for name in alternative]
-            if all(p is not None for p in principals):
-                return principals[0] if principals else None
-        raise Problem.unauthorized(f"Missing or invalid credentials; {self.op.operation_id} accepts {_describe_security(self.spec, self.op)}.")
-
-    def _parameters(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        path: dict[str, Any] = {}
-        query: dict[str, Any] = {}
-        path_errors: list[FieldError] = []
-        query_errors: list[FieldError] = []
-        for param in self.params:
-            name, where, schema = param["name"], param["in"], param.get("schema", {})
-            if where == "path":
-                raw_value: Any = request.path_params.get(name)
-            elif _is_array(self.spec, schema):
-                raw_value = request.query_params.getlist(name) or None
-            else:
-                raw_value = request.query_params.get(name)
-            if raw_value is None:
-                if param.get("required"):
-                    query_errors.append(FieldError(name, "is required"))
-                continue
-            value, problems = self._coerce(name, raw_value, schema)
-            (path_errors if where == "path" else query_errors).extend(problems)
-            (path if where == "path" else query)[name] = value
-        if path_errors:
-            what = ", ".join(f"{e.field} {e.message}" for e in path_errors)
-            raise Problem(404, "Not found", f"No such resource: {what}.", "not_found", errors=path_errors)
-        if query_errors:
-            raise Problem.bad_request("Invalid query parameters.", "invalid_parameter", query_errors)
-        return path, query
-
-    def _coerce(self, name: str, raw: Any, schema: dict[str, Any]) -> tuple[Any, list[FieldError]]:
-        kind = _schema_type(self.spec, schema)
-        try:
-            value = [_scalar(v, _item_type(self.spec, schema)) for v in raw] if kind == "array" else _scalar(raw, kind)
-        except ValueError:
-            return raw, [FieldError(name, f"{raw!r} is not a valid {kind}")]
-        errors = validator_for(self.spec, schema).errors(value)
-        return value, [FieldError(name + e.field, e.message) for e in errors]
+    async def _prepare(self, request: Request) -> OperationRequest:
+        raw = await _read_body(request, self.limits.max_body_bytes)
+        principal = self.auth.principal(request, raw)
+        path_params, query = _parameters(self.params, request)
+        return OperationRequest(
+            operation_id=self.op.operation_id,
+            path_params=path_params,
+            query=query,
+            body=self._body(request, raw),
+            raw_body=raw,
+            headers=request.headers,
+            principal=principal,
+            request=request,
+        )
 
     def _body(self, request: Request, raw: bytes) -> Any:
         if self.body_validator is None:
             return None
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if not raw:
             if self.op.request_required:
-                raise Problem.validation([FieldError("/", "a JSON request body is required")])
+                raise Problem.validation([FieldError("", "a JSON request body is required")])
             return None
-        if content_type != "application/json" and not content_type.endswith("+json"):
-            raise Problem(415, "Unsupported media type", f"Expected application/json, got {content_type or 'no content type'}.", "unsupported_media_type")
-        body = parse_json(raw)
-        errors = self.body_validator.errors(body)
-        if errors:
+        _check_media_type(request.headers.get("content-type"))
+        body = _parse_json(raw)
+        if errors := self.body_validator.errors(body):
             raise Problem.validation(errors)
         return body
 
-    def _respond(self, reply: Reply, request: Request) -> Response:
-        content = reply.raw_json if reply.raw_json is not None else (encode_json(reply.body) if reply.body is not None else b"")
-        if self.validate_responses:
-            self._check_response(reply, content)
-        media = "application/json" if content else None
-        return Response(content, reply.status, headers=reply.headers, media_type=media)
+    async def _call(self, prepared: OperationRequest) -> Reply:
+        if self.is_async:
+            reply = await self.handler(prepared)  # type: ignore[misc]
+        else:
+            reply = await run_in_threadpool(self.handler, prepared)
+        if not isinstance(reply, Reply):
+            raise TypeError(f"handler of {self.op.operation_id} returned {reply!r}, not a Reply")
+        return reply
 
-    def _check_response(self, reply: Reply, content: bytes) -> None:
-        documented = self.op.responses.get(str(reply.status)) or self.op.responses.get("default")
-        if documented is None:
-            raise _contract_violation(self.op, reply.status, [FieldError("/", f"status {reply.status} is not documented")])
-        documented = _resolve(self.spec, documented)
-        schema = (documented.get("content") or {}).get("application/json", {}).get("schema")
-        if schema is None or not content:
-            return
-        errors = validator_for(self.spec, schema).errors(json.loads(content))
-        if errors:
-            raise _contract_violation(self.op, reply.status, errors)
+    def _render(self, reply: Reply) -> Response:
+        content = reply.raw_json if reply.raw_json is not None else _encode(reply.body)
+        if self.responses is not None:
+            self.responses.check(reply, content)
+        media_type = JSON_MEDIA_TYPE if content else None
+        return Response(content, reply.status, headers=reply.headers, media_type=media_type)
 
 
-def _contract_violation(op: Operation, status: int, errors: list[FieldError]) -> Problem:
-    log.error("%s answered %s outside its contract: %s", op.operation_id, status, errors)
-    return Problem(500, "Response outside the contract", f"{op.operation_id} produced a {status} response that does not match the spec.", "response_contract_violation", errors=errors)
+def _is_async(handler: Any) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004 - looking for an async __call__
+    )
+
+
+# ---------------------------------------------------------------------------------- body
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+    declared = request.headers.get("content-length")
+    if declared is not None and not declared.isdigit():
+        raise Problem.bad_request(f"Content-Length {declared!r} is not a byte count.")
+    if declared is not None and int(declared) > limit:
+        raise Problem.payload_too_large(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem.payload_too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        raise Problem.bad_request("The client disconnected while sending the body.") from exc
     return b"".join(chunks)
 
 
-def _too_large(limit: int) -> Problem:
-    return Problem(413, "Payload too large", f"Request bodies are limited to {limit} bytes.", "payload_too_large")
+def _check_media_type(content_type: str | None) -> None:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != JSON_MEDIA_TYPE and not media.endswith("+json"):
+        raise Problem.unsupported_media_type(content_type, JSON_MEDIA_TYPE)
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"number {text} is out of range")
-    return value
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}"
+        raise Problem.bad_request(
+            f"The body is not JSON: {exc.msg}{where}.", "invalid_json"
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise Problem.bad_request(f"The body is not JSON: {exc}.", "invalid_json") from exc
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, no out-of-range numbers; a 400 problem otherwise."""
-    try:
-        return json.loads(raw, parse_float=_finite, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise Problem.bad_request(f"The request body is not valid JSON: {exc}", "invalid_json") from None
+def _encode(body: Any) -> bytes:
+    if body is None:
+        return b""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def encode_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+# ---------------------------------------------------------------------------------- auth
+
+_DENIED = object()
 
 
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while isinstance(node.get("$ref"), str):
-        target: Any = spec
-        for part in node["$ref"][2:].split("/"):
-            target = target[part]
-        node = target
-    return node
+class _Auth:
+    """The operation's security alternatives, each a list of (scheme, authenticator)."""
+
+    def __init__(
+        self, spec: dict[str, Any], op: Operation, authenticators: Mapping[str, Authenticator]
+    ) -> None:
+        self.alternatives = [[(n, authenticators[n]) for n in alt] for alt in op.security]
+        names = sorted({name for alt in op.security for name in alt})
+        self.hint = f"{op.operation_id} needs credentials: one of {', '.join(names)}."
+
+    def principal(self, request: Request, raw: bytes) -> Any:
+        if not self.alternatives:
+            return None
+        first_reason: Problem | None = None
+        for alternative in self.alternatives:
+            try:
+                principal = _satisfy(alternative, request, raw)
+            except Problem as problem:
+                first_reason = first_reason or problem
+                continue
+            if principal is not _DENIED:
+                return principal
+        raise first_reason or Problem.unauthorized(f"Missing or invalid credentials: {self.hint}")
 
 
-def _schema_type(spec: dict[str, Any], schema: dict[str, Any]) -> str:
-    resolved = _resolve(spec, schema)
-    kind = resolved.get("type", "string")
-    return kind if isinstance(kind, str) else next((k for k in kind if k != "null"), "string")
+def _satisfy(alternative: list[tuple[str, Authenticator]], request: Request, raw: bytes) -> Any:
+    """The principal of the alternative's first scheme when every scheme accepts, else DENIED."""
+    principals = []
+    for _name, authenticate in alternative:
+        try:
+            principal = authenticate(request, raw)
+        except MissingSignatureError:
+            return _DENIED
+        except SignatureError as exc:
+            raise Problem.unauthorized(str(exc), _signature_code(exc)) from exc
+        if principal is None:
+            return _DENIED
+        principals.append(principal)
+    return principals[0] if principals else None
 
 
-def _is_array(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
-    return _schema_type(spec, schema) == "array"
+def _signature_code(exc: SignatureError) -> str:
+    if isinstance(exc, StaleTimestampError):
+        return "stale_signature"
+    return "invalid_signature" if isinstance(exc, InvalidSignatureError) else "unauthorized"
 
 
-def _item_type(spec: dict[str, Any], schema: dict[str, Any]) -> str:
-    return _schema_type(spec, _resolve(spec, schema).get("items", {}))
+# ---------------------------------------------------------------------------------- parameters
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_NO_DEFAULT = object()
 
 
-def _scalar(raw: str, kind: str) -> Any:
-    if kind == "integer":
+def _read_path(request: Request, name: str, _array: bool, _explode: bool) -> Any:
+    return request.path_params.get(name)
+
+
+def _read_query(request: Request, name: str, array: bool, explode: bool) -> Any:
+    if not array:
+        return request.query_params.get(name)
+    values = request.query_params.getlist(name)
+    if not explode and values:
+        return values[-1].split(",")
+    return values or None
+
+
+def _read_header(request: Request, name: str, array: bool, _explode: bool) -> Any:
+    value = request.headers.get(name)
+    return [part.strip() for part in value.split(",")] if array and value is not None else value
+
+
+_READERS = {"path": _read_path, "query": _read_query, "header": _read_header}
+
+
+@dataclass(frozen=True)
+class _Param:
+    name: str
+    location: str
+    required: bool
+    kind: str | None
+    item_kind: str | None
+    explode: bool
+    default: Any
+    validator: Validator | None
+
+    @classmethod
+    def compile(cls, spec: dict[str, Any], parameter: dict[str, Any]) -> _Param:
+        schema = parameter.get("schema")
+        resolved = resolve(spec, schema) if isinstance(schema, dict) else {}
+        items = resolve(spec, resolved.get("items") or {})
+        return cls(
+            name=parameter["name"],
+            location=parameter["in"],
+            required=bool(parameter.get("required")) or parameter["in"] == "path",
+            kind=_schema_type(resolved),
+            item_kind=_schema_type(items),
+            explode=parameter.get("explode", parameter.get("style", "form") == "form"),
+            default=resolved.get("default", _NO_DEFAULT),
+            validator=validator_for(spec, schema) if isinstance(schema, dict) else None,
+        )
+
+    def read(self, request: Request) -> tuple[Any, list[FieldError]]:
+        """The coerced value (``_NO_DEFAULT`` when absent) and what is wrong with it."""
+        raw = _READERS[self.location](request, self.name, self.kind == "array", self.explode)
+        if raw is None:
+            missing = [FieldError(self.name, "is required")] if self.required else []
+            return self.default, missing
+        if self.kind == "array":
+            value = [_coerce(item, self.item_kind) for item in raw]
+        else:
+            value = _coerce(raw, self.kind)
+        if self.validator is None:
+            return value, []
+        return value, [
+            FieldError(self.name + e.field, e.message) for e in self.validator.errors(value)
+        ]
+
+
+def _schema_type(schema: Any) -> str | None:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return kind if isinstance(kind, str) else None
+
+
+def _coerce(raw: str, kind: str | None) -> Any:
+    """``raw`` converted to ``kind``; left a string when it does not convert, so that schema
+    validation reports the type error."""
+    if kind == "integer" and _INTEGER.fullmatch(raw):
         return int(raw)
-    if kind == "number":
-        return _finite(raw)
-    if kind == "boolean":
-        if raw.lower() in ("true", "1"):
-            return True
-        if raw.lower() in ("false", "0"):
-            return False
-        raise ValueError(raw)
+    if kind == "number" and _NUMBER.fullmatch(raw):
+        number = float(raw)
+        return int(raw) if _INTEGER.fullmatch(raw) else number if math.isfinite(number) else raw
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
     return raw
 
 
-def _describe_security(spec: dict[str, Any], op: Operation) -> str:
-    schemes = spec.get("components", {}).get("securitySchemes", {})
-    described = []
-    for alternative in op.security:
-        for name in alternative:
-            scheme = schemes.get(name, {})
-            if scheme.get("type") == "apiKey":
-                described.append(f"the {scheme.get('name')} header")
-            else:
-                described.append(f"Authorization: Bearer ({name})")
-    return " or ".join(described) or "no credentials"
+def _parameters(params: list[_Param], request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Path and query values; 404 for a bad path parameter, 400 for a bad query/header one."""
+    values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
+    errors: dict[str, list[FieldError]] = {"path": [], "query": [], "header": []}
+    for param in params:
+        value, found = param.read(request)
+        errors[param.location] += found
+        if value is not _NO_DEFAULT:
+            values[param.location][param.name] = value
+    if errors["path"]:
+        detail = "; ".join(f"path parameter {e.field} {e.message}" for e in errors["path"])
+        raise Problem(
+            404, "Not found", f"No such resource: {detail}.", "not_found", errors=errors["path"]
+        )
+    if bad := errors["query"] + errors["header"]:
+        detail = "; ".join(f"{e.field} {e.message}" for e in bad[:5])
+        raise Problem.bad_request(f"Invalid parameter(s): {detail}.", "invalid_parameter", bad)
+    return values["path"], values["query"]
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    titles = {404: ("Not found", "not_found"), 405: ("Method not allowed", "method_not_allowed")}
-    title, code = titles.get(exc.status_code, ("HTTP error", "http_error"))
-    detail = f"{request.method} {request.url.path}: {exc.detail}"
-    return Problem(exc.status_code, title, detail, code).to_response(request.url.path, dict(exc.headers or {}))
+# ---------------------------------------------------------------------------------- responses
+
+
+class _ResponseCheck:
+    """The documented responses of one operation, with their JSON body validators."""
+
+    def __init__(self, spec: dict[str, Any], op: Operation) -> None:
+        self.op = op
+        self.declared: dict[str, tuple[bool, Validator | None]] = {}
+        for status, response in op.responses.items():
+            content = response.get("content") or {}
+            schema = (content.get(JSON_MEDIA_TYPE) or {}).get("schema")
+            validator = validator_for(spec, schema) if schema is not None else None
+            self.declared[status.upper()] = (bool(content), validator)
+
+    def check(self, reply: Reply, content: bytes) -> None:
+        errors = self._errors(reply, content)
+        if errors:
+            log.error(
+                "%s answered %s against its contract: %s",
+                self.op.operation_id,
+                reply.status,
+                "; ".join(f"{e.field or '/'} {e.message}" for e in errors),
+            )
+            detail = (
+                f"The server's {reply.status} response to {self.op.operation_id} broke the "
+                "contract (a server bug; it has been logged)."
+            )
+            raise Problem(
+                500,
+                "Response contract violation",
+                detail,
+                "response_contract_violation",
+                errors=errors,
+            )
+
+    def _errors(self, reply: Reply, content: bytes) -> list[FieldError]:
+        status = str(reply.status)
+        found = next(
+            (
+                self.declared[key]
+                for key in (status, f"{status[0]}XX", "DEFAULT")
+                if key in self.declared
+            ),
+            None,
+        )
+        if found is None:
+            return [FieldError("", f"status {status} is not documented for {self.op.operation_id}")]
+        has_content, validator = found
+        if not content:
+            return (
+                [FieldError("", "the documented response has a body; none was sent")]
+                if has_content
+                else []
+            )
+        if not has_content:
+            return [FieldError("", f"the documented {status} response has no body; one was sent")]
+        if validator is None:
+            return []
+        body = json.loads(content) if reply.raw_json is not None else reply.body
+        return validator.errors(body)
+
+
+def _internal_error() -> Problem:
+    return Problem.internal("The server failed while handling this request; the error was logged.")
+
+
+# ---------------------------------------------------------------------------------- app errors
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        problem = Problem(404, "Not found", f"No route matches {request.url.path}.", "not_found")
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+        problem = Problem(405, "Method not allowed", detail, "method_not_allowed")
+    else:
+        problem = Problem(exc.status_code, "HTTP error", exc.detail, f"http_{exc.status_code}")
+    return problem.to_response(request.url.path, exc.headers)
+
+
+async def _problem(request: Request, exc: Problem) -> Response:
+    return exc.to_response(request.url.path)
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
-    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    problem = Problem(500, "Internal server error", "The server failed to handle this request; the error was logged.", "internal_error")
-    return problem.to_response(request.url.path)
+    log.error("Unhandled error on %s %s", request.method, request.url, exc_info=exc)
+    return _internal_error().to_response(request.url.path)
+
+
+_EXCEPTION_HANDLERS: dict[
+    int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]
+] = {
+    HTTPException: _http_error,
+    Problem: _problem,
+    Exception: _unhandled,
+}

@@ -448,7 +448,9 @@ def _field_errors(error: jsonschema_rs.ValidationError) -> list[FieldError]:
         jsonschema_rs.ValidationErrorKind.AdditionalProperties
         | jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
     ):
-        return [FieldError(f"{where}/{_escape(name)}", "is not allowed") for name in kind.unexpected]
+        return [
+            FieldError(f"{where}/{_escape(name)}", "is not allowed") for name in kind.unexpected
+        ]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.FalseSchema) and where:
         return [FieldError(where, "is not allowed")]
     return [FieldError(where, _message(error))]
@@ -489,8 +491,12 @@ _MESSAGES: dict[str, Callable[[dict[str, Any], Any], str]] = {
     "maxLength": lambda d, _: f"must be at most {_plural(d['limit'], 'character')} long",
     "minItems": lambda d, _: f"must have at least {_plural(d['limit'], 'item')}",
     "maxItems": lambda d, _: f"must have at most {_plural(d['limit'], 'item')}",
-    "minProperties": lambda d, _: f"must have at least {_plural(d['limit'], 'property', 'properties')}",
-    "maxProperties": lambda d, _: f"must have at most {_plural(d['limit'], 'property', 'properties')}",
+    "minProperties": lambda d, _: (
+        f"must have at least {_plural(d['limit'], 'property', 'properties')}"
+    ),
+    "maxProperties": lambda d, _: (
+        f"must have at most {_plural(d['limit'], 'property', 'properties')}"
+    ),
     "pattern": lambda d, _: f"must match the pattern {d['pattern']}",
     "format": lambda d, _: f"must be a valid {d['format']}",
     "uniqueItems": lambda _d, _i: "must not contain duplicate items",

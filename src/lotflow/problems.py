@@ -36,7 +36,7 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
-class Problem(Exception):
+class Problem(Exception):  # noqa: N818 - RFC 9457 names it; it is raised only to be answered
     """An error answer; raise it from a handler and the app sends it as problem+json."""
 
     def __init__(
@@ -46,7 +46,7 @@ class Problem(Exception):
         detail: str | None = None,
         code: str = "error",
         *,
-        type: str | None = None,  # noqa: A002 - the RFC 9457 member is called "type"
+        type: str | None = None,  # the RFC 9457 member is called "type"
         errors: Iterable[FieldError] = (),
         extra: Mapping[str, Any] | None = None,
     ) -> None:

@@ -22,6 +22,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from secrets import token_bytes
 
 from lotflow.clock import Clock
 from lotflow.errors import (
@@ -36,6 +37,7 @@ __all__ = [
     "SIGNATURE_HEADERS",
     "WebhookVerifier",
     "legacy_bearer_headers",
+    "new_webhook_secret",
     "secret_key",
     "sign",
     "signature_headers",
@@ -45,7 +47,7 @@ __all__ = [
 
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-_SECRET_PREFIX = "whsec_"
+_SECRET_PREFIX = "whsec_"  # noqa: S105 - the marker of a base64 secret, not a secret
 _VERSION = "v1"
 
 
@@ -62,6 +64,11 @@ def secret_key(secret: str) -> bytes:
             "A webhook secret starts with whsec_ but the rest is not valid base64; "
             "use whsec_ followed by base64, or a plain string without the prefix."
         ) from exc
+
+
+def new_webhook_secret() -> str:
+    """A fresh random secret in the ``whsec_<base64>`` form (24 random bytes)."""
+    return _SECRET_PREFIX + base64.b64encode(token_bytes(24)).decode("ascii")
 
 
 def split_secrets(value: str) -> list[str]:
