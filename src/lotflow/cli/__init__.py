@@ -40,9 +40,13 @@ def main() -> None:
 
 
 def _register() -> None:
+    from lotflow.cli.demo import demo
+    from lotflow.cli.scenario import scenario
+    from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
 
-    main.add_command(spec)
+    for command in (demo, scenario, serve, spec):
+        main.add_command(command)
 
 
 _register()

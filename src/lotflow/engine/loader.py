@@ -169,7 +169,8 @@ def _build(path: Path, node: Any, data: dict[str, Any]) -> Scenario:
             agree=_agreements(raw.get("agree")),
             outage=raw["outage"]["down"] if "outage" in raw else None,
         ))
-    return Scenario(data["name"], path, tuple(steps), data.get("description", "").strip(),
+    description = " ".join(data.get("description", "").split())
+    return Scenario(data["name"], path, tuple(steps), description,
                     tuple(data.get("tags", ())), tuple(data.get("producers", ("alpha",))))
 
 

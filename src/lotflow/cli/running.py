@@ -1,0 +1,61 @@
+"""Running scenarios and writing every report: shared by ``lotflow demo`` and ``lotflow scenario run``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from lotflow.engine import events as ev
+from lotflow.engine.loader import load_catalogue
+from lotflow.engine.model import Scenario
+from lotflow.engine.runner import Parties, Runner, operation_index
+from lotflow.openapi import load_portal_spec
+from lotflow.reporters import Reporter
+from lotflow.reporters.jsonreport import JsonReporter
+from lotflow.reporters.junit import JUnitReporter
+from lotflow.reporters.story import StoryReporter
+from lotflow.reporters.terminal import TerminalReporter
+from lotflow.workflow import load_workflow
+
+
+def known_operations() -> dict[str, str]:
+    return {op: ref.portal for op, ref in _operations().items()}
+
+
+def _operations() -> dict[str, object]:
+    return dict(operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")}))
+
+
+def load_scenarios(paths: Sequence[Path]) -> list[Scenario]:
+    return load_catalogue(paths, known_operations())
+
+
+def default_report_dir() -> Path:
+    return Path.cwd() / f"lotflow-report-{datetime.now():%Y%m%d-%H%M%S}"  # noqa: DTZ005 - a local folder name
+
+
+def run_and_report(parties: Parties, scenarios: Sequence[Scenario], out: Path, console: Console, *, verbose: bool = False) -> ev.RunFinished:
+    """Run ``scenarios``; narrate on ``console``; write JUnit, JSON and the story under ``out``."""
+    reporters: list[Reporter] = [
+        TerminalReporter(console, verbose=verbose),
+        JUnitReporter(out / "junit.xml"),
+        JsonReporter(out / "result.json"),
+        StoryReporter(out),
+    ]
+    runner = Runner(parties, operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")}), load_workflow().mapping)
+    finished: ev.RunFinished | None = None
+    try:
+        for event in runner.run(scenarios):
+            for reporter in reporters:
+                reporter.handle(event)
+            if isinstance(event, ev.RunFinished):
+                finished = event
+    finally:
+        runner.close()
+        for reporter in reporters:
+            reporter.close()
+    assert finished is not None
+    return finished
