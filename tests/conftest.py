@@ -1,3 +1,3 @@
 """Test-wide fixtures live in small plugin modules under tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.spec"]
+pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack"]

@@ -44,7 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from lotflow.errors import (
     InvalidSignatureError,
@@ -574,12 +574,23 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         problem = Problem(404, "Not found", f"No route matches {request.url.path}.", "not_found")
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request)
         detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
         problem = Problem(405, "Method not allowed", detail, "method_not_allowed")
+        return problem.to_response(request.url.path, {"Allow": allowed})
     else:
         problem = Problem(exc.status_code, "HTTP error", exc.detail, f"http_{exc.status_code}")
     return problem.to_response(request.url.path, exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route matching the path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            if route.matches(request.scope)[0] is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _problem(request: Request, exc: Problem) -> Response:

@@ -55,6 +55,7 @@ class ReferenceStack:
 
     def __init__(self, workdir: Path, credentials: Credentials | None = None, *, backoff_base: float = 0.2) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.credentials = credentials or Credentials()
         self.backoff_base = backoff_base
         self.tap = WebhookTap()

@@ -64,7 +64,7 @@ def load_scenario(path: Path, known_operations: Mapping[str, str]) -> Scenario:
 # ---------------------------------------------------------------- schema errors with lines
 def _check_schema(path: Path, node: Any, data: Any) -> None:
     validator = jsonschema_rs.Draft202012Validator(scenario_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: len(list(e.instance_path)), reverse=True)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(list(e.instance_path)), _unexpected_key(e.message) is not None), reverse=True)
     if not errors:
         return
     error = errors[0]
