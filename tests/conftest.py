@@ -1,3 +1,12 @@
 """Test-wide fixtures live in small plugin modules under tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack"]
+pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack", "tests.fixtures.buyer"]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests (marked ``anyio``) run on asyncio."""
+    return "asyncio"

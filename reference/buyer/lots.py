@@ -124,9 +124,7 @@ def list_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 
 def list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    q, lots = req.query, ctx.tables.lots
-    if "orgId" not in q and q.get("status") != "published":
-        raise Problem.bad_request("Without orgId, status=published is required (producers only see published lots).", "status_required")
+    q, lots = {"status": "published", **req.query}, ctx.tables.lots
     conditions = [lots.c.status != "draft"]
     for name, column in (("status", lots.c.status), ("orgId", lots.c.org_id), ("type", lots.c.type)):
         if name in q:

@@ -30,6 +30,7 @@ and when no alternative succeeds the first explanation is what the client sees.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import logging
@@ -41,6 +42,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -103,12 +105,51 @@ Authenticator = Callable[[Request, bytes], Any]
 
 
 class OperationRoute(Route):
-    """The route of one spec operation; ``operation`` is its entry in the spec."""
+    """The route of one spec operation; ``operation`` is its entry in the spec.
 
-    def __init__(self, operation: Operation, endpoint: Callable[[Request], Awaitable[Response]]):
+    A path parameter whose schema has an anchored ``pattern`` only matches text of that pattern,
+    so ``/lots/external`` never reaches ``/lots/{lotId}``: a method the literal path lacks gets 405
+    and an id of the wrong shape gets 404, as a client of the spec would expect.
+    """
+
+    def __init__(self, spec: dict[str, Any], operation: Operation, endpoint: Callable[[Request], Awaitable[Response]]):
         method = operation.method.upper()
-        super().__init__(operation.path, endpoint, methods=[method], name=operation.operation_id)
+        super().__init__(_routable_path(spec, operation), endpoint, methods=[method], name=operation.operation_id)
+        self.path = operation.path
         self.operation = operation
+
+
+class _PatternConvertor(Convertor[str]):
+    def __init__(self, regex: str) -> None:
+        self.regex = regex
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+def _routable_path(spec: dict[str, Any], op: Operation) -> str:
+    path = op.path
+    for param in op.parameters:
+        if param.get("in") != "path":
+            continue
+        pattern = str(_resolve_schema(spec, param.get("schema") or {}).get("pattern", ""))
+        if pattern.startswith("^") and pattern.endswith("$") and "/" not in pattern:
+            name = "spec_" + hashlib.sha1(pattern.encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
+            register_url_convertor(name, _PatternConvertor(pattern[1:-1]))
+            path = path.replace("{" + param["name"] + "}", "{" + param["name"] + ":" + name + "}")
+    return path
+
+
+def _resolve_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        node: Any = spec
+        for part in schema["$ref"][2:].split("/"):
+            node = node[part]
+        schema = node
+    return schema
 
 
 def build_app(
@@ -141,7 +182,7 @@ def build_app(
     limits = _Limits(max_body_bytes, validate_responses)
     for op in sorted(ops.values(), key=_specific_first):
         endpoint = _Endpoint(spec, op, handlers[op.operation_id], authenticators, limits)
-        app.router.routes.append(OperationRoute(op, endpoint.handle))
+        app.router.routes.append(OperationRoute(spec, op, endpoint.handle))
     if SPEC_PATH not in (spec.get("paths") or {}):
         app.router.routes.append(_spec_route(spec))
     return app
@@ -472,9 +513,11 @@ def _coerce(raw: str, kind: str | None) -> Any:
     validation reports the type error."""
     if kind == "integer" and _INTEGER.fullmatch(raw):
         return int(raw)
+    if kind == "number" and _INTEGER.fullmatch(raw):
+        return int(raw)
     if kind == "number" and _NUMBER.fullmatch(raw):
         number = float(raw)
-        return int(raw) if _INTEGER.fullmatch(raw) else number if math.isfinite(number) else raw
+        return number if math.isfinite(number) else raw
     if kind == "boolean" and raw in ("true", "false"):
         return raw == "true"
     return raw
@@ -528,39 +571,27 @@ class _ResponseCheck:
                 f"The server's {reply.status} response to {self.op.operation_id} broke the "
                 "contract (a server bug; it has been logged)."
             )
-            raise Problem(
-                500,
-                "Response contract violation",
-                detail,
-                "response_contract_violation",
-                errors=errors,
-            )
+            code = "response_contract_violation"
+            raise Problem(500, "Response contract violation", detail, code, errors=errors)
 
     def _errors(self, reply: Reply, content: bytes) -> list[FieldError]:
-        status = str(reply.status)
-        found = next(
-            (
-                self.declared[key]
-                for key in (status, f"{status[0]}XX", "DEFAULT")
-                if key in self.declared
-            ),
-            None,
-        )
-        if found is None:
-            return [FieldError("", f"status {status} is not documented for {self.op.operation_id}")]
-        has_content, validator = found
-        if not content:
-            return (
-                [FieldError("", "the documented response has a body; none was sent")]
-                if has_content
-                else []
-            )
-        if not has_content:
-            return [FieldError("", f"the documented {status} response has no body; one was sent")]
-        if validator is None:
+        declared = self._declared(str(reply.status))
+        if declared is None:
+            return [FieldError("", f"status {reply.status} is not documented for this operation")]
+        has_body, validator = declared
+        if bool(content) != has_body:
+            said = "has a body; none was sent" if has_body else "has no body; one was sent"
+            return [FieldError("", f"the documented {reply.status} response {said}")]
+        if validator is None or not content:
             return []
-        body = json.loads(content) if reply.raw_json is not None else reply.body
-        return validator.errors(body)
+        return validator.errors(json.loads(content) if reply.raw_json is not None else reply.body)
+
+    def _declared(self, status: str) -> tuple[bool, Validator | None] | None:
+        """The exact status, else its range (``2XX``), else ``default``."""
+        for key in (status, f"{status[0]}XX", "DEFAULT"):
+            if key in self.declared:
+                return self.declared[key]
+        return None
 
 
 def _internal_error() -> Problem:
@@ -571,26 +602,23 @@ def _internal_error() -> Problem:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    path = request.url.path
     if exc.status_code == 404:
-        problem = Problem(404, "Not found", f"No route matches {request.url.path}.", "not_found")
-    elif exc.status_code == 405:
+        return Problem(404, "Not found", f"No route matches {path}.", "not_found").to_response(path)
+    if exc.status_code == 405:
         allowed = _allowed_methods(request)
-        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+        detail = f"{request.method} is not allowed on {path}; allowed: {allowed}."
         problem = Problem(405, "Method not allowed", detail, "method_not_allowed")
-        return problem.to_response(request.url.path, {"Allow": allowed})
-    else:
-        problem = Problem(exc.status_code, "HTTP error", exc.detail, f"http_{exc.status_code}")
-    return problem.to_response(request.url.path, exc.headers)
+        return problem.to_response(path, {"Allow": allowed})
+    problem = Problem(exc.status_code, "HTTP error", exc.detail, f"http_{exc.status_code}")
+    return problem.to_response(path, exc.headers)
 
 
 def _allowed_methods(request: Request) -> str:
     """Every method of every route matching the path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            if route.matches(request.scope)[0] is not Match.NONE:
-                methods |= route.methods
-    return ", ".join(sorted(methods))
+    routes = [r for r in request.app.router.routes if isinstance(r, Route) and r.methods]
+    matching = [r for r in routes if r.matches(request.scope)[0] is not Match.NONE]
+    return ", ".join(sorted({method for route in matching for method in route.methods or ()}))
 
 
 async def _problem(request: Request, exc: Problem) -> Response:

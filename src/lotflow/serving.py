@@ -40,10 +40,9 @@ class ServerThread:
         self._server = uvicorn.Server(config)
         self._host = host
         self._clock = clock or SystemClock()
-        self._thread = threading.Thread(
-            target=self._server.run, name="lotflow-uvicorn", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name="lotflow-uvicorn", daemon=True)
         self._url: str | None = None
+        self._exit_code: object = None
 
     @property
     def url(self) -> str:
@@ -63,7 +62,10 @@ class ServerThread:
         deadline = self._clock.monotonic() + timeout
         while not self._ready():
             if not self._thread.is_alive():
-                raise ServerStartError(f"The server on {self._host} stopped during start-up.")
+                raise ServerStartError(
+                    f"The server on {self._host} stopped during start-up (exit code "
+                    f"{self._exit_code}); its log names the cause."
+                )
             if self._clock.monotonic() > deadline:
                 self.stop()
                 raise ServerStartError(f"The server on {self._host} did not start in {timeout}s.")
@@ -80,6 +82,12 @@ class ServerThread:
         if self._thread.is_alive():
             self._server.force_exit = True
             self._thread.join(timeout)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind or its startup fails
+            self._exit_code = exc.code
 
     def _ready(self) -> bool:
         return bool(self._server.started and self._server.servers)
