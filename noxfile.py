@@ -1,7 +1,7 @@
-"""The one entry point for checks; `.ci/run` and the README use the same commands.
+"""The one entry point for checks; `.ci/run` and the README run the same test command.
 
-    nox -s lint typecheck tests spec     # what CI gates on
-    nox -s bench                          # throughput figures (prints a table; not a test)
+nox                              # lint, typecheck, tests, spec: what CI gates on
+nox -s tests -- -k signing -x    # arguments after `--` go to pytest
 """
 
 from __future__ import annotations
@@ -9,35 +9,37 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.reuse_existing_virtualenvs = True
+nox.options.reuse_existing_virtualenvs = True  # sessions reinstall the project, not the world
 nox.options.sessions = ["lint", "typecheck", "tests", "spec"]
 
 PYTHON = "3.11"
+SOURCES = ("src", "reference", "tests", "noxfile.py", "setup.py")
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
+    """ruff: the lint rules and the formatting (checked, not rewritten)."""
     session.install("ruff>=0.17")
-    session.run("ruff", "check", "src", "reference", "tests")
+    session.run("ruff", "check", *SOURCES)
+    session.run("ruff", "format", "--check", *SOURCES)
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict, on the package."""
+    """mypy in strict mode on the package (settings in pyproject.toml)."""
     session.install("-e", ".[dev]")
     session.run("mypy", "src/lotflow")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The default test run (pytest-xdist), the same as the README's test command."""
+    """The test suite on every core (pytest-xdist), as in `.ci/run` and the README."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def spec(session: nox.Session) -> None:
-    """Check the contract and print its summary."""
+    """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")
     session.run("lotflow", "spec", "check")

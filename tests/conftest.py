@@ -1,6 +1,6 @@
 """Test-wide fixtures live in small plugin modules under tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack", "tests.fixtures.buyer"]
+pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack", "tests.fixtures.buyer", "tests.fixtures.producer"]
 
 
 import pytest  # noqa: E402

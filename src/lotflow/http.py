@@ -30,23 +30,22 @@ and when no alternative succeeds the first explanation is what the client sees.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match, Route, compile_path
+from starlette.types import Scope
 
 from lotflow.errors import (
     InvalidSignatureError,
@@ -107,49 +106,31 @@ Authenticator = Callable[[Request, bytes], Any]
 class OperationRoute(Route):
     """The route of one spec operation; ``operation`` is its entry in the spec.
 
-    A path parameter whose schema has an anchored ``pattern`` only matches text of that pattern,
-    so ``/lots/external`` never reaches ``/lots/{lotId}``: a method the literal path lacks gets 405
-    and an id of the wrong shape gets 404, as a client of the spec would expect.
+    OpenAPI matches the path before the method, and a concrete path before a templated one: a
+    request for ``/lots/external`` belongs to that path even when only ``/lots/{lotId}`` has the
+    method asked for (so it is a 405, not a call of the templated operation). ``shadowed_by``
+    holds the patterns of the concrete paths that take such requests away from this route.
     """
 
-    def __init__(self, spec: dict[str, Any], operation: Operation, endpoint: Callable[[Request], Awaitable[Response]]):
+    def __init__(
+        self,
+        operation: Operation,
+        endpoint: Callable[[Request], Awaitable[Response]],
+        shadowed_by: Sequence[re.Pattern[str]] = (),
+    ) -> None:
         method = operation.method.upper()
-        super().__init__(_routable_path(spec, operation), endpoint, methods=[method], name=operation.operation_id)
-        self.path = operation.path
+        super().__init__(operation.path, endpoint, methods=[method], name=operation.operation_id)
         self.operation = operation
+        self.shadowed_by = list(shadowed_by)
 
-
-class _PatternConvertor(Convertor[str]):
-    def __init__(self, regex: str) -> None:
-        self.regex = regex
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-def _routable_path(spec: dict[str, Any], op: Operation) -> str:
-    path = op.path
-    for param in op.parameters:
-        if param.get("in") != "path":
-            continue
-        pattern = str(_resolve_schema(spec, param.get("schema") or {}).get("pattern", ""))
-        if pattern.startswith("^") and pattern.endswith("$") and "/" not in pattern:
-            name = "spec_" + hashlib.sha1(pattern.encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
-            register_url_convertor(name, _PatternConvertor(pattern[1:-1]))
-            path = path.replace("{" + param["name"] + "}", "{" + param["name"] + ":" + name + "}")
-    return path
-
-
-def _resolve_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
-        node: Any = spec
-        for part in schema["$ref"][2:].split("/"):
-            node = node[part]
-        schema = node
-    return schema
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Starlette's match, except for paths a more concrete spec path matches."""
+        match, child = super().matches(scope)
+        if match is not Match.NONE and self.shadowed_by:
+            path = _route_path(scope)
+            if any(pattern.match(path) for pattern in self.shadowed_by):
+                return Match.NONE, {}
+        return match, child
 
 
 def build_app(
@@ -180,9 +161,11 @@ def build_app(
         exception_handlers=_EXCEPTION_HANDLERS,
     )
     limits = _Limits(max_body_bytes, validate_responses)
+    patterns = {op.path: compile_path(op.path)[0] for op in ops.values()}
     for op in sorted(ops.values(), key=_specific_first):
         endpoint = _Endpoint(spec, op, handlers[op.operation_id], authenticators, limits)
-        app.router.routes.append(OperationRoute(spec, op, endpoint.handle))
+        shadowed_by = [patterns[other] for other in patterns if _shadows(other, op.path)]
+        app.router.routes.append(OperationRoute(op, endpoint.handle, shadowed_by))
     if SPEC_PATH not in (spec.get("paths") or {}):
         app.router.routes.append(_spec_route(spec))
     return app
@@ -228,6 +211,22 @@ def _specific_first(op: Operation) -> list[int]:
     """Sort key: a literal segment before a templated one (``/lots/external`` before
     ``/lots/{lotId}``), as OpenAPI requires; otherwise document order (the sort is stable)."""
     return [1 if "{" in segment else 0 for segment in op.path.split("/")]
+
+
+def _route_path(scope: Scope) -> str:
+    """The request path below the app's mount point (``root_path``)."""
+    path, root = str(scope["path"]), str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _shadows(concrete: str, templated: str) -> bool:
+    """Whether every URL of ``templated`` that ``concrete`` could match belongs to ``concrete``:
+    same length, and ``concrete`` has a literal wherever the two differ."""
+    ours, theirs = concrete.split("/"), templated.split("/")
+    if concrete == templated or len(ours) != len(theirs):
+        return False
+    pairs = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]
+    return all("{" in b and "{" not in a for a, b in pairs)
 
 
 def _spec_route(spec: dict[str, Any]) -> Route:

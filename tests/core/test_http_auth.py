@@ -127,7 +127,6 @@ async def test_authentication_comes_before_parameter_and_body_validation(
     portal_spec: dict[str, Any],
 ) -> None:
     app = portal_app(portal_spec)
-    # (An id of the wrong shape never matches a route at all: that 404 needs no credentials,
-    # since the shape of ids is public in the spec.)
+    assert (await send(app, "GET", "/items/not-an-id")).status_code == 401
     assert (await send(app, "GET", "/items", params={"limit": "many"})).status_code == 401
     assert (await send(app, "POST", "/items", content=b"{not json")).status_code == 401

@@ -69,12 +69,14 @@ async def test_a_bad_query_parameter_is_a_400_problem_naming_it(
     assert problem["errors"] == [{"field": field, "message": message}]
 
 
-async def test_a_malformed_path_parameter_is_a_404(portal_spec: dict[str, Any]) -> None:
+async def test_a_malformed_path_parameter_is_a_404_naming_it(portal_spec: dict[str, Any]) -> None:
     response = await send(portal_app(portal_spec), "GET", "/items/not-an-id", headers=KEY_HEADERS)
     problem = problem_of(response)
     assert response.status_code == 404
     assert problem["code"] == "not_found"
-    assert "/items/not-an-id" in problem["detail"]
+    assert problem["errors"] == [
+        {"field": "itemId", "message": "must match the pattern ^[0-9a-f]{24}$"}
+    ]
 
 
 async def test_path_parameters_reach_the_handler(portal_spec: dict[str, Any]) -> None:

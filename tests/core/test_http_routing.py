@@ -79,6 +79,15 @@ async def test_a_literal_path_wins_over_a_templated_one(portal_spec: dict[str, A
     assert response.json()["item"]["name"] == "special"
 
 
+async def test_a_concrete_path_owns_its_urls_even_for_methods_it_lacks(
+    portal_spec: dict[str, Any],
+) -> None:
+    # DELETE exists on /items/{itemId} only: /items/special is a path of its own, so it is a 405.
+    response = await send(portal_app(portal_spec), "DELETE", "/items/special", headers=KEY_HEADERS)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
 async def test_async_and_sync_handlers_both_answer(portal_spec: dict[str, Any]) -> None:
     app = portal_app(portal_spec)
     assert (await send(app, "GET", "/ping")).json() == {"pong": True}

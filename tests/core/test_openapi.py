@@ -149,7 +149,7 @@ def test_operations_are_indexed_by_operation_id(portal_spec: dict[str, Any]) -> 
     assert (create.method, create.path) == ("post", "/items")
     assert create.request_schema == {"$ref": "#/components/schemas/ItemInput"}
     assert create.request_required is True
-    assert set(create.responses) == {"201", "422"}
+    assert set(create.responses) == {"201", "400", "401", "413", "415", "422"}
 
 
 def test_path_level_parameters_are_merged_into_each_operation(portal_spec: dict[str, Any]) -> None:
