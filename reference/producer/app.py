@@ -66,9 +66,11 @@ def create_app(
     tables = producer_tables()
     db = Database(settings.database_url)
     db.create_all(tables.metadata)
-    buyer = SpecClient(load_portal_spec("buyer"), settings.buyer_url, headers={"X-API-Key": settings.buyer_api_key},
-                       timeout=settings.buyer_timeout, retries=settings.buyer_retries, transport=buyer_transport)
-    ctx = ProducerContext(db, tables, settings, clock, buyer)
+    def make_buyer() -> SpecClient:
+        return SpecClient(load_portal_spec("buyer"), settings.buyer_url, headers={"X-API-Key": settings.buyer_api_key},
+                          timeout=settings.buyer_timeout, retries=settings.buyer_retries, transport=buyer_transport)
+
+    ctx = ProducerContext(db, tables, settings, clock, make_buyer)
     handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
     authenticators = {**receivers.authenticators(settings, clock), "producerOperatorToken": operator_token(settings.operators)}
     app = build_app(load_portal_spec("producer"), handlers, authenticators=authenticators,
@@ -84,7 +86,7 @@ def _lifespan(ctx: ProducerContext) -> Any:
         try:
             yield
         finally:
-            ctx.buyer.close()
+            ctx.close_buyer()
             ctx.db.dispose()
 
     return lifespan

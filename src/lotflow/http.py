@@ -531,6 +531,7 @@ def _parameters(params: list[_Param], request: Request) -> tuple[dict[str, Any],
         errors[param.location] += found
         if value is not _NO_DEFAULT:
             values[param.location][param.name] = value
+    errors["query"] += _unknown_query(params, request)
     if errors["path"]:
         detail = "; ".join(f"path parameter {e.field} {e.message}" for e in errors["path"])
         raise Problem(
@@ -540,6 +541,20 @@ def _parameters(params: list[_Param], request: Request) -> tuple[dict[str, Any],
         detail = "; ".join(f"{e.field} {e.message}" for e in bad[:5])
         raise Problem.bad_request(f"Invalid parameter(s): {detail}.", "invalid_parameter", bad)
     return values["path"], values["query"]
+
+
+def _unknown_query(params: list[_Param], request: Request) -> list[FieldError]:
+    """An operation with query parameters refuses names it does not declare (a typo such as
+    ``stauts=open`` would otherwise be ignored silently); one without any ignores the query."""
+    declared = {p.name for p in params if p.location == "query"}
+    if not declared:
+        return []
+    allowed = ", ".join(sorted(declared))
+    return [
+        FieldError(name, f"is not a query parameter of this operation (allowed: {allowed})")
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in declared
+    ]
 
 
 # ---------------------------------------------------------------------------------- responses
