@@ -39,6 +39,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Deep fuzzing: Schemathesis and the property tests with fresh random draws, many examples."""
+    session.install("-e", ".[test]")
+    session.env["HYPOTHESIS_PROFILE"] = "deep"
+    session.run("python", "-m", "pytest", "-n", "auto", "tests/reference", "tests/core", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def spec(session: nox.Session) -> None:
     """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")

@@ -354,9 +354,20 @@ def _check_media_type(content_type: str | None) -> None:
         raise Problem.unsupported_media_type(content_type, JSON_MEDIA_TYPE)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant)
+        if _SURROGATE_ESCAPE.search(raw):  # rare: only then pay for the full check
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise Problem.bad_request(
+            "The body is not JSON text: it escapes a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character.",
+            "invalid_json",
+        ) from None
     except json.JSONDecodeError as exc:
         where = f" at line {exc.lineno}, column {exc.colno}"
         raise Problem.bad_request(

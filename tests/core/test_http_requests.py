@@ -206,3 +206,12 @@ async def test_a_malformed_content_length_is_a_400(portal_spec: dict[str, Any]) 
     headers = {**JSON, "Content-Length": "lots"}
     response = await send(portal_app(portal_spec), "POST", "/items", content=b"{}", headers=headers)
     assert response.status_code == 400
+
+
+async def test_a_lone_surrogate_escape_is_invalid_json_but_a_pair_is_fine(portal_spec: dict[str, Any]) -> None:
+    app = portal_app(portal_spec)
+    lone = b'{"name": "jet \\ud99b fuel", "volume": {"amount": 5, "unit": "gallons"}}'
+    response = await send(app, "POST", "/items", content=lone, headers=JSON)
+    assert (response.status_code, problem_of(response)["code"]) == (400, "invalid_json")
+    pair = b'{"name": "jet \\ud83d\\ude00 fuel", "volume": {"amount": 5, "unit": "gallons"}}'
+    assert (await send(app, "POST", "/items", content=pair, headers=JSON)).status_code == 201

@@ -145,10 +145,12 @@ async def test_an_accepted_counter_offer_makes_the_contract_with_its_terms(buyer
     assert kinds[:2] == ["counter_accepted", "contract_created"] or kinds[:2] == ["contract_created", "counter_accepted"]
 
 
-async def test_withdrawing_a_lot_withdraws_its_open_bids(buyer: Buyer) -> None:
+async def test_withdrawing_a_lot_withdraws_its_open_bids_and_keeps_the_record(buyer: Buyer) -> None:
     lot = await buyer.published_lot()
     bid = await buyer.bid(lot)
     assert (await buyer.op("DELETE", f"/api/lots/{lot['_id']}")).json()["lot"]["status"] == "cancelled"
+    assert (await buyer.op("GET", f"/api/lots/{lot['_id']}")).json()["lot"]["status"] == "cancelled"
+    assert (await buyer.op("GET", f"/api/lots/{lot['_id']}/bids", params={"status": "withdrawn"})).json()["count"] == 1
     assert (await buyer.producer("GET", f"/api/bids/external/{bid['_id']}")).json()["bid"]["status"] == "withdrawn"
     late = await buyer.producer("POST", "/api/bids", json={
         "lotId": lot["_id"], "volume": {"amount": 1, "unit": "gallons"}, "pricing": {"price": 6.3, "currency": "USD", "pricePerUnit": 6.3},
