@@ -47,6 +47,13 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Throughput of the reference buyer against a bare FastAPI endpoint, and deliveries/s."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_buyer.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def spec(session: nox.Session) -> None:
     """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")
