@@ -43,7 +43,9 @@ def fuzz(session: nox.Session) -> None:
     """Deep fuzzing: Schemathesis and the property tests with fresh random draws, many examples."""
     session.install("-e", ".[test]")
     session.env["HYPOTHESIS_PROFILE"] = "deep"
-    session.run("python", "-m", "pytest", "-n", "auto", "tests/reference", "tests/core", *session.posargs)
+    session.run(
+        "python", "-m", "pytest", "-n", "auto", "tests/reference", "tests/core", *session.posargs
+    )
 
 
 @nox.session(python=PYTHON)

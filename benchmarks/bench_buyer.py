@@ -28,21 +28,42 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "bench-api-key-0123456789"
-TOKEN = "bench-operator-token"
+TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway token for a local benchmark
 ORG = "6750a0ffe4b0f1a2b3c4d001"
 DURATION = float(os.environ.get("BENCH_SECONDS", "4"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "2000"))
-LOT = {"title": "HEFA-SPK SAF lot", "type": "HEFA-SPK", "volume": {"amount": 500000, "unit": "gallons"},
-       "pricing": {"price": 3250000, "currency": "USD", "pricePerUnit": 6.5}, "compliance": {"standards": ["ISCC-EU"]}}
+LOT = {
+    "title": "HEFA-SPK SAF lot",
+    "type": "HEFA-SPK",
+    "volume": {"amount": 500000, "unit": "gallons"},
+    "pricing": {"price": 3250000, "currency": "USD", "pricePerUnit": 6.5},
+    "compliance": {"standards": ["ISCC-EU"]},
+}
 
 
 @contextmanager
 def serve(factory: str, env: dict[str, str]) -> Iterator[str]:
     """Run ``benchmarks.servers:<factory>`` under uvicorn on a free port; yield its base URL."""
-    command = [sys.executable, "-m", "uvicorn", f"benchmarks.servers:{factory}", "--factory", "--port", "0",
-               "--log-level", "info", "--no-access-log", "--loop", "uvloop", "--http", "httptools"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"benchmarks.servers:{factory}",
+        "--factory",
+        "--port",
+        "0",
+        "--log-level",
+        "info",
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+    process = subprocess.Popen(  # noqa: S603 - a fixed argv of this interpreter, no shell
+        command, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 30
         assert process.stderr is not None
@@ -59,7 +80,14 @@ def serve(factory: str, env: dict[str, str]) -> Iterator[str]:
         process.wait(10)
 
 
-async def _worker(host: str, port: int, requests: Callable[[int], bytes], stop: float, latencies: list[float], index: int) -> None:
+async def _worker(
+    host: str,
+    port: int,
+    requests: Callable[[int], bytes],
+    stop: float,
+    latencies: list[float],
+    index: int,
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     count = 0
     while time.perf_counter() < stop:
@@ -82,7 +110,9 @@ def load(url: str, requests: Callable[[int], bytes]) -> dict[str, float]:
 
     async def run() -> None:
         stop = time.perf_counter() + DURATION
-        await asyncio.gather(*(_worker(host, int(port), requests, stop, latencies, i) for i in range(CONNECTIONS)))
+        await asyncio.gather(
+            *(_worker(host, int(port), requests, stop, latencies, i) for i in range(CONNECTIONS))
+        )
 
     asyncio.run(run())
     cuts = statistics.quantiles(latencies, n=100)
@@ -96,18 +126,33 @@ def get_request(path: str, headers: str) -> Callable[[int], bytes]:
 
 def bid_request(lot_id: str) -> Callable[[int], bytes]:
     def make(n: int) -> bytes:
-        body = json.dumps({"lotId": lot_id, "volume": {"amount": 10, "unit": "gallons"}, "pricing": {"price": 63, "currency": "USD", "pricePerUnit": 6.3},
-                           "bidderId": "bench", "bidderName": "Bench Producer", "externalBidId": f"bench-{n}"}).encode()
-        head = f"POST /api/bids HTTP/1.1\r\nHost: bench\r\nX-API-Key: {API_KEY}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        body = json.dumps(
+            {
+                "lotId": lot_id,
+                "volume": {"amount": 10, "unit": "gallons"},
+                "pricing": {"price": 63, "currency": "USD", "pricePerUnit": 6.3},
+                "bidderId": "bench",
+                "bidderName": "Bench Producer",
+                "externalBidId": f"bench-{n}",
+            }
+        ).encode()
+        head = (
+            f"POST /api/bids HTTP/1.1\r\nHost: bench\r\nX-API-Key: "
+            f"{API_KEY}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         return head.encode() + body
+
     return make
 
 
 def buyer_env(workdir: Path, validate: bool) -> dict[str, str]:
     return {
         "LOTFLOW_DATABASE_URL": f"sqlite:///{workdir}/buyer.sqlite3",
-        "PRODUCER_API_KEY": API_KEY, "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        "LOTFLOW_BUYER_OPERATORS": json.dumps([{"orgId": ORG, "name": "Bench Air", "token": TOKEN}]),
+        "PRODUCER_API_KEY": API_KEY,
+        "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "LOTFLOW_BUYER_OPERATORS": json.dumps(
+            [{"orgId": ORG, "name": "Bench Air", "token": TOKEN}]
+        ),
         "LOTFLOW_VALIDATE_RESPONSES": "1" if validate else "0",
     }
 
@@ -119,10 +164,16 @@ def seed(url: str, lots: int = 50) -> tuple[str, bytes]:
     with httpx.Client(base_url=url) as client:
         ids = []
         for n in range(lots):
-            lot = client.post("/api/lots", json={**LOT, "title": f"HEFA-SPK SAF lot {n}"}, headers=operator).json()["lot"]
+            lot = client.post(
+                "/api/lots", json={**LOT, "title": f"HEFA-SPK SAF lot {n}"}, headers=operator
+            ).json()["lot"]
             client.post(f"/api/lots/{lot['_id']}/publish", headers=operator)
             ids.append(lot["_id"])
-        listing = client.get("/api/lots/external", params={"status": "published", "limit": 50}, headers={"X-API-Key": API_KEY}).content
+        listing = client.get(
+            "/api/lots/external",
+            params={"status": "published", "limit": 50},
+            headers={"X-API-Key": API_KEY},
+        ).content
     return ids[0], listing
 
 
@@ -132,28 +183,56 @@ def http_figures(validate: bool) -> dict[str, dict[str, float]]:
         workdir = Path(tmp)
         with serve("buyer_app", buyer_env(workdir, validate)) as url:
             lot_id, listing = seed(url)
-            portal = {"list-lots": load(url, get_request(listing_path, f"X-API-Key: {API_KEY}\r\n")),
-                      "submit-bid": load(url, bid_request(lot_id))}
+            portal = {
+                "list-lots": load(url, get_request(listing_path, f"X-API-Key: {API_KEY}\r\n")),
+                "submit-bid": load(url, bid_request(lot_id)),
+            }
         (workdir / "listing.json").write_bytes(listing)
         with serve("bare_app", {"BENCH_LISTING": str(workdir / "listing.json")}) as url:
-            bare = {"list-lots": load(url, get_request(listing_path, "")), "submit-bid": load(url, bid_request(lot_id))}
-    return {name: {**portal[name], "bare_rps": bare[name]["rps"], "ratio": portal[name]["rps"] / bare[name]["rps"]} for name in portal}
+            bare = {
+                "list-lots": load(url, get_request(listing_path, "")),
+                "submit-bid": load(url, bid_request(lot_id)),
+            }
+    return {
+        name: {
+            **portal[name],
+            "bare_rps": bare[name]["rps"],
+            "ratio": portal[name]["rps"] / bare[name]["rps"],
+        }
+        for name in portal
+    }
 
 
 def delivery_figures() -> float:
-    from lotflow.clock import isoformat, SystemClock
-    from lotflow.ids import new_event_id
     from lotflow.reference.buyer.app import create_app
     from lotflow.reference.buyer.settings import BuyerSettings
 
+    from lotflow.clock import SystemClock, isoformat
+    from lotflow.ids import new_event_id
+
     with tempfile.TemporaryDirectory() as tmp, serve("receiver_app", {}) as receiver:
-        env = {**buyer_env(Path(tmp), True), "PRODUCER_DASHBOARD_WEBHOOK_URL": receiver + "/api/webhooks/lots"}
+        env = {
+            **buyer_env(Path(tmp), True),
+            "PRODUCER_DASHBOARD_WEBHOOK_URL": receiver + "/api/webhooks/lots",
+        }
         app = create_app(BuyerSettings.from_env(env), dispatcher_enabled=False)
         ctx, now = app.state.context, SystemClock().now()
         payload = json.dumps({"event": "lot.updated", "lot": LOT})
-        rows = [{"id": new_event_id(), "org_id": ORG, "event": "lot.updated", "path": "/api/webhooks/lots", "payload": payload,
-                 "status": "pending", "attempts": 0, "next_attempt_at": now.timestamp(), "lease_until": 0.0, "created_at": isoformat(now)}
-                for _ in range(DELIVERIES)]
+        rows = [
+            {
+                "id": new_event_id(),
+                "org_id": ORG,
+                "event": "lot.updated",
+                "path": "/api/webhooks/lots",
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now.timestamp(),
+                "lease_until": 0.0,
+                "created_at": isoformat(now),
+            }
+            for _ in range(DELIVERIES)
+        ]
         with ctx.db.write() as conn:
             conn.execute(ctx.tables.outbox.insert(), rows)
         started = time.perf_counter()
@@ -170,18 +249,34 @@ async def _deliver_all(dispatcher: object) -> int:
 
 
 def main() -> None:
-    print(f"lotflow buyer benchmark: {CONNECTIONS} connections, {DURATION:g} s per run, one uvicorn worker each\n")
+    print(
+        f"lotflow buyer benchmark: {CONNECTIONS} connections, {DURATION:g} s per run, one "
+        f"uvicorn worker each\n"
+    )
     for validate in (True, False):
-        label = "response validation on (default)" if validate else "response validation off (LOTFLOW_VALIDATE_RESPONSES=0)"
+        label = (
+            "response validation on (default)"
+            if validate
+            else "response validation off (LOTFLOW_VALIDATE_RESPONSES=0)"
+        )
         print(label)
-        print(f"  {'endpoint':<11} {'portal req/s':>12} {'bare req/s':>11} {'ratio':>6} {'target':>7} {'p50 ms':>7} {'p99 ms':>7}")
+        print(
+            f"  {'endpoint':<11} {'portal req/s':>12} {'bare req/s':>11} {'ratio':>6} "
+            f"{'target':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        )
         for name, f in http_figures(validate).items():
             target = 0.5 if name == "list-lots" else 0.3
             mark = "ok" if f["ratio"] >= target else "MISS"
-            print(f"  {name:<11} {f['rps']:>12.0f} {f['bare_rps']:>11.0f} {f['ratio']:>6.2f} {'≥' + str(target):>7} {f['p50']:>7.1f} {f['p99']:>7.1f}  {mark}")
+            print(
+                f"  {name:<11} {f['rps']:>12.0f} {f['bare_rps']:>11.0f} {f['ratio']:>6.2f} "
+                f"{'≥' + str(target):>7} {f['p50']:>7.1f} {f['p99']:>7.1f}  {mark}"
+            )
         print()
     rate = delivery_figures()
-    print(f"webhook dispatcher: {rate:.0f} signed deliveries/s to a local receiver ({DELIVERIES} events; target ≥ 500)  {'ok' if rate >= 500 else 'MISS'}")
+    print(
+        f"webhook dispatcher: {rate:.0f} signed deliveries/s to a local receiver ({DELIVERIES} "
+        f"events; target ≥ 500)  {'ok' if rate >= 500 else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 """Test-wide fixtures live in small plugin modules under tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.stack", "tests.fixtures.buyer", "tests.fixtures.producer"]
+pytest_plugins = [
+    "tests.fixtures.spec",
+    "tests.fixtures.stack",
+    "tests.fixtures.buyer",
+    "tests.fixtures.producer",
+]
 
 
 import os  # noqa: E402
@@ -10,8 +15,20 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 # Hypothesis profiles. "fast" is every run's: derandomized, so a run is reproducible and CI never
 # flakes on a rare draw. "deep" is for `nox -s fuzz`: fresh random draws and many more examples.
-settings.register_profile("fast", max_examples=15, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-settings.register_profile("deep", max_examples=400, derandomize=False, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile(
+    "fast",
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "deep",
+    max_examples=400,
+    derandomize=False,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 

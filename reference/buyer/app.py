@@ -10,11 +10,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-
-from lotflow.clock import Clock, SystemClock
-from lotflow.db import Database
-from lotflow.http import Handler, OperationRequest, Reply, build_app
-from lotflow.openapi import load_portal_spec
 from lotflow.reference.buyer import bids, contracts, deliveries, lots
 from lotflow.reference.buyer.context import BuyerContext
 from lotflow.reference.buyer.dispatcher import Dispatcher
@@ -22,6 +17,11 @@ from lotflow.reference.buyer.settings import BuyerSettings
 from lotflow.reference.buyer.tables import buyer_tables
 from lotflow.reference.common import notifications
 from lotflow.reference.common.auth import bearer_key, header_key, operator_token
+
+from lotflow.clock import Clock, SystemClock
+from lotflow.db import Database
+from lotflow.http import Handler, OperationRequest, Reply, build_app
+from lotflow.openapi import load_portal_spec
 
 PRODUCER = "producer-portal"
 Operation = Callable[[BuyerContext, OperationRequest], Reply]
@@ -47,7 +47,9 @@ OPERATIONS: dict[str, Operation] = {
     "createContract": contracts.create_contract,
     "getContract": contracts.get_contract,
     "updateContractStatus": contracts.update_contract_status,
-    "listNotifications": lambda ctx, req: _notifications(ctx, req, notifications.list_notifications),
+    "listNotifications": lambda ctx, req: _notifications(
+        ctx, req, notifications.list_notifications
+    ),
     "markNotificationRead": lambda ctx, req: _mark_read(ctx, req),
     "listWebhookDeliveries": deliveries.list_deliveries,
     "getWebhookDelivery": deliveries.get_delivery,
@@ -62,7 +64,13 @@ def _notifications(ctx: BuyerContext, req: OperationRequest, action: Callable[..
 
 def _mark_read(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.db.write() as conn:
-        return notifications.mark_read(conn, ctx.tables.notifications, req.principal.org_id, req.path_params["notificationId"], ctx.clock.now())
+        return notifications.mark_read(
+            conn,
+            ctx.tables.notifications,
+            req.principal.org_id,
+            req.path_params["notificationId"],
+            ctx.clock.now(),
+        )
 
 
 def create_app(
@@ -72,7 +80,8 @@ def create_app(
     dispatcher_enabled: bool = True,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The buyer portal app. The database schema is created here; the dispatcher runs in the lifespan."""
+    """The buyer portal app. The database schema is created here; the dispatcher runs in the
+    lifespan."""
     spec = load_portal_spec("buyer")
     tables = buyer_tables()
     db = Database(settings.database_url)
@@ -86,8 +95,14 @@ def create_app(
         "producerBearer": bearer_key(settings.api_key, PRODUCER),
         "operatorToken": operator_token(settings.operators),
     }
-    app = build_app(spec, handlers, authenticators=authenticators, max_body_bytes=settings.max_body_bytes,
-                    validate_responses=settings.validate_responses, lifespan=_lifespan(dispatcher, dispatcher_enabled, db))
+    app = build_app(
+        spec,
+        handlers,
+        authenticators=authenticators,
+        max_body_bytes=settings.max_body_bytes,
+        validate_responses=settings.validate_responses,
+        lifespan=_lifespan(dispatcher, dispatcher_enabled, db),
+    )
     app.state.context = ctx
     app.state.dispatcher = dispatcher
     return app

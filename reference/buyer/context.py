@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lotflow.reference.buyer.settings import BuyerSettings
+from lotflow.reference.buyer.tables import BuyerTables
+
 from lotflow.clock import Clock
 from lotflow.db import Database
 from lotflow.openapi import webhooks
 from lotflow.workflow import StateMachine, load_workflow
-from lotflow.reference.buyer.settings import BuyerSettings
-from lotflow.reference.buyer.tables import BuyerTables
 
 
 @dataclass
@@ -35,5 +36,6 @@ class BuyerContext:
         self.counter_machine = workflow.machine("buyer.counter_offer")
         self.contract_machine = workflow.machine("buyer.contract")
         self.delivery_paths = {
-            event: item["post"]["x-lotflow-delivery-path"] for event, item in webhooks(self.spec).items()
+            event: item["post"]["x-lotflow-delivery-path"]
+            for event, item in webhooks(self.spec).items()
         }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.outbox import attempts_of, delivery_doc
 from sqlalchemy import func, select, update
 
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.buyer.outbox import attempts_of, delivery_doc
 
 
 def list_deliveries(ctx: BuyerContext, req: OperationRequest) -> Reply:
@@ -17,8 +17,16 @@ def list_deliveries(ctx: BuyerContext, req: OperationRequest) -> Reply:
         if name in q:
             conditions.append(getattr(outbox.c, name) == q[name])
     with ctx.db.read() as conn:
-        rows = conn.execute(select(outbox).where(*conditions).order_by(outbox.c.created_at.desc(), outbox.c.id).limit(q.get("limit", 50)).offset(q.get("offset", 0))).all()
-        count = conn.execute(select(func.count()).select_from(outbox).where(*conditions)).scalar_one()
+        rows = conn.execute(
+            select(outbox)
+            .where(*conditions)
+            .order_by(outbox.c.created_at.desc(), outbox.c.id)
+            .limit(q.get("limit", 50))
+            .offset(q.get("offset", 0))
+        ).all()
+        count = conn.execute(
+            select(func.count()).select_from(outbox).where(*conditions)
+        ).scalar_one()
     return Reply(200, {"deliveries": [delivery_doc(ctx, row) for row in rows], "count": count})
 
 
@@ -33,8 +41,16 @@ def redeliver(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.db.write() as conn:
         row = _own(conn, ctx, req)
         if row.status == "pending":
-            raise Problem.conflict("delivery_pending", f"Event {row.id} is still pending; it will be delivered without help.", currentState="pending")
-        conn.execute(update(outbox).where(outbox.c.id == row.id).values(status="pending", next_attempt_at=ctx.clock.now().timestamp(), lease_until=0.0))
+            raise Problem.conflict(
+                "delivery_pending",
+                f"Event {row.id} is still pending; it will be delivered without help.",
+                currentState="pending",
+            )
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(status="pending", next_attempt_at=ctx.clock.now().timestamp(), lease_until=0.0)
+        )
         row = _own(conn, ctx, req)
         doc = delivery_doc(ctx, row, attempts_of(conn, ctx, row.id))
     ctx.wake()
@@ -43,7 +59,11 @@ def redeliver(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def _own(conn, ctx: BuyerContext, req: OperationRequest):  # type: ignore[no-untyped-def]
     outbox = ctx.tables.outbox
-    row = conn.execute(select(outbox).where(outbox.c.id == req.path_params["deliveryId"], outbox.c.org_id == req.principal.org_id)).first()
+    row = conn.execute(
+        select(outbox).where(
+            outbox.c.id == req.path_params["deliveryId"], outbox.c.org_id == req.principal.org_id
+        )
+    ).first()
     if row is None:
         raise Problem.not_found("webhook delivery", req.path_params["deliveryId"])
     return row

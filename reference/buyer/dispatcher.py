@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 from anyio import to_thread
+from lotflow.reference.buyer.context import BuyerContext
 from sqlalchemy import Row, func, select, update
 
 from lotflow.clock import isoformat
 from lotflow.signing import legacy_bearer_headers, signature_headers
-from lotflow.reference.buyer.context import BuyerContext
 
 SENDERS = 4  # several small connection pools: one shared AsyncClient is slow under concurrency
 CONCURRENCY = 16
@@ -44,7 +44,12 @@ class _Result:
 class Dispatcher:
     """Sends due outbox events. ``run_once`` for tests and tools, ``run_forever`` in the app."""
 
-    def __init__(self, ctx: BuyerContext, transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        ctx: BuyerContext,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.ctx = ctx
         self._transport = transport
         self._rng = rng or random.Random()
@@ -72,7 +77,9 @@ class Dispatcher:
             await to_thread.run_sync(self.sweep)
             timeout = await to_thread.run_sync(self._seconds_to_next_due)
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             for waiter in pending:
                 waiter.cancel()
 
@@ -92,11 +99,26 @@ class Dispatcher:
             return []
         outbox, now = self.ctx.tables.outbox, self.ctx.clock.now().timestamp()
         with self.ctx.db.write() as conn:
-            due = (outbox.c.status == "pending", outbox.c.next_attempt_at <= now, outbox.c.lease_until <= now)
-            rows = list(conn.execute(select(outbox).where(*due).order_by(outbox.c.next_attempt_at, outbox.c.created_at).limit(BATCH)))
+            due = (
+                outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now,
+                outbox.c.lease_until <= now,
+            )
+            rows = list(
+                conn.execute(
+                    select(outbox)
+                    .where(*due)
+                    .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
+                    .limit(BATCH)
+                )
+            )
             if rows:
                 ids = [r.id for r in rows]
-                conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(lease_until=now + LEASE_SECONDS)
+                )
         return rows
 
     def _record(self, results: list[_Result]) -> None:
@@ -105,16 +127,34 @@ class Dispatcher:
             for result in results:
                 attempt = result.row.attempts + 1
                 outcome, next_at = self._outcome(result, attempt)
-                conn.execute(update(outbox).where(outbox.c.id == result.row.id).values(
-                    status={"delivered": "delivered", "failed": "failed"}.get(outcome, "pending"),
-                    attempts=attempt, next_attempt_at=next_at, lease_until=0.0,
-                    last_status_code=result.status_code, last_error=result.error,
-                    delivered_at=isoformat(self.ctx.clock.now()) if outcome == "delivered" else None,
-                ))
-                conn.execute(attempts.insert().values(
-                    event_id=result.row.id, attempt=attempt, started_at=isoformat(result.started_at),
-                    duration_ms=result.duration_ms, status_code=result.status_code, outcome=outcome, error=result.error,
-                ))
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == result.row.id)
+                    .values(
+                        status={"delivered": "delivered", "failed": "failed"}.get(
+                            outcome, "pending"
+                        ),
+                        attempts=attempt,
+                        next_attempt_at=next_at,
+                        lease_until=0.0,
+                        last_status_code=result.status_code,
+                        last_error=result.error,
+                        delivered_at=isoformat(self.ctx.clock.now())
+                        if outcome == "delivered"
+                        else None,
+                    )
+                )
+                conn.execute(
+                    attempts.insert().values(
+                        event_id=result.row.id,
+                        attempt=attempt,
+                        started_at=isoformat(result.started_at),
+                        duration_ms=result.duration_ms,
+                        status_code=result.status_code,
+                        outcome=outcome,
+                        error=result.error,
+                    )
+                )
 
     def _outcome(self, result: _Result, attempt: int) -> tuple[str, float]:
         now = self.ctx.clock.now().timestamp()
@@ -123,10 +163,13 @@ class Dispatcher:
             return "delivered", now
         if code == 410 or attempt >= self.ctx.settings.max_attempts:
             return "failed", now
-        return "retry", now + self.backoff(attempt, result.retry_after if code in (429, 503) else None)
+        return "retry", now + self.backoff(
+            attempt, result.retry_after if code in (429, 503) else None
+        )
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds before the next attempt: full jitter over base·2^(n-1), capped; Retry-After wins."""
+        """Seconds before the next attempt: full jitter over base·2^(n-1), capped; Retry-After
+        wins."""
         settings = self.ctx.settings
         if retry_after is not None:
             return min(max(retry_after, 0.0), settings.backoff_cap)
@@ -136,7 +179,9 @@ class Dispatcher:
     def _seconds_to_next_due(self) -> float:
         outbox = self.ctx.tables.outbox
         with self.ctx.db.read() as conn:
-            soonest = conn.execute(select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")).scalar()
+            soonest = conn.execute(
+                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+            ).scalar()
         if soonest is None or not self.ctx.settings.webhook_base_url:
             return SWEEP_INTERVAL
         return min(max(soonest - self.ctx.clock.now().timestamp(), 0.0), SWEEP_INTERVAL)
@@ -144,8 +189,13 @@ class Dispatcher:
     # ---------------------------------------------------------------- sending
     def _client(self) -> httpx.AsyncClient:
         if not self._clients:
-            limits = httpx.Limits(max_connections=CONCURRENCY // SENDERS + 1, max_keepalive_connections=CONCURRENCY // SENDERS + 1)
-            self._clients = [httpx.AsyncClient(transport=self._transport, limits=limits) for _ in range(SENDERS)]
+            limits = httpx.Limits(
+                max_connections=CONCURRENCY // SENDERS + 1,
+                max_keepalive_connections=CONCURRENCY // SENDERS + 1,
+            )
+            self._clients = [
+                httpx.AsyncClient(transport=self._transport, limits=limits) for _ in range(SENDERS)
+            ]
         self._turn = (self._turn + 1) % len(self._clients)
         return self._clients[self._turn]
 
@@ -162,13 +212,27 @@ class Dispatcher:
             started, tick = self.ctx.clock.now(), self.ctx.clock.monotonic()
             url = self.ctx.settings.webhook_base_url + row.path
             try:
-                response = await self._client().post(url, content=body, headers=self._headers(row.id, body), timeout=self.ctx.settings.attempt_timeout)
+                response = await self._client().post(
+                    url,
+                    content=body,
+                    headers=self._headers(row.id, body),
+                    timeout=self.ctx.settings.attempt_timeout,
+                )
             except httpx.HTTPError as exc:
-                return _Result(row, started, self._elapsed(tick), None, f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__, None)
+                return _Result(
+                    row,
+                    started,
+                    self._elapsed(tick),
+                    None,
+                    f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__,
+                    None,
+                )
             ok = 200 <= response.status_code < 300
             error = None if ok else f"HTTP {response.status_code}: {response.text[:300]}"
             retry_after = _retry_after(response.headers.get("retry-after"), started)
-            return _Result(row, started, self._elapsed(tick), response.status_code, error, retry_after)
+            return _Result(
+                row, started, self._elapsed(tick), response.status_code, error, retry_after
+            )
 
     def _elapsed(self, tick: float) -> float:
         return round((self.ctx.clock.monotonic() - tick) * 1000, 3)
@@ -193,5 +257,3 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
         return (parsedate_to_datetime(value) - now).total_seconds()
     except (TypeError, ValueError):
         return None
-
-

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from lotflow.clock import isoformat
 from lotflow.reference.buyer import outbox
 from lotflow.reference.buyer.bids import save_bid
 from lotflow.reference.buyer.context import BuyerContext
 from lotflow.reference.common import docstore
+
+from lotflow.clock import isoformat
 
 
 def expire_due(ctx: BuyerContext) -> int:
@@ -15,9 +16,18 @@ def expire_due(ctx: BuyerContext) -> int:
     bids, counters = ctx.tables.bids, ctx.tables.counters
     count = 0
     with ctx.db.write() as conn:
-        for counter in docstore.find(conn, counters, counters.c.status == "pending", counters.c.expires_at < stamp):
+        for counter in docstore.find(
+            conn, counters, counters.c.status == "pending", counters.c.expires_at < stamp
+        ):
             expired = docstore.changed(counter, now, status="expired")
-            docstore.update(conn, counters, expired, counter["version"], bid_id=counter["bidId"], status="expired")
+            docstore.update(
+                conn,
+                counters,
+                expired,
+                counter["version"],
+                bid_id=counter["bidId"],
+                status="expired",
+            )
             bid = docstore.get(conn, bids, counter["bidId"])
             if bid is not None and bid["status"] == "countered":
                 save_bid(conn, ctx, docstore.changed(bid, now, status="pending"), bid["version"])

@@ -1,21 +1,22 @@
-"""Lots: the buyer's operator actions (create, update, publish, withdraw) and both kinds of reads."""
+"""Lots: the buyer's operator actions (create, update, publish, withdraw) and both kinds of
+reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table
-
-from lotflow.clock import isoformat
-from lotflow.http import OperationRequest, Reply
-from lotflow.ids import new_object_id
-from lotflow.problems import Problem
 from lotflow.reference.buyer import outbox
 from lotflow.reference.buyer.context import BuyerContext
 from lotflow.reference.buyer.rules import check_pricing
 from lotflow.reference.common import docstore
 from lotflow.reference.common.docstore import Doc
 from lotflow.reference.common.notifications import notify
+from sqlalchemy import Connection, Table
+
+from lotflow.clock import isoformat
+from lotflow.http import OperationRequest, Reply
+from lotflow.ids import new_object_id
+from lotflow.problems import Problem
 
 OPEN_BIDS = ("pending", "countered")
 
@@ -24,8 +25,11 @@ def lot_columns(lot: Doc) -> dict[str, Any]:
     text = f"{lot.get('title', '')} {lot.get('description', '')}".lower()
     standards = lot.get("compliance", {}).get("standards", [])
     return {
-        "org_id": lot["orgId"], "status": lot["status"], "type": lot["type"],
-        "price": lot["pricing"]["price"], "search": text,
+        "org_id": lot["orgId"],
+        "status": lot["status"],
+        "type": lot["type"],
+        "price": lot["pricing"]["price"],
+        "search": text,
         "standards": "|" + "|".join(s.lower() for s in standards) + "|",
         "created_at": lot["createdAt"],
     }
@@ -47,9 +51,15 @@ def create_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     check_pricing(body["volume"], body["pricing"])
     stamp = isoformat(ctx.clock.now())
     lot = {
-        "_id": new_object_id(int(ctx.clock.now().timestamp())), "orgId": req.principal.org_id, **body,
-        "status": "draft", "publishedAt": None, "expiresAt": body.get("expiresAt"),
-        "createdAt": stamp, "updatedAt": stamp, "version": 1,
+        "_id": new_object_id(int(ctx.clock.now().timestamp())),
+        "orgId": req.principal.org_id,
+        **body,
+        "status": "draft",
+        "publishedAt": None,
+        "expiresAt": body.get("expiresAt"),
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "version": 1,
     }
     with ctx.db.write() as conn:
         docstore.insert(conn, ctx.tables.lots, lot, **lot_columns(lot))
@@ -63,7 +73,11 @@ def update_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
         lot = own_lot(conn, ctx, req.principal.org_id, req.path_params["lotId"])
         ctx.lot_machine.require("updateLot", lot["status"], lot["status"], entity_id=lot["_id"])
         if expected_version is not None and expected_version != lot["version"]:
-            raise Problem.conflict("version_conflict", f"Lot {lot['_id']} is at version {lot['version']}, not {expected_version}.", currentVersion=lot["version"])
+            raise Problem.conflict(
+                "version_conflict",
+                f"Lot {lot['_id']} is at version {lot['version']}, not {expected_version}.",
+                currentVersion=lot["version"],
+            )
         updated = docstore.changed(lot, ctx.clock.now(), **changes)
         check_pricing(updated["volume"], updated["pricing"])
         save_lot(conn, ctx, updated, lot["version"])
@@ -81,8 +95,16 @@ def publish_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
         published = docstore.changed(lot, now, status="published", publishedAt=isoformat(now))
         save_lot(conn, ctx, published, lot["version"])
         outbox.lot_event(conn, ctx, "lot.published", published)
-        notify(conn, ctx.tables.notifications, now, lot["orgId"], "lot_published", "Lot published",
-               f"Your lot is now visible to producers: {lot['title']}", lot_id=lot["_id"])
+        notify(
+            conn,
+            ctx.tables.notifications,
+            now,
+            lot["orgId"],
+            "lot_published",
+            "Lot published",
+            f"Your lot is now visible to producers: {lot['title']}",
+            lot_id=lot["_id"],
+        )
     ctx.wake()
     return Reply(200, {"lot": published})
 
@@ -107,12 +129,16 @@ def _withdraw_open_bids(conn: Connection, ctx: BuyerContext, lot_id: str) -> Non
     bids = ctx.tables.bids
     for bid in docstore.find(conn, bids, bids.c.lot_id == lot_id, bids.c.status.in_(OPEN_BIDS)):
         withdraw_counter(conn, ctx, bid, "deleteLot")
-        save_bid(conn, ctx, docstore.changed(bid, ctx.clock.now(), status="withdrawn"), bid["version"])
+        save_bid(
+            conn, ctx, docstore.changed(bid, ctx.clock.now(), status="withdrawn"), bid["version"]
+        )
 
 
 def get_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        return Reply(200, {"lot": own_lot(conn, ctx, req.principal.org_id, req.path_params["lotId"])})
+        return Reply(
+            200, {"lot": own_lot(conn, ctx, req.principal.org_id, req.path_params["lotId"])}
+        )
 
 
 def list_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
@@ -133,14 +159,20 @@ async def list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
 def _list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
     q, lots = {"status": "published", **req.query}, ctx.tables.lots
     conditions = [lots.c.status != "draft"]
-    for name, column in (("status", lots.c.status), ("orgId", lots.c.org_id), ("type", lots.c.type)):
+    for name, column in (
+        ("status", lots.c.status),
+        ("orgId", lots.c.org_id),
+        ("type", lots.c.type),
+    ):
         if name in q:
             conditions.append(column == q[name])
     if "minPrice" in q:
         conditions.append(lots.c.price >= q["minPrice"])
     if "maxPrice" in q:
         conditions.append(lots.c.price <= q["maxPrice"])
-    conditions += [lots.c.standards.contains(f"|{s.lower()}|", autoescape=True) for s in q.get("standards", [])]
+    conditions += [
+        lots.c.standards.contains(f"|{s.lower()}|", autoescape=True) for s in q.get("standards", [])
+    ]
     if q.get("search"):
         conditions.append(lots.c.search.contains(q["search"].lower(), autoescape=True))
     return _page(ctx, lots, conditions, req)
@@ -157,5 +189,12 @@ def get_external_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def _page(ctx: BuyerContext, table: Table, conditions: list[Any], req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        docs, count = docstore.page(conn, table, conditions, (table.c.created_at.desc(), table.c.id.desc()), req.query.get("limit", 50), req.query.get("offset", 0))
+        docs, count = docstore.page(
+            conn,
+            table,
+            conditions,
+            (table.c.created_at.desc(), table.c.id.desc()),
+            req.query.get("limit", 50),
+            req.query.get("offset", 0),
+        )
     return Reply(200, raw_json=docstore.splice("lots", docs, count))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common.docstore import Doc, dumps
 from sqlalchemy import Connection, Row, select
 
 from lotflow.clock import isoformat
 from lotflow.ids import new_event_id
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.common.docstore import Doc, dumps
 
 
 def enqueue(conn: Connection, ctx: BuyerContext, event: str, org_id: str, **body: Any) -> str:
@@ -20,9 +20,16 @@ def enqueue(conn: Connection, ctx: BuyerContext, event: str, org_id: str, **body
     payload = {"event": event, "eventId": event_id, "timestamp": isoformat(now), **body}
     conn.execute(
         ctx.tables.outbox.insert().values(
-            id=event_id, org_id=org_id, event=event, path=ctx.delivery_paths[event],
-            payload=dumps(payload), status="pending", attempts=0,
-            next_attempt_at=now.timestamp(), lease_until=0.0, created_at=isoformat(now),
+            id=event_id,
+            org_id=org_id,
+            event=event,
+            path=ctx.delivery_paths[event],
+            payload=dumps(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now.timestamp(),
+            lease_until=0.0,
+            created_at=isoformat(now),
         )
     )
     return event_id
@@ -33,8 +40,18 @@ def lot_event(conn: Connection, ctx: BuyerContext, event: str, lot: Doc) -> None
     enqueue(conn, ctx, event, lot["orgId"], lot=lot, organization=organization)
 
 
-def bid_event(conn: Connection, ctx: BuyerContext, event: str, bid: Doc, lot: Doc, **extra: Any) -> None:
-    enqueue(conn, ctx, event, lot["orgId"], bid=bid, lot=lot, **{k: v for k, v in extra.items() if v is not None})
+def bid_event(
+    conn: Connection, ctx: BuyerContext, event: str, bid: Doc, lot: Doc, **extra: Any
+) -> None:
+    enqueue(
+        conn,
+        ctx,
+        event,
+        lot["orgId"],
+        bid=bid,
+        lot=lot,
+        **{k: v for k, v in extra.items() if v is not None},
+    )
 
 
 def contract_event(conn: Connection, ctx: BuyerContext, contract: Doc, bid: Doc, lot: Doc) -> None:
@@ -58,8 +75,14 @@ def delivery_doc(ctx: BuyerContext, row: Row[Any], attempts: list[Row[Any]] | No
     }
     if attempts is not None:
         doc["attemptLog"] = [
-            {"attempt": a.attempt, "startedAt": a.started_at, "durationMs": a.duration_ms,
-             "statusCode": a.status_code, "outcome": a.outcome, "error": a.error}
+            {
+                "attempt": a.attempt,
+                "startedAt": a.started_at,
+                "durationMs": a.duration_ms,
+                "statusCode": a.status_code,
+                "outcome": a.outcome,
+                "error": a.error,
+            }
             for a in attempts
         ]
     return doc
@@ -73,4 +96,8 @@ def isoformat_epoch(seconds: float) -> str:
 
 def attempts_of(conn: Connection, ctx: BuyerContext, event_id: str) -> list[Row[Any]]:
     table = ctx.tables.attempts
-    return list(conn.execute(select(table).where(table.c.event_id == event_id).order_by(table.c.attempt, table.c.id)))
+    return list(
+        conn.execute(
+            select(table).where(table.c.event_id == event_id).order_by(table.c.attempt, table.c.id)
+        )
+    )

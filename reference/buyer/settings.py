@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lotflow.signing import split_secrets
 from lotflow.reference.common.settings import EnvReader, Operator
+
+from lotflow.signing import split_secrets
 
 DEMO_ORGS = ("Nordic Air Fuel Procurement",)
 
@@ -34,9 +35,15 @@ class BuyerSettings:
         """Read the settings; refuse (``ConfigError``) when a key, secret or operator is missing."""
         read = EnvReader(env, demo)
         api_key = read.secret("PRODUCER_API_KEY", "the API key producer portals send in X-API-Key")
-        secrets = read.secret("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "the secret that signs webhooks (whsec_... or a string)", make="whsec")
+        secrets = read.secret(
+            "PRODUCER_DASHBOARD_WEBHOOK_SECRET",
+            "the secret that signs webhooks (whsec_... or a string)",
+            make="whsec",
+        )
         operators = read.operators("LOTFLOW_BUYER_OPERATORS", DEMO_ORGS)
-        webhook_url = read.url("PRODUCER_DASHBOARD_WEBHOOK_URL", "the producer portal's webhook URL", required=False)
+        webhook_url = read.url(
+            "PRODUCER_DASHBOARD_WEBHOOK_URL", "the producer portal's webhook URL", required=False
+        )
         read.finish("buyer")
         return cls(
             database_url=read.text("LOTFLOW_DATABASE_URL", "sqlite:///./lotflow-buyer.sqlite3"),
@@ -50,7 +57,8 @@ class BuyerSettings:
             backoff_base=read.number("LOTFLOW_WEBHOOK_BACKOFF_BASE", 1.0),
             backoff_cap=read.number("LOTFLOW_WEBHOOK_BACKOFF_CAP", 3600.0),
             attempt_timeout=read.number("LOTFLOW_WEBHOOK_TIMEOUT", 10.0, minimum=0.1),
-            validate_responses=read.text("LOTFLOW_VALIDATE_RESPONSES", "1") not in ("0", "false", "no"),
+            validate_responses=read.text("LOTFLOW_VALIDATE_RESPONSES", "1")
+            not in ("0", "false", "no"),
             generated=dict(read.generated),
         )
 

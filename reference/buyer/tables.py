@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
-
 from lotflow.reference.common.docstore import doc_table
 from lotflow.reference.common.notifications import notification_table
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,8 @@ class BuyerTables:
 def buyer_tables() -> BuyerTables:
     md = MetaData()
     lots = doc_table(
-        "lots", md,
+        "lots",
+        md,
         Column("org_id", String(24), index=True, nullable=False),
         Column("status", String(20), index=True, nullable=False),
         Column("type", String(64), nullable=False),
@@ -35,7 +35,8 @@ def buyer_tables() -> BuyerTables:
         Column("created_at", String(32), index=True, nullable=False),
     )
     bids = doc_table(
-        "bids", md,
+        "bids",
+        md,
         Column("lot_id", String(24), index=True, nullable=False),
         Column("org_id", String(24), index=True, nullable=False),
         Column("external_bid_id", String(64), nullable=False),
@@ -46,13 +47,15 @@ def buyer_tables() -> BuyerTables:
         UniqueConstraint("lot_id", "external_bid_id", name="uq_bid_external"),
     )
     counters = doc_table(
-        "counter_offers", md,
+        "counter_offers",
+        md,
         Column("bid_id", String(24), index=True, nullable=False),
         Column("status", String(20), index=True, nullable=False),
         Column("expires_at", String(32), index=True),
     )
     contracts = doc_table(
-        "contracts", md,
+        "contracts",
+        md,
         Column("org_id", String(24), index=True, nullable=False),
         Column("lot_id", String(24), unique=True, nullable=False),  # a lot awards one bid
         Column("bid_id", String(24), unique=True, nullable=False),
@@ -60,7 +63,8 @@ def buyer_tables() -> BuyerTables:
         Column("created_at", String(32), index=True, nullable=False),
     )
     outbox = Table(
-        "outbox", md,
+        "outbox",
+        md,
         Column("id", String(64), primary_key=True),
         Column("org_id", String(24), index=True, nullable=False),
         Column("event", String(40), index=True, nullable=False),
@@ -76,7 +80,8 @@ def buyer_tables() -> BuyerTables:
         Column("last_error", Text),
     )
     attempts = Table(
-        "delivery_attempts", md,
+        "delivery_attempts",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("event_id", String(64), index=True, nullable=False),
         Column("attempt", Integer, nullable=False),
@@ -86,4 +91,6 @@ def buyer_tables() -> BuyerTables:
         Column("outcome", String(12), nullable=False),
         Column("error", Text),
     )
-    return BuyerTables(md, lots, bids, counters, contracts, notification_table(md), outbox, attempts)
+    return BuyerTables(
+        md, lots, bids, counters, contracts, notification_table(md), outbox, attempts
+    )

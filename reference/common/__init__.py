@@ -1,1 +1,2 @@
-"""What both reference portals share: settings parsing, operators, document storage, notifications."""
+"""What both reference portals share: settings parsing, operators, document storage,
+notifications."""

@@ -6,9 +6,8 @@ import hmac
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from starlette.requests import Request
-
 from lotflow.reference.common.settings import Operator
+from starlette.requests import Request
 
 Authenticator = Callable[[Request, bytes], Any]
 

@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 
 from lotflow.clock import isoformat
 from lotflow.problems import Problem
@@ -36,7 +47,9 @@ def dumps(doc: Any) -> str:
 
 
 def insert(conn: Connection, table: Table, doc: Doc, **columns: Any) -> None:
-    conn.execute(table.insert().values(id=doc["_id"], version=doc["version"], doc=dumps(doc), **columns))
+    conn.execute(
+        table.insert().values(id=doc["_id"], version=doc["version"], doc=dumps(doc), **columns)
+    )
 
 
 def update(conn: Connection, table: Table, doc: Doc, previous_version: int, **columns: Any) -> None:
@@ -47,7 +60,10 @@ def update(conn: Connection, table: Table, doc: Doc, previous_version: int, **co
         .values(version=doc["version"], doc=dumps(doc), **columns)
     )
     if result.rowcount != 1:
-        raise Problem.conflict("version_conflict", f"{table.name[:-1]} {doc['_id']} changed concurrently; read it again and retry.")
+        raise Problem.conflict(
+            "version_conflict",
+            f"{table.name[:-1]} {doc['_id']} changed concurrently; read it again and retry.",
+        )
 
 
 def get(conn: Connection, table: Table, ident: str, *conditions: ColumnElement[bool]) -> Doc | None:
@@ -55,7 +71,9 @@ def get(conn: Connection, table: Table, ident: str, *conditions: ColumnElement[b
     return json.loads(row[0]) if row else None
 
 
-def find(conn: Connection, table: Table, *conditions: ColumnElement[bool], order: Any = None) -> list[Doc]:
+def find(
+    conn: Connection, table: Table, *conditions: ColumnElement[bool], order: Any = None
+) -> list[Doc]:
     query = select(table.c.doc).where(*conditions)
     if order is not None:
         query = query.order_by(order)
@@ -63,11 +81,18 @@ def find(conn: Connection, table: Table, *conditions: ColumnElement[bool], order
 
 
 def page(
-    conn: Connection, table: Table, conditions: Sequence[ColumnElement[bool]], order: Any, limit: int, offset: int
+    conn: Connection,
+    table: Table,
+    conditions: Sequence[ColumnElement[bool]],
+    order: Any,
+    limit: int,
+    offset: int,
 ) -> tuple[list[str], int]:
     """One page of stored documents (raw JSON) and the total count matching ``conditions``."""
     ordering = order if isinstance(order, tuple) else (order,)
-    rows = conn.execute(select(table.c.doc).where(*conditions).order_by(*ordering).limit(limit).offset(offset)).all()
+    rows = conn.execute(
+        select(table.c.doc).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+    ).all()
     if offset == 0 and len(rows) < limit:
         return [r[0] for r in rows], len(rows)
     total = conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()

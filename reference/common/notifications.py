@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lotflow.reference.common import docstore
 from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table, update
 
 from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from lotflow.reference.common import docstore
 
 
 def notification_table(metadata: MetaData) -> Table:
@@ -57,7 +57,9 @@ def list_notifications(conn: Connection, table: Table, org_id: str, req: Operati
     if req.query.get("unread"):
         conditions.append(table.c.is_read.is_(False))
     order = (table.c.created_at.desc(), table.c.id.desc())
-    docs, count = docstore.page(conn, table, conditions, order, req.query.get("limit", 50), req.query.get("offset", 0))
+    docs, count = docstore.page(
+        conn, table, conditions, order, req.query.get("limit", 50), req.query.get("offset", 0)
+    )
     return Reply(200, raw_json=docstore.splice("notifications", docs, count))
 
 
@@ -67,8 +69,9 @@ def mark_read(conn: Connection, table: Table, org_id: str, ident: str, now: date
         raise Problem.not_found("notification", ident)
     if doc["readAt"] is None:
         doc = {**doc, "readAt": isoformat(now), "version": doc["version"] + 1}
-        conn.execute(update(table).where(table.c.id == ident).values(doc=docstore.dumps(doc), version=doc["version"], is_read=True))
+        conn.execute(
+            update(table)
+            .where(table.c.id == ident)
+            .values(doc=docstore.dumps(doc), version=doc["version"], is_read=True)
+        )
     return Reply(200, {"notification": doc})
-
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from collections.abc import Mapping
@@ -12,11 +11,7 @@ from urllib.parse import urlparse
 
 from lotflow.errors import ConfigError
 from lotflow.ids import new_object_id
-
-
-def new_webhook_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+from lotflow.signing import new_webhook_secret
 
 
 @dataclass(frozen=True)
@@ -60,7 +55,9 @@ class EnvReader:
             return ""
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"{name}={value!r} is not an http(s) URL; expected {meaning}, e.g. http://localhost:3000.")
+            raise ConfigError(
+                f"{name}={value!r} is not an http(s) URL; expected {meaning}, e.g. http://localhost:3000."
+            )
         return value.rstrip("/")
 
     def number(self, name: str, default: float, *, minimum: float = 0) -> float:
@@ -70,7 +67,9 @@ class EnvReader:
         try:
             value = float(raw)
         except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not a number; expected a number ≥ {minimum}.") from None
+            raise ConfigError(
+                f"{name}={raw!r} is not a number; expected a number ≥ {minimum}."
+            ) from None
         if value < minimum:
             raise ConfigError(f"{name}={raw!r} is below {minimum}.")
         return value
@@ -85,10 +84,16 @@ class EnvReader:
         raw = self.text(name)
         if not raw:
             if not self.demo:
-                self.missing.append(f'{name} (JSON list of {{"orgId", "name", "token"}} operator entries)')
+                self.missing.append(
+                    f'{name} (JSON list of {{"orgId", "name", "token"}} operator entries)'
+                )
                 return ()
-            made = tuple(Operator(new_object_id(), n, secrets.token_urlsafe(24)) for n in default_names)
-            self.generated[name] = json.dumps([{"orgId": o.org_id, "name": o.name, "token": o.token} for o in made])
+            made = tuple(
+                Operator(new_object_id(), n, secrets.token_urlsafe(24)) for n in default_names
+            )
+            self.generated[name] = json.dumps(
+                [{"orgId": o.org_id, "name": o.name, "token": o.token} for o in made]
+            )
             return made
         return parse_operators(name, raw)
 
@@ -96,8 +101,10 @@ class EnvReader:
         if self.missing:
             listed = "\n  - ".join(self.missing)
             raise ConfigError(
-                f"The {portal} portal refuses to start without its keys and secrets (it never runs open). "
-                f"Missing:\n  - {listed}\nSet them, or start in demo mode (--demo) to generate them."
+                f"The {portal} portal refuses to start without its keys and secrets (it never "
+                f"runs open). "
+                f"Missing:\n  - {listed}\nSet them, or start in demo mode (--demo) to generate "
+                f"them."
             )
 
 
@@ -106,12 +113,20 @@ def parse_operators(name: str, raw: str) -> tuple[Operator, ...]:
     try:
         entries: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{name} is not JSON ({exc.msg}); expected a list of {{\"orgId\", \"name\", \"token\"}}.") from None
+        raise ConfigError(
+            f'{name} is not JSON ({exc.msg}); expected a list of {{"orgId", "name", "token"}}.'
+        ) from None
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{name} must be a non-empty JSON list of operator entries.")
     operators = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("orgId", "name", "token")):
-            raise ConfigError(f"{name}[{index}] needs non-empty string orgId, name and token; got {entry!r:.80}.")
-        operators.append(Operator(entry["orgId"], entry["name"], entry["token"], entry.get("email")))
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) and entry.get(k) for k in ("orgId", "name", "token")
+        ):
+            raise ConfigError(
+                f"{name}[{index}] needs non-empty string orgId, name and token; got {entry!r:.80}."
+            )
+        operators.append(
+            Operator(entry["orgId"], entry["name"], entry["token"], entry.get("email"))
+        )
     return tuple(operators)

@@ -1,4 +1,5 @@
-"""The reference Producer Portal: ``create_app(settings)`` binds every operation of the producer spec."""
+"""The reference Producer Portal: ``create_app(settings)`` binds every operation of the producer
+spec."""
 
 from __future__ import annotations
 
@@ -9,12 +10,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-
-from lotflow.client import SpecClient
-from lotflow.clock import Clock, SystemClock
-from lotflow.db import Database
-from lotflow.http import Handler, OperationRequest, Reply, build_app
-from lotflow.openapi import load_portal_spec
 from lotflow.reference.common import notifications
 from lotflow.reference.common.auth import operator_token
 from lotflow.reference.producer import bids, contracts, marketplace, receivers
@@ -22,17 +17,31 @@ from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.settings import ProducerSettings
 from lotflow.reference.producer.tables import producer_tables
 
+from lotflow.client import SpecClient
+from lotflow.clock import Clock, SystemClock
+from lotflow.db import Database
+from lotflow.http import Handler, OperationRequest, Reply, build_app
+from lotflow.openapi import load_portal_spec
+
 Operation = Callable[[ProducerContext, OperationRequest], Reply]
 
 
 def _list_notifications(ctx: ProducerContext, req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        return notifications.list_notifications(conn, ctx.tables.notifications, req.principal.org_id, req)
+        return notifications.list_notifications(
+            conn, ctx.tables.notifications, req.principal.org_id, req
+        )
 
 
 def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
     with ctx.db.write() as conn:
-        return notifications.mark_read(conn, ctx.tables.notifications, req.principal.org_id, req.path_params["notificationId"], ctx.clock.now())
+        return notifications.mark_read(
+            conn,
+            ctx.tables.notifications,
+            req.principal.org_id,
+            req.path_params["notificationId"],
+            ctx.clock.now(),
+        )
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -66,16 +75,31 @@ def create_app(
     tables = producer_tables()
     db = Database(settings.database_url)
     db.create_all(tables.metadata)
+
     def make_buyer() -> SpecClient:
-        return SpecClient(load_portal_spec("buyer"), settings.buyer_url, headers={"X-API-Key": settings.buyer_api_key},
-                          timeout=settings.buyer_timeout, retries=settings.buyer_retries, transport=buyer_transport)
+        return SpecClient(
+            load_portal_spec("buyer"),
+            settings.buyer_url,
+            headers={"X-API-Key": settings.buyer_api_key},
+            timeout=settings.buyer_timeout,
+            retries=settings.buyer_retries,
+            transport=buyer_transport,
+        )
 
     ctx = ProducerContext(db, tables, settings, clock, make_buyer)
     handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
-    authenticators = {**receivers.authenticators(settings, clock), "producerOperatorToken": operator_token(settings.operators)}
-    app = build_app(load_portal_spec("producer"), handlers, authenticators=authenticators,
-                    max_body_bytes=settings.max_body_bytes, validate_responses=settings.validate_responses,
-                    lifespan=_lifespan(ctx))
+    authenticators = {
+        **receivers.authenticators(settings, clock),
+        "producerOperatorToken": operator_token(settings.operators),
+    }
+    app = build_app(
+        load_portal_spec("producer"),
+        handlers,
+        authenticators=authenticators,
+        max_body_bytes=settings.max_body_bytes,
+        validate_responses=settings.validate_responses,
+        lifespan=_lifespan(ctx),
+    )
     app.state.context = ctx
     return app
 

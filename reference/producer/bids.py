@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.contracts import store_contract
+from lotflow.reference.producer.marketplace import award_lot, buyer_unavailable
 from sqlalchemy import Connection
 
 from lotflow.clock import isoformat
@@ -12,18 +17,19 @@ from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
 from lotflow.problems import Problem
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.producer.context import ProducerContext
-from lotflow.reference.producer.contracts import store_contract
-from lotflow.reference.producer.marketplace import award_lot, buyer_unavailable
 
 PASSED_ON = {400, 404, 409, 422}  # buyer refusals the producer's caller can act on; others are 502
 
 
 def columns(bid: Doc) -> dict[str, Any]:
-    return {"org_id": bid["producerOrgId"], "lot_id": bid["lotId"], "external_bid_id": bid["externalBidId"],
-            "buyer_bid_id": bid.get("buyerBidId"), "status": bid["status"], "created_at": bid["createdAt"]}
+    return {
+        "org_id": bid["producerOrgId"],
+        "lot_id": bid["lotId"],
+        "external_bid_id": bid["externalBidId"],
+        "buyer_bid_id": bid.get("buyerBidId"),
+        "status": bid["status"],
+        "created_at": bid["createdAt"],
+    }
 
 
 def save(conn: Connection, ctx: ProducerContext, bid: Doc, previous: int) -> None:
@@ -39,7 +45,12 @@ def find_mine(conn: Connection, ctx: ProducerContext, buyer_bid: Doc) -> Doc | N
 
 
 def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
-    bid = docstore.get(conn, ctx.tables.bids, req.path_params["bidId"], ctx.tables.bids.c.org_id == req.principal.org_id)
+    bid = docstore.get(
+        conn,
+        ctx.tables.bids,
+        req.path_params["bidId"],
+        ctx.tables.bids.c.org_id == req.principal.org_id,
+    )
     if bid is None:
         raise Problem.not_found("bid", req.path_params["bidId"])
     return bid
@@ -48,9 +59,20 @@ def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
 def list_bids(ctx: ProducerContext, req: OperationRequest) -> Reply:
     bids, q = ctx.tables.bids, req.query
     conditions = [bids.c.org_id == req.principal.org_id]
-    conditions += [getattr(bids.c, column) == q[name] for name, column in (("status", "status"), ("lotId", "lot_id")) if name in q]
+    conditions += [
+        getattr(bids.c, column) == q[name]
+        for name, column in (("status", "status"), ("lotId", "lot_id"))
+        if name in q
+    ]
     with ctx.db.read() as conn:
-        docs, count = docstore.page(conn, bids, conditions, (bids.c.created_at.desc(), bids.c.id.desc()), q.get("limit", 50), q.get("offset", 0))
+        docs, count = docstore.page(
+            conn,
+            bids,
+            conditions,
+            (bids.c.created_at.desc(), bids.c.id.desc()),
+            q.get("limit", 50),
+            q.get("offset", 0),
+        )
     return Reply(200, raw_json=docstore.splice("bids", docs, count))
 
 
@@ -63,10 +85,24 @@ def submit_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:
     now = ctx.clock.now()
     org = req.principal
     ident = new_object_id(int(now.timestamp()))
-    bid = {"_id": ident, "externalBidId": ident, "buyerBidId": None, "lotId": req.body["lotId"],
-           "producerOrgId": org.org_id, "bidderName": org.name, "status": "draft", **req.body,
-           "counterOffer": None, "contractId": None, "lostReason": None, "lastError": None, "buyerVersion": None,
-           "createdAt": isoformat(now), "updatedAt": isoformat(now), "version": 1}
+    bid = {
+        "_id": ident,
+        "externalBidId": ident,
+        "buyerBidId": None,
+        "lotId": req.body["lotId"],
+        "producerOrgId": org.org_id,
+        "bidderName": org.name,
+        "status": "draft",
+        **req.body,
+        "counterOffer": None,
+        "contractId": None,
+        "lostReason": None,
+        "lastError": None,
+        "buyerVersion": None,
+        "createdAt": isoformat(now),
+        "updatedAt": isoformat(now),
+        "version": 1,
+    }
     bid.setdefault("message", None)
     with ctx.db.write() as conn:
         docstore.insert(conn, ctx.tables.bids, bid, **columns(bid))
@@ -83,9 +119,16 @@ def resubmit_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:
 def _submission(ctx: ProducerContext, bid: Doc) -> Doc:
     org = ctx.org(bid["producerOrgId"])
     optional = {k: bid.get(k) for k in ("message", "deliveryDate", "deliveryLocation", "expiresAt")}
-    return {"lotId": bid["lotId"], "volume": bid["volume"], "pricing": bid["pricing"], "bidderId": org.org_id,
-            "bidderName": org.name, **({"bidderEmail": org.email} if org.email else {}),
-            "externalBidId": bid["externalBidId"], **{k: v for k, v in optional.items() if v is not None}}
+    return {
+        "lotId": bid["lotId"],
+        "volume": bid["volume"],
+        "pricing": bid["pricing"],
+        "bidderId": org.org_id,
+        "bidderName": org.name,
+        **({"bidderEmail": org.email} if org.email else {}),
+        "externalBidId": bid["externalBidId"],
+        **{k: v for k, v in optional.items() if v is not None},
+    }
 
 
 def _send(ctx: ProducerContext, bid: Doc, cause: str, *, created: bool) -> Reply:
@@ -99,11 +142,21 @@ def _send(ctx: ProducerContext, bid: Doc, cause: str, *, created: bool) -> Reply
         if response.status_code in (200, 201):
             buyer_bid = response.json()["bid"]
             ctx.bid_machine.require(cause, current["status"], "submitted", entity_id=bid["_id"])
-            done = docstore.changed(current, ctx.clock.now(), status="submitted", buyerBidId=buyer_bid["_id"], buyerVersion=buyer_bid["version"], lastError=None)
+            done = docstore.changed(
+                current,
+                ctx.clock.now(),
+                status="submitted",
+                buyerBidId=buyer_bid["_id"],
+                buyerVersion=buyer_bid["version"],
+                lastError=None,
+            )
             save(conn, ctx, done, current["version"])
             return Reply(201 if created else 200, {"bid": done})
         if response.status_code >= 500 or response.status_code not in PASSED_ON:
-            raise buyer_unavailable(f"POST /api/bids answered {response.status_code}: {response.text[:200]}. The bid is kept as draft.")
+            raise buyer_unavailable(
+                f"POST /api/bids answered {response.status_code}: {response.text[:200]}. The "
+                f"bid is kept as draft."
+            )
         refused = _problem_of(response)
         failed = docstore.changed(current, ctx.clock.now(), status="failed", lastError=refused)
         save(conn, ctx, failed, current["version"])
@@ -117,14 +170,30 @@ def _problem_of(response: httpx.Response) -> Doc:
         body = None
     if isinstance(body, dict) and {"type", "title", "status"} <= body.keys():
         return body
-    message = body.get("error") if isinstance(body, dict) else response.text[:200]  # today's {error: "..."}
-    return {"type": "about:blank", "title": "Buyer refusal", "status": response.status_code, "detail": str(message)}
+    message = (
+        body.get("error") if isinstance(body, dict) else response.text[:200]
+    )  # today's {error: "..."}
+    return {
+        "type": "about:blank",
+        "title": "Buyer refusal",
+        "status": response.status_code,
+        "detail": str(message),
+    }
 
 
 def passed_on(response: httpx.Response, buyer_problem: Doc, what: str) -> Problem:
     code = str(buyer_problem.get("code") or "buyer_refused")
-    detail = f"The buyer portal refused the {what} ({response.status_code}): {buyer_problem.get('detail') or buyer_problem.get('title')}"
-    return Problem(response.status_code, "Refused by the buyer portal", detail, code, extra={"buyerProblem": buyer_problem})
+    detail = (
+        f"The buyer portal refused the {what} ({response.status_code}): "
+        f"{buyer_problem.get('detail') or buyer_problem.get('title')}"
+    )
+    return Problem(
+        response.status_code,
+        "Refused by the buyer portal",
+        detail,
+        code,
+        extra={"buyerProblem": buyer_problem},
+    )
 
 
 def respond_to_counter(ctx: ProducerContext, req: OperationRequest) -> Reply:
@@ -136,12 +205,16 @@ def respond_to_counter(ctx: ProducerContext, req: OperationRequest) -> Reply:
     counter_id = (bid.get("counterOffer") or {}).get("_id")
     body = {"accept": accept, **({"counterOfferId": counter_id} if counter_id else {})}
     try:
-        response = ctx.buyer.call("acceptCounterOffer", path={"bidId": bid["buyerBidId"]}, body=body)
+        response = ctx.buyer.call(
+            "acceptCounterOffer", path={"bidId": bid["buyerBidId"]}, body=body
+        )
     except TransportError as exc:
         raise buyer_unavailable(str(exc)) from exc
     if response.status_code != 200:
         if response.status_code >= 500 or response.status_code not in PASSED_ON:
-            raise buyer_unavailable(f"accept-counter answered {response.status_code}: {response.text[:200]}")
+            raise buyer_unavailable(
+                f"accept-counter answered {response.status_code}: {response.text[:200]}"
+            )
         raise passed_on(response, _problem_of(response), "counter-offer answer")
     return _apply_answer(ctx, bid["_id"], target, response.json())
 
@@ -151,13 +224,22 @@ def _apply_answer(ctx: ProducerContext, bid_id: str, target: str, answer: Doc) -
         current = docstore.get(conn, ctx.tables.bids, bid_id)
         assert current is not None
         contract = answer.get("contract")
-        changes: Doc = {"counterOffer": answer["counterOffer"], "buyerVersion": max(answer["bid"]["version"], current.get("buyerVersion") or 0)}
-        stored = store_contract(conn, ctx, contract, current, "respondToCounterOffer") if contract else None
+        changes: Doc = {
+            "counterOffer": answer["counterOffer"],
+            "buyerVersion": max(answer["bid"]["version"], current.get("buyerVersion") or 0),
+        }
+        stored = (
+            store_contract(conn, ctx, contract, current, "respondToCounterOffer")
+            if contract
+            else None
+        )
         if stored:
             changes["contractId"] = stored["_id"]
             award_lot(conn, ctx, current["lotId"], "contract.created")
         if current["status"] != target:  # a webhook may have got here first
-            ctx.bid_machine.require("respondToCounterOffer", current["status"], target, entity_id=bid_id)
+            ctx.bid_machine.require(
+                "respondToCounterOffer", current["status"], target, entity_id=bid_id
+            )
             changes["status"] = target
         updated = docstore.changed(current, ctx.clock.now(), **changes)
         save(conn, ctx, updated, current["version"])

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lotflow.reference.producer.settings import ProducerSettings
+from lotflow.reference.producer.tables import ProducerTables
+
 from lotflow.client import SpecClient
 from lotflow.clock import Clock
 from lotflow.db import Database
 from lotflow.workflow import StateMachine, Workflow, load_workflow
-from lotflow.reference.producer.settings import ProducerSettings
-from lotflow.reference.producer.tables import ProducerTables
 
 
 @dataclass

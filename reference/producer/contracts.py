@@ -4,43 +4,79 @@ from __future__ import annotations
 
 from typing import Any
 
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
+from lotflow.reference.producer.context import ProducerContext
 from sqlalchemy import Connection
 
 from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
-from lotflow.reference.producer.context import ProducerContext
 
-FIELDS = ("contractNumber", "lotId", "buyerOrgId", "sellerOrgId", "volume", "pricing", "terms", "deliveryDate", "deliveryLocation")
+FIELDS = (
+    "contractNumber",
+    "lotId",
+    "buyerOrgId",
+    "sellerOrgId",
+    "volume",
+    "pricing",
+    "terms",
+    "deliveryDate",
+    "deliveryLocation",
+)
 
 
 def _columns(contract: Doc) -> dict[str, Any]:
-    return {"org_id": contract["orgId"], "buyer_bid_id": contract["buyerBidId"], "status": contract["status"], "created_at": contract["createdAt"]}
+    return {
+        "org_id": contract["orgId"],
+        "buyer_bid_id": contract["buyerBidId"],
+        "status": contract["status"],
+        "created_at": contract["createdAt"],
+    }
 
 
-def store_contract(conn: Connection, ctx: ProducerContext, buyer_contract: Doc, bid: Doc, cause: str) -> Doc | None:
+def store_contract(
+    conn: Connection, ctx: ProducerContext, buyer_contract: Doc, bid: Doc, cause: str
+) -> Doc | None:
     """Create the contract unless it exists; return it when this call created it."""
     if docstore.get(conn, ctx.tables.contracts, buyer_contract["_id"]) is not None:
         return None
     now = isoformat(ctx.clock.now())
-    contract = {"_id": buyer_contract["_id"], **{k: buyer_contract.get(k) for k in FIELDS},
-                "bidId": bid["_id"], "buyerBidId": buyer_contract["bidId"], "orgId": bid["producerOrgId"],
-                "status": ctx.contract_machine.initial, "buyerStatus": buyer_contract["status"],
-                "createdAt": now, "updatedAt": now, "version": 1}
+    contract = {
+        "_id": buyer_contract["_id"],
+        **{k: buyer_contract.get(k) for k in FIELDS},
+        "bidId": bid["_id"],
+        "buyerBidId": buyer_contract["bidId"],
+        "orgId": bid["producerOrgId"],
+        "status": ctx.contract_machine.initial,
+        "buyerStatus": buyer_contract["status"],
+        "createdAt": now,
+        "updatedAt": now,
+        "version": 1,
+    }
     assert ctx.contract_machine.allows(cause, None, contract["status"]), cause
     docstore.insert(conn, ctx.tables.contracts, contract, **_columns(contract))
-    notify(conn, ctx.tables.notifications, ctx.clock.now(), bid["producerOrgId"], "contract_created", "Contract created",
-           f"Contract {contract['contractNumber']} created for your bid on lot {contract['lotId']}",
-           lot_id=contract["lotId"], bid_id=bid["_id"], contract_id=contract["_id"])
+    notify(
+        conn,
+        ctx.tables.notifications,
+        ctx.clock.now(),
+        bid["producerOrgId"],
+        "contract_created",
+        "Contract created",
+        f"Contract {contract['contractNumber']} created for your bid on lot {contract['lotId']}",
+        lot_id=contract["lotId"],
+        bid_id=bid["_id"],
+        contract_id=contract["_id"],
+    )
     return contract
 
 
 def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
     contracts = ctx.tables.contracts
-    contract = docstore.get(conn, contracts, req.path_params["contractId"], contracts.c.org_id == req.principal.org_id)
+    contract = docstore.get(
+        conn, contracts, req.path_params["contractId"], contracts.c.org_id == req.principal.org_id
+    )
     if contract is None:
         raise Problem.not_found("contract", req.path_params["contractId"])
     return contract
@@ -57,7 +93,14 @@ def list_contracts(ctx: ProducerContext, req: OperationRequest) -> Reply:
     if "status" in q:
         conditions.append(contracts.c.status == q["status"])
     with ctx.db.read() as conn:
-        docs, count = docstore.page(conn, contracts, conditions, (contracts.c.created_at.desc(), contracts.c.id.desc()), q.get("limit", 50), q.get("offset", 0))
+        docs, count = docstore.page(
+            conn,
+            contracts,
+            conditions,
+            (contracts.c.created_at.desc(), contracts.c.id.desc()),
+            q.get("limit", 50),
+            q.get("offset", 0),
+        )
     return Reply(200, raw_json=docstore.splice("contracts", docs, count))
 
 
@@ -65,7 +108,9 @@ def update_contract(ctx: ProducerContext, req: OperationRequest) -> Reply:
     target = req.body["status"]
     with ctx.db.write() as conn:
         contract = _own(conn, ctx, req)
-        ctx.contract_machine.require("updateProducerContract", contract["status"], target, entity_id=contract["_id"])
+        ctx.contract_machine.require(
+            "updateProducerContract", contract["status"], target, entity_id=contract["_id"]
+        )
         moved = docstore.changed(contract, ctx.clock.now(), status=target)
         docstore.update(conn, ctx.tables.contracts, moved, contract["version"], **_columns(moved))
     return Reply(200, {"contract": moved})

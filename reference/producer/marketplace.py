@@ -4,28 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
+from lotflow.reference.producer.context import ProducerContext
 from sqlalchemy import Connection
 
 from lotflow.clock import isoformat
 from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
-from lotflow.reference.producer.context import ProducerContext
 
-LOT_FIELDS = ("title", "description", "type", "volume", "pricing", "delivery", "compliance", "orgId",
-              "airlineName", "publishedAt", "expiresAt")
+LOT_FIELDS = (
+    "title",
+    "description",
+    "type",
+    "volume",
+    "pricing",
+    "delivery",
+    "compliance",
+    "orgId",
+    "airlineName",
+    "publishedAt",
+    "expiresAt",
+)
 
 
 def _columns(lot: Doc) -> dict[str, Any]:
     text = f"{lot.get('title', '')} {lot.get('description', '')}".lower()[:5900]
-    return {"status": lot["status"], "type": lot["type"], "search": text, "created_at": lot["createdAt"]}
+    return {
+        "status": lot["status"],
+        "type": lot["type"],
+        "search": text,
+        "created_at": lot["createdAt"],
+    }
 
 
-def upsert_lot(conn: Connection, ctx: ProducerContext, buyer_lot: Doc, cause: str, *,
-               organization: Doc | None = None, source: str = "webhook", closed: bool = False) -> tuple[bool, str | None]:
+def upsert_lot(
+    conn: Connection,
+    ctx: ProducerContext,
+    buyer_lot: Doc,
+    cause: str,
+    *,
+    organization: Doc | None = None,
+    source: str = "webhook",
+    closed: bool = False,
+) -> tuple[bool, str | None]:
     """Store a newer buyer lot version; return (applied, why not). Notifies on a new open lot."""
     stored = docstore.get(conn, ctx.tables.lots, buyer_lot["_id"])
     if stored is not None and stored["version"] >= buyer_lot["version"]:
@@ -37,28 +61,50 @@ def upsert_lot(conn: Connection, ctx: ProducerContext, buyer_lot: Doc, cause: st
     if target != current and not ctx.lot_machine.allows(cause, current, target):
         return False, f"lot {buyer_lot['_id']} is {current}; {cause} cannot make it {target}"
     now = isoformat(ctx.clock.now())
-    lot = {"_id": buyer_lot["_id"], **{k: buyer_lot[k] for k in LOT_FIELDS if buyer_lot.get(k) is not None},
-           "status": target, "buyerStatus": buyer_lot["status"], "version": buyer_lot["version"], "source": source,
-           "organization": organization or (stored or {}).get("organization") or {"_id": buyer_lot["orgId"], "name": buyer_lot.get("airlineName") or buyer_lot["orgId"]},
-           "createdAt": (stored or {}).get("createdAt", now), "updatedAt": now}
+    lot = {
+        "_id": buyer_lot["_id"],
+        **{k: buyer_lot[k] for k in LOT_FIELDS if buyer_lot.get(k) is not None},
+        "status": target,
+        "buyerStatus": buyer_lot["status"],
+        "version": buyer_lot["version"],
+        "source": source,
+        "organization": organization
+        or (stored or {}).get("organization")
+        or {"_id": buyer_lot["orgId"], "name": buyer_lot.get("airlineName") or buyer_lot["orgId"]},
+        "createdAt": (stored or {}).get("createdAt", now),
+        "updatedAt": now,
+    }
     if stored is None:
         docstore.insert(conn, ctx.tables.lots, lot, **_columns(lot))
     else:
         docstore.update(conn, ctx.tables.lots, lot, stored["version"], **_columns(lot))
     if target == "open" and current is None:
         for org_id in ctx.org_ids():
-            notify(conn, ctx.tables.notifications, ctx.clock.now(), org_id, "lot_available", "New lot",
-                   f"New lot: {lot['title']}", lot_id=lot["_id"])
+            notify(
+                conn,
+                ctx.tables.notifications,
+                ctx.clock.now(),
+                org_id,
+                "lot_available",
+                "New lot",
+                f"New lot: {lot['title']}",
+                lot_id=lot["_id"],
+            )
     return True, None
 
 
 def award_lot(conn: Connection, ctx: ProducerContext, lot_id: str, cause: str) -> None:
-    """A contract arrived: an open lot becomes awarded (a data-only move; the buyer's version stays)."""
+    """A contract arrived: an open lot becomes awarded (a data-only move; the buyer's version
+    stays)."""
     stored = docstore.get(conn, ctx.tables.lots, lot_id)
     if stored is None or not ctx.lot_machine.allows(cause, stored["status"], "awarded"):
         return
     awarded = {**stored, "status": "awarded", "updatedAt": isoformat(ctx.clock.now())}
-    conn.execute(ctx.tables.lots.update().where(ctx.tables.lots.c.id == lot_id).values(doc=docstore.dumps(awarded), status="awarded"))
+    conn.execute(
+        ctx.tables.lots.update()
+        .where(ctx.tables.lots.c.id == lot_id)
+        .values(doc=docstore.dumps(awarded), status="awarded")
+    )
 
 
 def list_lots(ctx: ProducerContext, req: OperationRequest) -> Reply:
@@ -69,7 +115,14 @@ def list_lots(ctx: ProducerContext, req: OperationRequest) -> Reply:
     if q.get("search"):
         conditions.append(lots.c.search.contains(q["search"].lower(), autoescape=True))
     with ctx.db.read() as conn:
-        docs, count = docstore.page(conn, lots, conditions, (lots.c.created_at.desc(), lots.c.id.desc()), q.get("limit", 50), q.get("offset", 0))
+        docs, count = docstore.page(
+            conn,
+            lots,
+            conditions,
+            (lots.c.created_at.desc(), lots.c.id.desc()),
+            q.get("limit", 50),
+            q.get("offset", 0),
+        )
     return Reply(200, raw_json=docstore.splice("lots", docs, count))
 
 
@@ -82,7 +135,8 @@ def get_lot(ctx: ProducerContext, req: OperationRequest) -> Reply:
 
 
 def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
-    """Fetch every published lot from the buyer; store newer versions; close lots no longer listed."""
+    """Fetch every published lot from the buyer; store newer versions; close lots no longer
+    listed."""
     fetched = _fetch_published(ctx)
     created = updated = closed = 0
     with ctx.db.write() as conn:
@@ -95,21 +149,36 @@ def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
         lots = ctx.tables.lots
         for lot in docstore.find(conn, lots, lots.c.status == "open"):
             if lot["_id"] not in listed:
-                gone = {**lot, "status": "closed", "buyerStatus": "cancelled", "updatedAt": isoformat(ctx.clock.now())}
-                conn.execute(lots.update().where(lots.c.id == lot["_id"]).values(doc=docstore.dumps(gone), status="closed"))
+                gone = {
+                    **lot,
+                    "status": "closed",
+                    "buyerStatus": "cancelled",
+                    "updatedAt": isoformat(ctx.clock.now()),
+                }
+                conn.execute(
+                    lots.update()
+                    .where(lots.c.id == lot["_id"])
+                    .values(doc=docstore.dumps(gone), status="closed")
+                )
                 closed += 1
-    return Reply(200, {"fetched": len(fetched), "created": created, "updated": updated, "closed": closed})
+    return Reply(
+        200, {"fetched": len(fetched), "created": created, "updated": updated, "closed": closed}
+    )
 
 
 def _fetch_published(ctx: ProducerContext) -> list[Doc]:
     lots: list[Doc] = []
     while True:
         try:
-            response = ctx.buyer.call("listExternalLots", query={"status": "published", "limit": 200, "offset": len(lots)})
+            response = ctx.buyer.call(
+                "listExternalLots", query={"status": "published", "limit": 200, "offset": len(lots)}
+            )
         except TransportError as exc:
             raise buyer_unavailable(str(exc)) from exc
         if response.status_code != 200:
-            raise buyer_unavailable(f"GET /api/lots/external answered {response.status_code}: {response.text[:200]}")
+            raise buyer_unavailable(
+                f"GET /api/lots/external answered {response.status_code}: {response.text[:200]}"
+            )
         page = response.json()
         lots += page["lots"]
         if not page["lots"] or len(lots) >= page["count"]:
@@ -117,4 +186,9 @@ def _fetch_published(ctx: ProducerContext) -> list[Doc]:
 
 
 def buyer_unavailable(detail: str) -> Problem:
-    return Problem(502, "Buyer portal unavailable", f"The buyer portal could not be used: {detail}", "buyer_unavailable")
+    return Problem(
+        502,
+        "Buyer portal unavailable",
+        f"The buyer portal could not be used: {detail}",
+        "buyer_unavailable",
+    )

@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lotflow.reference.common import docstore
+from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common.notifications import notify
+from lotflow.reference.producer import bids
+from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.contracts import store_contract
+from lotflow.reference.producer.marketplace import award_lot, upsert_lot
+from lotflow.reference.producer.settings import ProducerSettings
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
@@ -19,22 +27,19 @@ from lotflow.errors import SignatureError
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
 from lotflow.signing import WebhookVerifier, verify_legacy_bearer
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
-from lotflow.reference.producer import bids
-from lotflow.reference.producer.context import ProducerContext
-from lotflow.reference.producer.contracts import store_contract
-from lotflow.reference.producer.marketplace import award_lot, upsert_lot
-from lotflow.reference.producer.settings import ProducerSettings
 
 Applier = Callable[[Connection, ProducerContext, Doc], tuple[bool, str | None]]
 OPEN = ("submitted", "counter_offer")
 
 
 # ---------------------------------------------------------------- authentication
-def authenticators(settings: ProducerSettings, clock: Clock) -> dict[str, Callable[[Request, bytes], Any]]:
-    lots, others = WebhookVerifier(settings.lot_secrets, clock), WebhookVerifier(settings.bid_secrets, clock)
+def authenticators(
+    settings: ProducerSettings, clock: Clock
+) -> dict[str, Callable[[Request, bytes], Any]]:
+    lots, others = (
+        WebhookVerifier(settings.lot_secrets, clock),
+        WebhookVerifier(settings.bid_secrets, clock),
+    )
     legacy = settings.webhook_auth == "legacy-bearer"
 
     def signed(request: Request, raw: bytes) -> str | None:
@@ -49,7 +54,9 @@ def authenticators(settings: ProducerSettings, clock: Clock) -> dict[str, Callab
     def bearer(request: Request, _raw: bytes) -> str | None:
         if not legacy:
             return None
-        secrets = settings.lot_secrets if request.url.path.endswith("/lots") else settings.bid_secrets
+        secrets = (
+            settings.lot_secrets if request.url.path.endswith("/lots") else settings.bid_secrets
+        )
         try:
             verify_legacy_bearer(request.headers, secrets)
         except SignatureError as exc:
@@ -68,7 +75,11 @@ def receive(ctx: ProducerContext, req: OperationRequest) -> Reply:
         with ctx.db.write() as conn:
             if webhook_id and _seen(conn, ctx, webhook_id, event):
                 return _ack(webhook_id, duplicate=True, note="this webhook-id was processed before")
-            applied, note = apply(conn, ctx, body) if apply else (False, f"unknown event type {event!r}, ignored")
+            applied, note = (
+                apply(conn, ctx, body)
+                if apply
+                else (False, f"unknown event type {event!r}, ignored")
+            )
     except IntegrityError:  # a concurrent delivery of the same webhook-id recorded it first
         return _ack(webhook_id, duplicate=True, note="this webhook-id was processed before")
     return _ack(webhook_id, applied=applied, note=note)
@@ -78,12 +89,23 @@ def _seen(conn: Connection, ctx: ProducerContext, webhook_id: str, event: str) -
     received = ctx.tables.received
     if conn.execute(received.select().where(received.c.webhook_id == webhook_id)).first():
         return True
-    conn.execute(received.insert().values(webhook_id=webhook_id, event=event, received_at=isoformat(ctx.clock.now())))
+    conn.execute(
+        received.insert().values(
+            webhook_id=webhook_id, event=event, received_at=isoformat(ctx.clock.now())
+        )
+    )
     return False
 
 
-def _ack(webhook_id: str, *, duplicate: bool = False, applied: bool = False, note: str | None = None) -> Reply:
-    body: Doc = {"received": True, "eventId": webhook_id, "duplicate": duplicate, "applied": applied}
+def _ack(
+    webhook_id: str, *, duplicate: bool = False, applied: bool = False, note: str | None = None
+) -> Reply:
+    body: Doc = {
+        "received": True,
+        "eventId": webhook_id,
+        "duplicate": duplicate,
+        "applied": applied,
+    }
     if note:
         body["note"] = note
     return Reply(200, body)
@@ -92,7 +114,9 @@ def _ack(webhook_id: str, *, duplicate: bool = False, applied: bool = False, not
 # ---------------------------------------------------------------- lot events
 def _lot_event(conn: Connection, ctx: ProducerContext, body: Doc) -> tuple[bool, str | None]:
     deleted = body["event"] == "lot.deleted"
-    applied, note = upsert_lot(conn, ctx, body["lot"], body["event"], organization=body["organization"], closed=deleted)
+    applied, note = upsert_lot(
+        conn, ctx, body["lot"], body["event"], organization=body["organization"], closed=deleted
+    )
     if applied and deleted:
         _withdraw_bids_on(conn, ctx, body["lot"])
     return applied, note
@@ -102,14 +126,29 @@ def _withdraw_bids_on(conn: Connection, ctx: ProducerContext, lot: Doc) -> None:
     table = ctx.tables.bids
     for bid in docstore.find(conn, table, table.c.lot_id == lot["_id"], table.c.status.in_(OPEN)):
         ctx.bid_machine.require("lot.deleted", bid["status"], "withdrawn", entity_id=bid["_id"])
-        bids.save(conn, ctx, docstore.changed(bid, ctx.clock.now(), status="withdrawn"), bid["version"])
-        notify(conn, ctx.tables.notifications, ctx.clock.now(), bid["producerOrgId"], "lot_withdrawn", "Lot withdrawn",
-               f"The buyer withdrew {lot['title']}; your bid was withdrawn.", lot_id=lot["_id"], bid_id=bid["_id"])
+        bids.save(
+            conn, ctx, docstore.changed(bid, ctx.clock.now(), status="withdrawn"), bid["version"]
+        )
+        notify(
+            conn,
+            ctx.tables.notifications,
+            ctx.clock.now(),
+            bid["producerOrgId"],
+            "lot_withdrawn",
+            "Lot withdrawn",
+            f"The buyer withdrew {lot['title']}; your bid was withdrawn.",
+            lot_id=lot["_id"],
+            bid_id=bid["_id"],
+        )
 
 
 # ---------------------------------------------------------------- bid and contract events
 BID_TARGETS = {"bid.accepted": "won", "bid.rejected": "lost", "bid.counter_offer": "counter_offer"}
-NOTICES = {"won": ("bid_won", "Bid won"), "lost": ("bid_lost", "Bid lost"), "counter_offer": ("counter_offer_received", "Counter-offer received")}
+NOTICES = {
+    "won": ("bid_won", "Bid won"),
+    "lost": ("bid_lost", "Bid lost"),
+    "counter_offer": ("counter_offer_received", "Counter-offer received"),
+}
 
 
 def _bid_event(conn: Connection, ctx: ProducerContext, body: Doc) -> tuple[bool, str | None]:
@@ -138,12 +177,23 @@ def _bid_event(conn: Connection, ctx: ProducerContext, body: Doc) -> tuple[bool,
     bids.save(conn, ctx, updated, mine["version"])
     if "status" in changes:
         kind, title = NOTICES[target]
-        notify(conn, ctx.tables.notifications, ctx.clock.now(), mine["producerOrgId"], kind, title,
-               f"{title} on {body['lot'].get('title', body['lot']['_id'])}", lot_id=mine["lotId"], bid_id=mine["_id"])
+        notify(
+            conn,
+            ctx.tables.notifications,
+            ctx.clock.now(),
+            mine["producerOrgId"],
+            kind,
+            title,
+            f"{title} on {body['lot'].get('title', body['lot']['_id'])}",
+            lot_id=mine["lotId"],
+            bid_id=mine["_id"],
+        )
     return True, None
 
 
-def _contract_from(conn: Connection, ctx: ProducerContext, body: Doc, mine: Doc, cause: str) -> Doc | None:
+def _contract_from(
+    conn: Connection, ctx: ProducerContext, body: Doc, mine: Doc, cause: str
+) -> Doc | None:
     contract = body.get("contract")
     if not contract:
         return None
@@ -158,7 +208,9 @@ def _contract_event(conn: Connection, ctx: ProducerContext, body: Doc) -> tuple[
         return False, f"contract {body['contract']['_id']} is for a bid this portal did not submit"
     created = _contract_from(conn, ctx, body, mine, "contract.created")
     changes: Doc = {"contractId": body["contract"]["_id"]}
-    if mine["status"] != "won" and ctx.bid_machine.allows("contract.created", mine["status"], "won"):
+    if mine["status"] != "won" and ctx.bid_machine.allows(
+        "contract.created", mine["status"], "won"
+    ):
         changes["status"] = "won"
     if created or changes.get("status") or mine.get("contractId") != changes["contractId"]:
         bids.save(conn, ctx, docstore.changed(mine, ctx.clock.now(), **changes), mine["version"])
@@ -166,7 +218,11 @@ def _contract_event(conn: Connection, ctx: ProducerContext, body: Doc) -> tuple[
 
 
 APPLIERS: dict[str, Applier] = {
-    "lot.published": _lot_event, "lot.updated": _lot_event, "lot.deleted": _lot_event,
-    "bid.accepted": _bid_event, "bid.rejected": _bid_event, "bid.counter_offer": _bid_event,
+    "lot.published": _lot_event,
+    "lot.updated": _lot_event,
+    "lot.deleted": _lot_event,
+    "bid.accepted": _bid_event,
+    "bid.rejected": _bid_event,
+    "bid.counter_offer": _bid_event,
     "contract.created": _contract_event,
 }

@@ -43,7 +43,9 @@ class Database:
         self.url = _normalise(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: Engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
-        self._writer_lock: AbstractContextManager[Any] = threading.Lock() if self.is_sqlite else nullcontext()
+        self._writer_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.is_sqlite else nullcontext()
+        )
         if self.is_sqlite:
             _use_sqlite_recipe(self.engine, busy_timeout_ms)
 

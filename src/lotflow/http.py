@@ -362,10 +362,10 @@ def _parse_json(raw: bytes) -> Any:
         value = json.loads(raw, parse_constant=_reject_constant)
         if _SURROGATE_ESCAPE.search(raw):  # rare: only then pay for the full check
             json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return value
     except UnicodeEncodeError:
         raise Problem.bad_request(
-            "The body is not JSON text: it escapes a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character.",
+            "The body is not JSON text: it escapes a lone UTF-16 surrogate (\\ud800-\\udfff), "
+            "which is not a character.",
             "invalid_json",
         ) from None
     except json.JSONDecodeError as exc:
@@ -375,6 +375,8 @@ def _parse_json(raw: bytes) -> Any:
         ) from exc
     except (ValueError, RecursionError) as exc:
         raise Problem.bad_request(f"The body is not JSON: {exc}.", "invalid_json") from exc
+    else:
+        return value
 
 
 def _reject_constant(name: str) -> Any:

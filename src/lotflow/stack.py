@@ -18,6 +18,7 @@ from lotflow.engine.runner import Parties
 from lotflow.engine.tap import WebhookTap
 from lotflow.ids import new_object_id
 from lotflow.serving import ServerThread
+from lotflow.signing import new_webhook_secret
 
 PRODUCER_ORGS = {"alpha": "Iberia Biofuels S.L.", "beta": "Baltic Renewables AB"}
 BUYER_ORG = "Nordic Air Fuel Procurement"
@@ -28,11 +29,15 @@ class Credentials:
     """Keys, secrets and operator tokens for one run (generated; never reuse them)."""
 
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    webhook_secret: str = field(default_factory=lambda: _new_webhook_secret())
+    webhook_secret: str = field(default_factory=new_webhook_secret)
     buyer_org: str = field(default_factory=new_object_id)
     buyer_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    producer_orgs: dict[str, str] = field(default_factory=lambda: {a: new_object_id() for a in PRODUCER_ORGS})
-    producer_tokens: dict[str, str] = field(default_factory=lambda: {a: secrets.token_urlsafe(24) for a in PRODUCER_ORGS})
+    producer_orgs: dict[str, str] = field(
+        default_factory=lambda: {a: new_object_id() for a in PRODUCER_ORGS}
+    )
+    producer_tokens: dict[str, str] = field(
+        default_factory=lambda: {a: secrets.token_urlsafe(24) for a in PRODUCER_ORGS}
+    )
 
     def shown(self) -> dict[str, str]:
         """What a person needs to call the portals by hand."""
@@ -40,20 +45,19 @@ class Credentials:
             "PRODUCER_API_KEY = BUYER_API_KEY": self.api_key,
             "PRODUCER_DASHBOARD_WEBHOOK_SECRET = BUYER_WEBHOOK_SECRET": self.webhook_secret,
             f"buyer operator token ({BUYER_ORG})": self.buyer_token,
-            **{f"producer operator token {alias} ({PRODUCER_ORGS[alias]})": t for alias, t in self.producer_tokens.items()},
+            **{
+                f"producer operator token {alias} ({PRODUCER_ORGS[alias]})": t
+                for alias, t in self.producer_tokens.items()
+            },
         }
-
-
-def _new_webhook_secret() -> str:
-    from lotflow.reference.common.settings import new_webhook_secret
-
-    return new_webhook_secret()
 
 
 class ReferenceStack:
     """Tap → buyer → producer, in that order (each needs the previous one's URL)."""
 
-    def __init__(self, workdir: Path, credentials: Credentials | None = None, *, backoff_base: float = 0.2) -> None:
+    def __init__(
+        self, workdir: Path, credentials: Credentials | None = None, *, backoff_base: float = 0.2
+    ) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.credentials = credentials or Credentials()
@@ -71,7 +75,9 @@ class ReferenceStack:
         try:
             self.tap_url = self._serve(self.tap.app)
             self.buyer_url = self._serve(buyer_app(BuyerSettings.from_env(self._buyer_env())))
-            self.producer_url = self._serve(producer_app(ProducerSettings.from_env(self._producer_env())))
+            self.producer_url = self._serve(
+                producer_app(ProducerSettings.from_env(self._producer_env()))
+            )
         except BaseException:
             self.stop()
             raise
@@ -90,14 +96,19 @@ class ReferenceStack:
             "PRODUCER_API_KEY": c.api_key,
             "PRODUCER_DASHBOARD_WEBHOOK_URL": f"{self.tap_url}/api/webhooks/lots",
             "PRODUCER_DASHBOARD_WEBHOOK_SECRET": c.webhook_secret,
-            "LOTFLOW_BUYER_OPERATORS": json.dumps([{"orgId": c.buyer_org, "name": BUYER_ORG, "token": c.buyer_token}]),
+            "LOTFLOW_BUYER_OPERATORS": json.dumps(
+                [{"orgId": c.buyer_org, "name": BUYER_ORG, "token": c.buyer_token}]
+            ),
             "LOTFLOW_WEBHOOK_BACKOFF_BASE": str(self.backoff_base),
             "LOTFLOW_WEBHOOK_BACKOFF_CAP": "2",
         }
 
     def _producer_env(self) -> dict[str, str]:
         c = self.credentials
-        operators = [{"orgId": c.producer_orgs[a], "name": n, "token": c.producer_tokens[a]} for a, n in PRODUCER_ORGS.items()]
+        operators = [
+            {"orgId": c.producer_orgs[a], "name": n, "token": c.producer_tokens[a]}
+            for a, n in PRODUCER_ORGS.items()
+        ]
         return {
             "LOTFLOW_DATABASE_URL": sqlite_url(self.workdir / "producer.sqlite3"),
             "NEXT_PUBLIC_BUYER_DASHBOARD_URL": self.buyer_url,
@@ -108,7 +119,14 @@ class ReferenceStack:
 
     def parties(self) -> Parties:
         c = self.credentials
-        return Parties(self.buyer_url, self.producer_url, c.buyer_token, c.api_key, dict(c.producer_tokens), self.tap)
+        return Parties(
+            self.buyer_url,
+            self.producer_url,
+            c.buyer_token,
+            c.api_key,
+            dict(c.producer_tokens),
+            self.tap,
+        )
 
     def stop(self) -> None:
         for server in reversed(self._servers):
@@ -118,5 +136,7 @@ class ReferenceStack:
     def __enter__(self) -> ReferenceStack:
         return self.start()
 
-    def __exit__(self, *_exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(
+        self, *_exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
         self.stop()

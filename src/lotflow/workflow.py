@@ -148,9 +148,7 @@ def parse_workflow(data: Any, source: str = "<workflow>") -> Workflow:
     """Build a :class:`Workflow` from loaded YAML data; raise ``SpecError`` on a bad shape."""
     if not isinstance(data, dict) or not isinstance(data.get("machines"), dict):
         raise SpecError(f"{source}: expected a mapping with a 'machines' mapping at the top.")
-    machines = {
-        name: _parse_machine(name, body, source) for name, body in data["machines"].items()
-    }
+    machines = {name: _parse_machine(name, body, source) for name, body in data["machines"].items()}
     mapping = data.get("mapping") or {}
     if not isinstance(mapping, dict):
         raise SpecError(f"{source}: 'mapping' must map entity → buyer status → producer status.")

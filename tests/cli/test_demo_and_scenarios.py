@@ -13,7 +13,9 @@ from tests.fixtures.stack import write_scenario
 
 
 def test_demo_runs_the_catalogue_writes_reports_and_exits_0(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "report")], terminal_width=200)
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(tmp_path / "report")], terminal_width=200
+    )
     assert result.exit_code == 0, result.output
     assert "8 passed, 0 failed" in result.output
     assert "PRODUCER_API_KEY = BUYER_API_KEY" in result.output  # the generated secrets are shown
@@ -23,8 +25,14 @@ def test_demo_runs_the_catalogue_writes_reports_and_exits_0(tmp_path: Path) -> N
 
 
 def test_demo_exits_1_when_a_scenario_fails(tmp_path: Path) -> None:
-    bad = write_scenario(tmp_path, "name: Wrong\nsteps:\n  - id: x\n    title: List lots, expecting a 404\n    actor: buyer\n    call: listLots\n    expect: {status: 404}\n")
-    result = CliRunner().invoke(main, ["demo", "--scenario", str(bad), "--out", str(tmp_path / "r")], terminal_width=200)
+    bad = write_scenario(
+        tmp_path,
+        "name: Wrong\nsteps:\n  - id: x\n    title: List lots, expecting a 404\n    actor: "
+        "buyer\n    call: listLots\n    expect: {status: 404}\n",
+    )
+    result = CliRunner().invoke(
+        main, ["demo", "--scenario", str(bad), "--out", str(tmp_path / "r")], terminal_width=200
+    )
     assert result.exit_code == 1
     assert "0 passed, 1 failed" in result.output
 
@@ -39,7 +47,9 @@ def test_demo_exits_2_on_a_bad_scenario_file_before_starting_anything(tmp_path: 
 
 def test_scenario_validate_reports_each_file(tmp_path: Path) -> None:
     bad = write_scenario(tmp_path, "name: x\nsteps: []\n", "bad.yaml")
-    result = CliRunner().invoke(main, ["scenario", "validate", "scenarios/01-happy-path.yaml", str(bad)])
+    result = CliRunner().invoke(
+        main, ["scenario", "validate", "scenarios/01-happy-path.yaml", str(bad)]
+    )
     assert result.exit_code == 2
     assert "✓ scenarios/01-happy-path.yaml" in result.output
     assert "bad.yaml:2" in result.output
@@ -54,10 +64,25 @@ def test_scenario_list_names_the_catalogue() -> None:
 def test_scenario_run_between_two_running_portals(tmp_path: Path) -> None:
     with ReferenceStack(tmp_path / "db") as stack:
         c = stack.credentials
-        args = ["scenario", "run", "scenarios/04-bid-rejected.yaml", "--buyer", stack.buyer_url, "--producer", stack.producer_url,
-                "--buyer-token", c.buyer_token, "--api-key", c.api_key, "--producer-token", f"alpha={c.producer_tokens['alpha']}",
-                "--out", str(tmp_path / "r")]
-        # The stack's buyer already sends webhooks to the stack's own tap; a scenario without webhook
+        args = [
+            "scenario",
+            "run",
+            "scenarios/04-bid-rejected.yaml",
+            "--buyer",
+            stack.buyer_url,
+            "--producer",
+            stack.producer_url,
+            "--buyer-token",
+            c.buyer_token,
+            "--api-key",
+            c.api_key,
+            "--producer-token",
+            f"alpha={c.producer_tokens['alpha']}",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+        # The stack's buyer already sends webhooks to the stack's own tap; a scenario without
+        # webhook
         # expectations of its own tap is what this exercises: the reachable-check, tokens, reports.
         result = CliRunner().invoke(main, args, terminal_width=200)
     assert "Webhook tap on http://127.0.0.1:" in result.output
@@ -65,22 +90,56 @@ def test_scenario_run_between_two_running_portals(tmp_path: Path) -> None:
 
 
 def test_scenario_run_exits_2_naming_an_unreachable_portal(tmp_path: Path) -> None:
-    args = ["scenario", "run", "--buyer", "http://127.0.0.1:9", "--producer", "http://127.0.0.1:9",
-            "--buyer-token", "t", "--api-key", "k", "--producer-token", "alpha=p"]
+    args = [
+        "scenario",
+        "run",
+        "--buyer",
+        "http://127.0.0.1:9",
+        "--producer",
+        "http://127.0.0.1:9",
+        "--buyer-token",
+        "t",
+        "--api-key",
+        "k",
+        "--producer-token",
+        "alpha=p",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "Cannot reach the buyer portal at http://127.0.0.1:9" in result.output
 
 
 def test_scenario_run_exits_2_on_a_malformed_token_option() -> None:
-    args = ["scenario", "run", "--buyer", "http://x", "--producer", "http://y", "--buyer-token", "t", "--api-key", "k", "--producer-token", "alpha"]
+    args = [
+        "scenario",
+        "run",
+        "--buyer",
+        "http://x",
+        "--producer",
+        "http://y",
+        "--buyer-token",
+        "t",
+        "--api-key",
+        "k",
+        "--producer-token",
+        "alpha",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "'alpha' is not ALIAS=TOKEN" in result.output
 
 
 def test_serve_refuses_to_start_without_its_secrets(monkeypatch: object) -> None:
-    result = CliRunner().invoke(main, ["serve", "buyer"], env={"PRODUCER_API_KEY": "", "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "", "LOTFLOW_BUYER_OPERATORS": ""})
+    result = CliRunner().invoke(
+        main,
+        ["serve", "buyer"],
+        env={
+            "PRODUCER_API_KEY": "",
+            "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "",
+            "LOTFLOW_BUYER_OPERATORS": "",
+        },
+    )
     assert result.exit_code == 2
-    assert "PRODUCER_API_KEY" in result.output and "PRODUCER_DASHBOARD_WEBHOOK_SECRET" in result.output
+    assert "PRODUCER_API_KEY" in result.output
+    assert "PRODUCER_DASHBOARD_WEBHOOK_SECRET" in result.output
     assert "refuses to start" in result.output

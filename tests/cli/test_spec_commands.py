@@ -20,18 +20,32 @@ def runner() -> CliRunner:
 def test_spec_check_summarises_operations_events_and_states(runner: CliRunner) -> None:
     result = runner.invoke(main, ["spec", "check"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    for text in ("submitBid", "receiveBidWebhook", "bid.counter_offer", "/api/webhooks/contracts", "buyer.counter_offer", "pending_signature", "the contract is consistent"):
+    for text in (
+        "submitBid",
+        "receiveBidWebhook",
+        "bid.counter_offer",
+        "/api/webhooks/contracts",
+        "buyer.counter_offer",
+        "pending_signature",
+        "the contract is consistent",
+    ):
         assert text in result.output
 
 
-def test_spec_check_exits_1_and_lists_problems_when_a_check_fails(runner: CliRunner, spec_copy: Path) -> None:
+def test_spec_check_exits_1_and_lists_problems_when_a_check_fails(
+    runner: CliRunner, spec_copy: Path
+) -> None:
     replace_in(spec_copy / "workflow.yaml", "accepted: won", "accepted: victorious")
-    result = runner.invoke(main, ["spec", "check", "--spec-dir", str(spec_copy)], terminal_width=200)
+    result = runner.invoke(
+        main, ["spec", "check", "--spec-dir", str(spec_copy)], terminal_width=200
+    )
     assert result.exit_code == 1
     assert "'victorious' is not a producer bid state" in result.output
 
 
-def test_spec_check_exits_2_with_a_clear_message_on_a_broken_file(runner: CliRunner, spec_copy: Path) -> None:
+def test_spec_check_exits_2_with_a_clear_message_on_a_broken_file(
+    runner: CliRunner, spec_copy: Path
+) -> None:
     (spec_copy / "openapi" / "producer.yaml").write_text("paths: [unclosed\n", encoding="utf-8")
     result = runner.invoke(main, ["spec", "check", "--spec-dir", str(spec_copy)])
     assert result.exit_code == 2

@@ -40,16 +40,28 @@ async def test_absent_query_parameters_take_their_schema_default(
     assert await _query(portal_spec, {}) == {"limit": 10}
 
 
-async def test_unknown_query_parameters_are_refused_naming_the_allowed_ones(portal_spec: dict[str, Any]) -> None:
-    response = await send(portal_app(portal_spec), "GET", "/items", params={"colour": "red"}, headers=KEY_HEADERS)
+async def test_unknown_query_parameters_are_refused_naming_the_allowed_ones(
+    portal_spec: dict[str, Any],
+) -> None:
+    response = await send(
+        portal_app(portal_spec), "GET", "/items", params={"colour": "red"}, headers=KEY_HEADERS
+    )
     problem = problem_of(response)
     assert (response.status_code, problem["code"]) == (400, "invalid_parameter")
     assert problem["errors"][0]["field"] == "colour"
     assert "allowed: active, limit, minPrice, owner, tag" in problem["errors"][0]["message"]
 
 
-async def test_an_operation_without_query_parameters_ignores_the_query(portal_spec: dict[str, Any]) -> None:
-    response = await send(portal_app(portal_spec), "GET", f"/items/{ITEM_ID}", params={"colour": "red"}, headers=KEY_HEADERS)
+async def test_an_operation_without_query_parameters_ignores_the_query(
+    portal_spec: dict[str, Any],
+) -> None:
+    response = await send(
+        portal_app(portal_spec),
+        "GET",
+        f"/items/{ITEM_ID}",
+        params={"colour": "red"},
+        headers=KEY_HEADERS,
+    )
     assert response.status_code == 200, response.text
 
 
@@ -208,7 +220,9 @@ async def test_a_malformed_content_length_is_a_400(portal_spec: dict[str, Any]) 
     assert response.status_code == 400
 
 
-async def test_a_lone_surrogate_escape_is_invalid_json_but_a_pair_is_fine(portal_spec: dict[str, Any]) -> None:
+async def test_a_lone_surrogate_escape_is_invalid_json_but_a_pair_is_fine(
+    portal_spec: dict[str, Any],
+) -> None:
     app = portal_app(portal_spec)
     lone = b'{"name": "jet \\ud99b fuel", "volume": {"amount": 5, "unit": "gallons"}}'
     response = await send(app, "POST", "/items", content=lone, headers=JSON)

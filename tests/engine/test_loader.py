@@ -26,7 +26,9 @@ steps:
 """
 
 
-def test_a_valid_file_becomes_a_scenario_with_step_lines(tmp_path: Path, operations_known: dict[str, str]) -> None:
+def test_a_valid_file_becomes_a_scenario_with_step_lines(
+    tmp_path: Path, operations_known: dict[str, str]
+) -> None:
     scenario = load_scenario(write_scenario(tmp_path, GOOD), operations_known)
     assert [s.id for s in scenario.steps] == ["create-lot", "down"]
     assert [s.kind for s in scenario.steps] == ["call", "outage"]
@@ -35,7 +37,9 @@ def test_a_valid_file_becomes_a_scenario_with_step_lines(tmp_path: Path, operati
     assert scenario.producers == ("alpha",)
 
 
-def test_a_misspelt_key_names_file_line_key_and_the_closest_valid_one(tmp_path: Path, operations_known: dict[str, str]) -> None:
+def test_a_misspelt_key_names_file_line_key_and_the_closest_valid_one(
+    tmp_path: Path, operations_known: dict[str, str]
+) -> None:
     path = write_scenario(tmp_path, GOOD.replace("    save:", "    webhoks: []\n    save:"))
     with pytest.raises(ScenarioFileError) as caught:
         load_scenario(path, operations_known)
@@ -45,20 +49,35 @@ def test_a_misspelt_key_names_file_line_key_and_the_closest_valid_one(tmp_path: 
     assert "did you mean 'webhooks'?" in message
 
 
-def test_a_misspelt_top_level_key_is_found_too(tmp_path: Path, operations_known: dict[str, str]) -> None:
+def test_a_misspelt_top_level_key_is_found_too(
+    tmp_path: Path, operations_known: dict[str, str]
+) -> None:
     path = write_scenario(tmp_path, "nmae: x\n" + GOOD)
-    with pytest.raises(ScenarioFileError, match=r":1: unknown key 'nmae' at the top level; did you mean 'name'\?"):
+    with pytest.raises(
+        ScenarioFileError, match=r":1: unknown key 'nmae' at the top level; did you mean 'name'\?"
+    ):
         load_scenario(path, operations_known)
 
 
-def test_an_unknown_operation_suggests_the_closest_one(tmp_path: Path, operations_known: dict[str, str]) -> None:
+def test_an_unknown_operation_suggests_the_closest_one(
+    tmp_path: Path, operations_known: dict[str, str]
+) -> None:
     path = write_scenario(tmp_path, GOOD.replace("call: createLot", "call: createLots"))
-    with pytest.raises(ScenarioFileError, match=r":3: step 'create-lot' calls 'createLots'.*Did you mean 'createLot'\?"):
+    with pytest.raises(
+        ScenarioFileError,
+        match=r":3: step 'create-lot' calls 'createLots'.*Did you mean 'createLot'\?",
+    ):
         load_scenario(path, operations_known)
 
 
 def test_a_step_must_be_exactly_one_kind(tmp_path: Path, operations_known: dict[str, str]) -> None:
-    path = write_scenario(tmp_path, GOOD.replace("    outage: {party: producer, down: true}", "    outage: {party: producer, down: true}\n    actor: buyer\n    call: getLot"))
+    path = write_scenario(
+        tmp_path,
+        GOOD.replace(
+            "    outage: {party: producer, down: true}",
+            "    outage: {party: producer, down: true}\n    actor: buyer\n    call: getLot",
+        ),
+    )
     with pytest.raises(ScenarioFileError, match=r":10: in steps\[1\]"):
         load_scenario(path, operations_known)
 
@@ -69,7 +88,9 @@ def test_duplicate_step_ids_are_refused(tmp_path: Path, operations_known: dict[s
         load_scenario(path, operations_known)
 
 
-def test_an_undeclared_producer_alias_is_refused(tmp_path: Path, operations_known: dict[str, str]) -> None:
+def test_an_undeclared_producer_alias_is_refused(
+    tmp_path: Path, operations_known: dict[str, str]
+) -> None:
     path = write_scenario(tmp_path, GOOD.replace("actor: buyer", "actor: producer:gamma"))
     with pytest.raises(ScenarioFileError, match="producer 'gamma'"):
         load_scenario(path, operations_known)

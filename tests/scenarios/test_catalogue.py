@@ -28,17 +28,22 @@ def run(parties: Parties, paths: list[Path]) -> list[ev.Event]:
 
 
 def results(events: list[ev.Event]) -> list[ev.StepResult]:
-    return [e.result for e in events if isinstance(e, ev.StepPassed | ev.StepFailed | ev.StepSkipped)]
+    return [
+        e.result for e in events if isinstance(e, ev.StepPassed | ev.StepFailed | ev.StepSkipped)
+    ]
 
 
 @pytest.mark.parametrize("path", catalogue_files(), ids=lambda p: p.stem)
-def test_catalogue_scenario_passes_between_the_reference_portals(stack: ReferenceStack, path: Path) -> None:
+def test_catalogue_scenario_passes_between_the_reference_portals(
+    stack: ReferenceStack, path: Path
+) -> None:
     events = run(stack.parties(), [path])
     failures = [(r.step_id, f.message) for r in results(events) for f in r.failures]
     assert failures == []
     finished = events[-1]
     assert isinstance(finished, ev.RunFinished)
-    assert finished.ok and finished.steps_passed == len(results(events)) > 0
+    assert finished.ok
+    assert finished.steps_passed == len(results(events)) > 0
 
 
 OPENING = """\
@@ -57,24 +62,34 @@ steps:
 """
 
 
-def test_a_wrong_status_expectation_fails_the_step_and_skips_the_rest(stack: ReferenceStack, tmp_path: Path) -> None:
-    text = OPENING.replace("    save:", "    expect: {status: 200}\n    save:") + """\
+def test_a_wrong_status_expectation_fails_the_step_and_skips_the_rest(
+    stack: ReferenceStack, tmp_path: Path
+) -> None:
+    text = (
+        OPENING.replace("    save:", "    expect: {status: 200}\n    save:")
+        + """\
   - id: publish
     title: Publish
     actor: buyer
     call: publishLot
     path: {lotId: "${lot_id}"}
 """
+    )
     events = run(stack.parties(), [write_scenario(tmp_path, text)])
     first, second = results(events)
     assert [f.check for f in first.failures] == ["status"]
     assert "answered 201, expected 200" in first.failures[0].message
     assert second.skipped
-    assert isinstance(events[-1], ev.RunFinished) and events[-1].failed == 1
+    assert isinstance(events[-1], ev.RunFinished)
+    assert events[-1].failed == 1
 
 
-def test_a_webhook_that_never_comes_fails_with_what_was_seen(stack: ReferenceStack, tmp_path: Path) -> None:
-    text = OPENING + """\
+def test_a_webhook_that_never_comes_fails_with_what_was_seen(
+    stack: ReferenceStack, tmp_path: Path
+) -> None:
+    text = (
+        OPENING
+        + """\
   - id: publish
     title: Publish, expecting the wrong event
     actor: buyer
@@ -83,14 +98,19 @@ def test_a_webhook_that_never_comes_fails_with_what_was_seen(stack: ReferenceSta
     webhooks:
       - {event: lot.deleted, match: {/lot/_id: "${lot_id}"}, within: 500ms}
 """
+    )
     step = results(run(stack.parties(), [write_scenario(tmp_path, text)]))[1]
     assert [f.check for f in step.failures] == ["webhook"]
     assert "lot.deleted" in step.failures[0].message
     assert any("lot.published" in seen for seen in step.failures[0].observed)
 
 
-def test_a_disagreement_between_the_portals_is_reported(stack: ReferenceStack, tmp_path: Path) -> None:
-    text = OPENING + """\
+def test_a_disagreement_between_the_portals_is_reported(
+    stack: ReferenceStack, tmp_path: Path
+) -> None:
+    text = (
+        OPENING
+        + """\
   - id: publish
     title: Publish, then compare unrelated fields
     actor: buyer
@@ -102,19 +122,28 @@ def test_a_disagreement_between_the_portals_is_reported(stack: ReferenceStack, t
         producer: {call: getMarketplaceLot, path: {lotId: "${lot_id}"}, at: /lot/type}
         within: 300ms
 """
+    )
     step = results(run(stack.parties(), [write_scenario(tmp_path, text)]))[1]
     assert [f.check for f in step.failures] == ["agree"]
-    assert "buyer says 'published' (→ 'open' for the producer), producer says 'HEFA-SPK'" in step.failures[0].message
+    assert (
+        "buyer says 'published' (→ 'open' for the producer), producer says 'HEFA-SPK'"
+        in step.failures[0].message
+    )
 
 
-def test_an_unknown_variable_fails_the_step_naming_it(stack: ReferenceStack, tmp_path: Path) -> None:
-    text = OPENING + """\
+def test_an_unknown_variable_fails_the_step_naming_it(
+    stack: ReferenceStack, tmp_path: Path
+) -> None:
+    text = (
+        OPENING
+        + """\
   - id: publish
     title: Publish a lot that was never saved
     actor: buyer
     call: publishLot
     path: {lotId: "${lott_id}"}
 """
+    )
     step = results(run(stack.parties(), [write_scenario(tmp_path, text)]))[1]
     assert step.failures[0].check == "variable"
     assert "${lott_id}" in step.failures[0].message
@@ -128,7 +157,10 @@ def test_an_unreachable_party_is_a_transport_failure(tmp_path: Path) -> None:
 
 
 def test_an_outage_step_without_a_tap_fails_clearly(tmp_path: Path) -> None:
-    text = "name: x\nsteps:\n  - id: down\n    title: Down\n    outage: {party: producer, down: true}\n"
+    text = (
+        "name: x\nsteps:\n  - id: down\n    title: Down\n    outage: {party: producer, down: "
+        "true}\n"
+    )
     parties = Parties("http://127.0.0.1:9", "http://127.0.0.1:9", "t", "k", {"alpha": "p"})
     step = results(run(parties, [write_scenario(tmp_path, text)]))[0]
     assert step.failures[0].check == "outage"

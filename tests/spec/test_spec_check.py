@@ -32,7 +32,11 @@ def test_bundled_documents_have_no_external_refs() -> None:
 
 
 def test_an_example_that_breaks_its_schema_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "openapi" / "components.yaml", "{amount: 500000, unit: gallons}", "{amount: -5, unit: barrels}")
+    replace_in(
+        spec_copy / "openapi" / "components.yaml",
+        "{amount: 500000, unit: gallons}",
+        "{amount: -5, unit: barrels}",
+    )
     problems = check_spec(spec_copy).problems
     assert any("schema Volume, example 1" in p for p in problems), problems
 
@@ -50,37 +54,55 @@ def test_a_missing_operation_id_is_reported(spec_copy: Path) -> None:
 
 
 def test_an_operation_id_used_by_both_portals_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "openapi" / "producer.yaml", "operationId: getProducerBid\n", "operationId: getBid\n")
+    replace_in(
+        spec_copy / "openapi" / "producer.yaml",
+        "operationId: getProducerBid\n",
+        "operationId: getBid\n",
+    )
     problems = check_spec(spec_copy).problems
     assert any("'getBid' is used twice" in p for p in problems), problems
 
 
 def test_a_link_to_an_unknown_operation_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "openapi" / "buyer.yaml", "{operationId: getLot,", "{operationId: getLott,")
+    replace_in(
+        spec_copy / "openapi" / "buyer.yaml", "{operationId: getLot,", "{operationId: getLott,"
+    )
     problems = check_spec(spec_copy).problems
     assert any("link GetLot names unknown operation" in p for p in problems), problems
 
 
 def test_an_invalid_openapi_document_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "openapi" / "buyer.yaml", "openapi: 3.1.0", "openapi: 3.1.0\nbogusTopLevel: 1")
+    replace_in(
+        spec_copy / "openapi" / "buyer.yaml", "openapi: 3.1.0", "openapi: 3.1.0\nbogusTopLevel: 1"
+    )
     problems = check_spec(spec_copy).problems
     assert any(p.startswith("buyer:") and "bogusTopLevel" in p for p in problems), problems
 
 
 def test_a_workflow_cause_missing_from_the_spec_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "workflow.yaml", "cause: {operation: publishLot}", "cause: {operation: publishLots}")
+    replace_in(
+        spec_copy / "workflow.yaml",
+        "cause: {operation: publishLot}",
+        "cause: {operation: publishLots}",
+    )
     problems = check_spec(spec_copy).problems
     assert any("'publishLots' is not in the spec" in p for p in problems), problems
 
 
 def test_an_unreachable_state_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "workflow.yaml", "{from: [draft], to: published,", "{from: [draft], to: draft,")
+    replace_in(
+        spec_copy / "workflow.yaml", "{from: [draft], to: published,", "{from: [draft], to: draft,"
+    )
     problems = check_spec(spec_copy).problems
     assert any("buyer.lot: state 'published' is unreachable" in p for p in problems), problems
 
 
 def test_a_terminal_state_with_a_way_out_is_reported(spec_copy: Path) -> None:
-    replace_in(spec_copy / "workflow.yaml", "terminal: [sold, cancelled]", "terminal: [sold, cancelled, reserved]")
+    replace_in(
+        spec_copy / "workflow.yaml",
+        "terminal: [sold, cancelled]",
+        "terminal: [sold, cancelled, reserved]",
+    )
     problems = check_spec(spec_copy).problems
     assert any("terminal state 'reserved' has a way out" in p for p in problems), problems
 

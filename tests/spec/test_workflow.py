@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lotflow.errors import SpecError
 from lotflow.problems import Problem
 from lotflow.workflow import load_workflow, mermaid, parse_workflow
-from lotflow.errors import SpecError
 
 WORKFLOW = load_workflow()
 
@@ -59,7 +59,17 @@ def test_an_unknown_machine_is_a_spec_error_listing_the_known_ones() -> None:
     [
         {},
         {"machines": {"x": {"portal": "buyer"}}},
-        {"machines": {"x": {"portal": "b", "entity": "e", "states": ["a"], "initial": "a", "transitions": [{"from": [], "to": "a", "cause": {"rocket": "go"}}]}}},
+        {
+            "machines": {
+                "x": {
+                    "portal": "b",
+                    "entity": "e",
+                    "states": ["a"],
+                    "initial": "a",
+                    "transitions": [{"from": [], "to": "a", "cause": {"rocket": "go"}}],
+                }
+            }
+        },
     ],
 )
 def test_a_malformed_workflow_is_a_spec_error(data: object) -> None:

@@ -16,9 +16,18 @@ from lotflow.stack import ReferenceStack
 
 
 @click.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the reports (default: ./lotflow-report-<time>).")
-@click.option("--scenario", "scenario_files", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Run these scenario files instead of the shipped catalogue (repeatable).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the reports (default: ./lotflow-report-<time>).",
+)
+@click.option(
+    "--scenario",
+    "scenario_files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Run these scenario files instead of the shipped catalogue (repeatable).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show what was observed when a check fails.")
 def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> None:
     """Start both reference portals and play the lot → bid → counter → contract story.
@@ -35,7 +44,9 @@ def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> N
     with tempfile.TemporaryDirectory(prefix="lotflow-demo-") as workdir:
         stack = ReferenceStack(Path(workdir))
         try:
-            console.print("Starting the reference buyer and producer portals (embedded SQLite, free ports)…")
+            console.print(
+                "Starting the reference buyer and producer portals (embedded SQLite, free ports)…"
+            )
             stack.start()
             _show_parties(console, stack)
             summary = run_and_report(stack.parties(), scenarios, out, console, verbose=verbose)
@@ -49,7 +60,11 @@ def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> N
 
 
 def _show_parties(console: Console, stack: ReferenceStack) -> None:
-    table = Table(title="The demo's parties (generated for this run only)", title_justify="left", show_header=False)
+    table = Table(
+        title="The demo's parties (generated for this run only)",
+        title_justify="left",
+        show_header=False,
+    )
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Buyer Portal", stack.buyer_url)

@@ -1,4 +1,5 @@
-"""Running scenarios and writing every report: shared by ``lotflow demo`` and ``lotflow scenario run``."""
+"""Running scenarios and writing every report: shared by ``lotflow demo`` and ``lotflow scenario
+run``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from lotflow.engine import events as ev
 from lotflow.engine.loader import load_catalogue
 from lotflow.engine.model import Scenario
-from lotflow.engine.runner import Parties, Runner, operation_index
+from lotflow.engine.runner import OperationRef, Parties, Runner, operation_index
 from lotflow.openapi import load_portal_spec
 from lotflow.reporters import Reporter
 from lotflow.reporters.jsonreport import JsonReporter
@@ -22,11 +23,12 @@ from lotflow.workflow import load_workflow
 
 
 def known_operations() -> dict[str, str]:
-    return {op: ref.portal for op, ref in _operations().items()}
+    return {op: ref.portal for op, ref in operations().items()}
 
 
-def _operations() -> dict[str, object]:
-    return dict(operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")}))
+def operations() -> dict[str, OperationRef]:
+    """Every operation of both portals: where and how the runner calls it."""
+    return operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")})
 
 
 def load_scenarios(paths: Sequence[Path]) -> list[Scenario]:
@@ -34,10 +36,17 @@ def load_scenarios(paths: Sequence[Path]) -> list[Scenario]:
 
 
 def default_report_dir() -> Path:
-    return Path.cwd() / f"lotflow-report-{datetime.now():%Y%m%d-%H%M%S}"  # noqa: DTZ005 - a local folder name
+    return Path.cwd() / f"lotflow-report-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def run_and_report(parties: Parties, scenarios: Sequence[Scenario], out: Path, console: Console, *, verbose: bool = False) -> ev.RunFinished:
+def run_and_report(
+    parties: Parties,
+    scenarios: Sequence[Scenario],
+    out: Path,
+    console: Console,
+    *,
+    verbose: bool = False,
+) -> ev.RunFinished:
     """Run ``scenarios``; narrate on ``console``; write JUnit, JSON and the story under ``out``."""
     reporters: list[Reporter] = [
         TerminalReporter(console, verbose=verbose),
@@ -45,7 +54,11 @@ def run_and_report(parties: Parties, scenarios: Sequence[Scenario], out: Path, c
         JsonReporter(out / "result.json"),
         StoryReporter(out),
     ]
-    runner = Runner(parties, operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")}), load_workflow().mapping)
+    runner = Runner(
+        parties,
+        operations(),
+        load_workflow().mapping,
+    )
     finished: ev.RunFinished | None = None
     try:
         for event in runner.run(scenarios):

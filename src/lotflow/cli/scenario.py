@@ -34,7 +34,8 @@ def list_() -> None:
 @scenario.command()
 @FILES
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario files against the format (exit 2 naming file, line and key on the first error)."""
+    """Check scenario files against the format (exit 2 naming file, line and key on the first
+    error)."""
     if not files:
         raise click.UsageError("Give at least one scenario file.")
     problems = 0
@@ -50,18 +51,69 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @scenario.command()
 @FILES
-@click.option("--buyer", "buyer_url", envvar="LOTFLOW_BUYER_URL", required=True, help="Base URL of the buyer portal (env LOTFLOW_BUYER_URL).")
-@click.option("--producer", "producer_url", envvar="LOTFLOW_PRODUCER_URL", required=True, help="Base URL of the producer portal (env LOTFLOW_PRODUCER_URL).")
-@click.option("--buyer-token", envvar="LOTFLOW_BUYER_TOKEN", required=True, help="A buyer operator token (env LOTFLOW_BUYER_TOKEN).")
-@click.option("--api-key", envvar="PRODUCER_API_KEY", required=True, help="The producer API key the buyer accepts (env PRODUCER_API_KEY).")
-@click.option("--producer-token", "producer_tokens", multiple=True, metavar="ALIAS=TOKEN",
-              help="A producer operator token per alias used by the scenarios, e.g. alpha=... (repeatable; env LOTFLOW_PRODUCER_TOKENS, comma-separated).")
-@click.option("--tap-host", default="127.0.0.1", show_default=True, help="Interface for the webhook tap.")
-@click.option("--tap-port", default=0, type=click.IntRange(0, 65535), help="Port for the webhook tap (0: a free one).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the reports (default: ./lotflow-report-<time>).")
+@click.option(
+    "--buyer",
+    "buyer_url",
+    envvar="LOTFLOW_BUYER_URL",
+    required=True,
+    help="Base URL of the buyer portal (env LOTFLOW_BUYER_URL).",
+)
+@click.option(
+    "--producer",
+    "producer_url",
+    envvar="LOTFLOW_PRODUCER_URL",
+    required=True,
+    help="Base URL of the producer portal (env LOTFLOW_PRODUCER_URL).",
+)
+@click.option(
+    "--buyer-token",
+    envvar="LOTFLOW_BUYER_TOKEN",
+    required=True,
+    help="A buyer operator token (env LOTFLOW_BUYER_TOKEN).",
+)
+@click.option(
+    "--api-key",
+    envvar="PRODUCER_API_KEY",
+    required=True,
+    help="The producer API key the buyer accepts (env PRODUCER_API_KEY).",
+)
+@click.option(
+    "--producer-token",
+    "producer_tokens",
+    multiple=True,
+    metavar="ALIAS=TOKEN",
+    help=(
+        "A producer operator token per alias used by the scenarios, e.g. alpha=... "
+        "(repeatable; env LOTFLOW_PRODUCER_TOKENS, comma-separated)."
+    ),
+)
+@click.option(
+    "--tap-host", default="127.0.0.1", show_default=True, help="Interface for the webhook tap."
+)
+@click.option(
+    "--tap-port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="Port for the webhook tap (0: a free one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the reports (default: ./lotflow-report-<time>).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show what was observed when a check fails.")
-def run(files: tuple[Path, ...], buyer_url: str, producer_url: str, buyer_token: str, api_key: str,
-        producer_tokens: tuple[str, ...], tap_host: str, tap_port: int, out: Path | None, verbose: bool) -> None:
+def run(
+    files: tuple[Path, ...],
+    buyer_url: str,
+    producer_url: str,
+    buyer_token: str,
+    api_key: str,
+    producer_tokens: tuple[str, ...],
+    tap_host: str,
+    tap_port: int,
+    out: Path | None,
+    verbose: bool,
+) -> None:
     """Run scenario FILES (default: the catalogue) between two running portals.
 
     lotflow starts a webhook tap that forwards every delivery to --producer and records it: point
@@ -77,9 +129,16 @@ def run(files: tuple[Path, ...], buyer_url: str, producer_url: str, buyer_token:
     tap = WebhookTap(forward_to=producer_url)
     server = ServerThread(tap.app, host=tap_host, port=tap_port).start()
     try:
-        console.print(f"Webhook tap on {server.url} → {producer_url}. The buyer must send webhooks to {server.url}/api/webhooks/lots")
-        parties = Parties(buyer_url.rstrip("/"), producer_url.rstrip("/"), buyer_token, api_key, tokens, tap)
-        summary = run_and_report(parties, scenarios, (out or default_report_dir()).resolve(), console, verbose=verbose)
+        console.print(
+            f"Webhook tap on {server.url} → {producer_url}. The buyer must send webhooks to "
+            f"{server.url}/api/webhooks/lots"
+        )
+        parties = Parties(
+            buyer_url.rstrip("/"), producer_url.rstrip("/"), buyer_token, api_key, tokens, tap
+        )
+        summary = run_and_report(
+            parties, scenarios, (out or default_report_dir()).resolve(), console, verbose=verbose
+        )
     finally:
         server.stop()
     sys.exit(0 if summary.ok else 1)
@@ -96,7 +155,10 @@ def _tokens(values: tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(f"--producer-token {item!r} is not ALIAS=TOKEN (e.g. alpha=s3cr3t).")
         tokens[alias.strip()] = token.strip()
     if not tokens:
-        raise ConfigError("Give at least one --producer-token ALIAS=TOKEN (scenarios act as producer alpha by default).")
+        raise ConfigError(
+            "Give at least one --producer-token ALIAS=TOKEN (scenarios act as producer alpha by "
+            "default)."
+        )
     return tokens
 
 
@@ -104,4 +166,7 @@ def _require_reachable(name: str, url: str) -> None:
     try:
         httpx.get(url.rstrip("/") + "/openapi.json", timeout=5)
     except httpx.HTTPError as exc:
-        raise ConfigError(f"Cannot reach the {name} portal at {url}: {type(exc).__name__}: {exc}. Is it running, and is the URL right?") from None
+        raise ConfigError(
+            f"Cannot reach the {name} portal at {url}: {type(exc).__name__}: {exc}. Is it "
+            f"running, and is the URL right?"
+        ) from None

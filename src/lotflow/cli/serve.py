@@ -13,19 +13,29 @@ from lotflow.cli.portals import PORTAL_NAMES, build_portal
 DATABASE = click.option(
     "--database-url",
     metavar="URL",
-    help="SQLAlchemy database URL (default: LOTFLOW_DATABASE_URL, else a SQLite file in the current folder).",
+    help=(
+        "SQLAlchemy database URL (default: LOTFLOW_DATABASE_URL, else a SQLite file in the "
+        "current folder)."
+    ),
 )
 
 
 @click.command()
 @click.argument("portal", type=click.Choice(PORTAL_NAMES))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=0, type=click.IntRange(0, 65535), help="Port (0 picks a free one, and the URL is printed).")
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one, and the URL is printed).",
+)
 @DATABASE
 @click.option(
     "--demo",
     is_flag=True,
-    help="Generate any missing key, secret or operator token and print them (never for production).",
+    help=(
+        "Generate any missing key, secret or operator token and print them (never for production)."
+    ),
 )
 def serve(portal: str, host: str, port: int, database_url: str | None, demo: bool) -> None:
     """Run the reference buyer or producer portal.
@@ -57,5 +67,8 @@ def _run(app: Any, host: str, port: int, portal: str) -> None:
 
     config = uvicorn.Config(app, host=host, port=port, log_level="info")
     server = uvicorn.Server(config)
-    click.echo(f"Starting the reference {portal} portal on http://{host}:{port or '<free port>'} (Ctrl-C stops it)")
+    click.echo(
+        f"Starting the reference {portal} portal on http://{host}:{port or '<free port>'} "
+        f"(Ctrl-C stops it)"
+    )
     server.run()

@@ -48,7 +48,11 @@ def check(spec_dir: Path | None) -> None:
 
 @spec.command()
 @click.argument("machines", nargs=-1)
-@click.option("--markdown", is_flag=True, help="Wrap each diagram in a Markdown section with a ```mermaid fence.")
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Wrap each diagram in a Markdown section with a ```mermaid fence.",
+)
 @SPEC_DIR
 def diagram(machines: tuple[str, ...], markdown: bool, spec_dir: Path | None) -> None:
     """Print the workflow state machines as Mermaid state diagrams.
@@ -83,7 +87,9 @@ def _print_summary(console: Console, report: SpecReport) -> None:
     for column in ("machine", "states", "terminal", "transitions"):
         machines.add_column(column)
     for m in report.workflow.machines.values():
-        machines.add_row(m.name, ", ".join(m.states), ", ".join(sorted(m.terminal)), str(len(m.transitions)))
+        machines.add_row(
+            m.name, ", ".join(m.states), ", ".join(sorted(m.terminal)), str(len(m.transitions))
+        )
     console.print(machines)
 
 

@@ -1,1 +1,2 @@
-"""The scenario engine: load declarative stories and run them between two parties, emitting events."""
+"""The scenario engine: load declarative stories and run them between two parties, emitting
+events."""

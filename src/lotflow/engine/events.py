@@ -125,4 +125,13 @@ class RunFinished:
         return self.failed == 0
 
 
-Event = RunStarted | ScenarioStarted | StepStarted | StepPassed | StepFailed | StepSkipped | ScenarioFinished | RunFinished
+Event = (
+    RunStarted
+    | ScenarioStarted
+    | StepStarted
+    | StepPassed
+    | StepFailed
+    | StepSkipped
+    | ScenarioFinished
+    | RunFinished
+)

@@ -14,7 +14,15 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from lotflow.engine.model import DEFAULT_WITHIN, Agreement, Request, Scenario, StateCheck, Step, WebhookExpectation
+from lotflow.engine.model import (
+    DEFAULT_WITHIN,
+    Agreement,
+    Request,
+    Scenario,
+    StateCheck,
+    Step,
+    WebhookExpectation,
+)
 from lotflow.errors import ScenarioFileError
 
 DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$")
@@ -23,7 +31,9 @@ UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0}
 
 @cache
 def scenario_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((files("lotflow.scenarios") / "schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (files("lotflow.scenarios") / "schema.json").read_text(encoding="utf-8")
+    )
     return schema
 
 
@@ -54,7 +64,9 @@ def load_scenario(path: Path, known_operations: Mapping[str, str]) -> Scenario:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioFileError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}.") from None
+        raise ScenarioFileError(
+            f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}."
+        ) from None
     _check_schema(path, node, data)
     scenario = _build(path, node, data)
     _check_semantics(path, scenario, known_operations)
@@ -64,7 +76,11 @@ def load_scenario(path: Path, known_operations: Mapping[str, str]) -> Scenario:
 # ---------------------------------------------------------------- schema errors with lines
 def _check_schema(path: Path, node: Any, data: Any) -> None:
     validator = jsonschema_rs.Draft202012Validator(scenario_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(list(e.instance_path)), _unexpected_key(e.message) is not None), reverse=True)
+    errors = sorted(
+        validator.iter_errors(data),
+        key=lambda e: (len(list(e.instance_path)), _unexpected_key(e.message) is not None),
+        reverse=True,
+    )
     if not errors:
         return
     error = errors[0]
@@ -75,7 +91,11 @@ def _check_schema(path: Path, node: Any, data: Any) -> None:
     if bad_key:
         allowed = _allowed_keys(data, location)
         near = difflib.get_close_matches(bad_key, allowed, n=1, cutoff=0.5)
-        hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of: {', '.join(sorted(allowed))}."
+        hint = (
+            f"; did you mean {near[0]!r}?"
+            if near
+            else f"; expected one of: {', '.join(sorted(allowed))}."
+        )
         raise ScenarioFileError(f"{path}:{line}: unknown key {bad_key!r} {_where(location)}{hint}")
     raise ScenarioFileError(f"{path}:{line}: {_where(location)}: {error.message}")
 
@@ -88,7 +108,9 @@ def _unexpected_key(message: str) -> str | None:
 def _where(location: list[Any]) -> str:
     if not location:
         return "at the top level"
-    return "in " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
+    return "in " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(
+        "."
+    )
 
 
 def _allowed_keys(data: Any, location: list[Any]) -> list[str]:
@@ -130,24 +152,45 @@ def _duration(value: str | None) -> float:
 
 
 def _request(raw: Mapping[str, Any], actor: str) -> Request:
-    return Request(actor, raw["call"], dict(raw.get("path") or {}), dict(raw.get("query") or {}), raw.get("body"))
+    return Request(
+        actor,
+        raw["call"],
+        dict(raw.get("path") or {}),
+        dict(raw.get("query") or {}),
+        raw.get("body"),
+    )
 
 
 def _webhooks(raw: list[dict[str, Any]] | None) -> tuple[WebhookExpectation, ...]:
     return tuple(
-        WebhookExpectation(w["event"], dict(w.get("match") or {}), _duration(w.get("within")), w.get("count"), w.get("delivered", True))
+        WebhookExpectation(
+            w["event"],
+            dict(w.get("match") or {}),
+            _duration(w.get("within")),
+            w.get("count"),
+            w.get("delivered", True),
+        )
         for w in raw or []
     )
 
 
 def _states(raw: list[dict[str, Any]] | None) -> tuple[StateCheck, ...]:
-    return tuple(StateCheck(_request(s, s["party"]), dict(s["expect"]), _duration(s.get("within"))) for s in raw or [])
+    return tuple(
+        StateCheck(_request(s, s["party"]), dict(s["expect"]), _duration(s.get("within")))
+        for s in raw or []
+    )
 
 
 def _agreements(raw: list[dict[str, Any]] | None) -> tuple[Agreement, ...]:
     return tuple(
-        Agreement(a["entity"], _request(a["buyer"], a["buyer"].get("party", "buyer")), a["buyer"]["at"],
-                  _request(a["producer"], a["producer"].get("party", "producer")), a["producer"]["at"], _duration(a.get("within")))
+        Agreement(
+            a["entity"],
+            _request(a["buyer"], a["buyer"].get("party", "buyer")),
+            a["buyer"]["at"],
+            _request(a["producer"], a["producer"].get("party", "producer")),
+            a["producer"]["at"],
+            _duration(a.get("within")),
+        )
         for a in raw or []
     )
 
@@ -158,36 +201,56 @@ def _build(path: Path, node: Any, data: dict[str, Any]) -> Scenario:
     for raw, step_node in zip(data["steps"], step_nodes, strict=True):
         status = raw.get("expect", {}).get("status")
         wait = raw.get("wait") or {}
-        steps.append(Step(
-            id=raw["id"], title=raw["title"], line=step_node.start_mark.line + 1,
-            request=_request(raw, raw["actor"]) if "call" in raw else None,
-            expect_status=None if status is None else tuple(status if isinstance(status, list) else [status]),
-            expect_body=dict(raw.get("expect", {}).get("body") or {}),
-            save=dict(raw.get("save") or {}),
-            webhooks=_webhooks(raw.get("webhooks") or wait.get("webhooks")),
-            state=_states(raw.get("state") or wait.get("state")),
-            agree=_agreements(raw.get("agree")),
-            outage=raw["outage"]["down"] if "outage" in raw else None,
-        ))
+        steps.append(
+            Step(
+                id=raw["id"],
+                title=raw["title"],
+                line=step_node.start_mark.line + 1,
+                request=_request(raw, raw["actor"]) if "call" in raw else None,
+                expect_status=None
+                if status is None
+                else tuple(status if isinstance(status, list) else [status]),
+                expect_body=dict(raw.get("expect", {}).get("body") or {}),
+                save=dict(raw.get("save") or {}),
+                webhooks=_webhooks(raw.get("webhooks") or wait.get("webhooks")),
+                state=_states(raw.get("state") or wait.get("state")),
+                agree=_agreements(raw.get("agree")),
+                outage=raw["outage"]["down"] if "outage" in raw else None,
+            )
+        )
     description = " ".join(data.get("description", "").split())
-    return Scenario(data["name"], path, tuple(steps), description,
-                    tuple(data.get("tags", ())), tuple(data.get("producers", ("alpha",))))
+    return Scenario(
+        data["name"],
+        path,
+        tuple(steps),
+        description,
+        tuple(data.get("tags", ())),
+        tuple(data.get("producers", ("alpha",))),
+    )
 
 
 def _check_semantics(path: Path, scenario: Scenario, known: Mapping[str, str]) -> None:
     seen: set[str] = set()
     for step in scenario.steps:
         if step.id in seen:
-            raise ScenarioFileError(f"{path}:{step.line}: step id {step.id!r} is used twice; step ids must be unique.")
+            raise ScenarioFileError(
+                f"{path}:{step.line}: step id {step.id!r} is used twice; step ids must be unique."
+            )
         seen.add(step.id)
         for request in _requests(step):
             if request.operation not in known:
                 near = difflib.get_close_matches(request.operation, list(known), n=1, cutoff=0.6)
                 hint = f" Did you mean {near[0]!r}?" if near else ""
-                raise ScenarioFileError(f"{path}:{step.line}: step {step.id!r} calls {request.operation!r}, which is not an operation of the buyer or producer spec.{hint}")
+                raise ScenarioFileError(
+                    f"{path}:{step.line}: step {step.id!r} calls {request.operation!r}, which "
+                    f"is not an operation of the buyer or producer spec.{hint}"
+                )
             alias = request.actor.partition(":")[2]
             if alias and alias not in scenario.producers:
-                raise ScenarioFileError(f"{path}:{step.line}: step {step.id!r} acts as producer {alias!r}, which is not in the scenario's producers {list(scenario.producers)}.")
+                raise ScenarioFileError(
+                    f"{path}:{step.line}: step {step.id!r} acts as producer {alias!r}, which is "
+                    f"not in the scenario's producers {list(scenario.producers)}."
+                )
 
 
 def _requests(step: Step) -> list[Request]:

@@ -11,7 +11,8 @@ DEFAULT_WITHIN = 10.0
 
 @dataclass(frozen=True)
 class Request:
-    """An operation to call, on behalf of an actor (``buyer``, ``producer`` or ``producer:<alias>``)."""
+    """An operation to call, on behalf of an actor (``buyer``, ``producer`` or
+    ``producer:<alias>``)."""
 
     actor: str
     operation: str

@@ -57,7 +57,9 @@ class WebhookLog:
 class WebhookTap:
     """The tap's state and its ASGI app (serve it with ``lotflow.serving.ServerThread``)."""
 
-    def __init__(self, forward_to: str = "", transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, forward_to: str = "", transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.forward_to = forward_to.rstrip("/")
         self.down = False
         self.log = WebhookLog()
@@ -72,18 +74,38 @@ class WebhookTap:
         webhook_id = webhook_id or (body.get("eventId", "") if isinstance(body, dict) else "")
         status, content, media = await self._forward(request, raw)
         attempt = self.log.attempts_of(webhook_id) + 1
-        self.log.add(WebhookSeen(event, webhook_id, request.url.path, attempt, status, status is not None and 200 <= status < 300, body))
+        self.log.add(
+            WebhookSeen(
+                event,
+                webhook_id,
+                request.url.path,
+                attempt,
+                status,
+                status is not None and 200 <= status < 300,
+                body,
+            )
+        )
         return Response(content, status or 502, media_type=media)
 
     async def _forward(self, request: Request, raw: bytes) -> tuple[int | None, bytes, str | None]:
         if self.down or not self.forward_to:
-            return 503, b'{"error":"producer portal offline (simulated by lotflow)"}', "application/json"
+            return (
+                503,
+                b'{"error":"producer portal offline (simulated by lotflow)"}',
+                "application/json",
+            )
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         try:
             async with httpx.AsyncClient(transport=self._transport, timeout=10) as client:
-                answer = await client.post(self.forward_to + request.url.path, content=raw, headers=headers)
+                answer = await client.post(
+                    self.forward_to + request.url.path, content=raw, headers=headers
+                )
         except httpx.HTTPError as exc:
-            return None, json.dumps({"error": f"producer unreachable: {type(exc).__name__}"}).encode(), "application/json"
+            return (
+                None,
+                json.dumps({"error": f"producer unreachable: {type(exc).__name__}"}).encode(),
+                "application/json",
+            )
         return answer.status_code, answer.content, answer.headers.get("content-type")
 
 

@@ -37,7 +37,9 @@ def substitute(value: Any, variables: dict[str, Any], now: datetime) -> Any:
             return resolve(whole.group(1), variables, now)
         return VARIABLE.sub(lambda m: str(resolve(m.group(1), variables, now)), value)
     if isinstance(value, dict):
-        return {substitute(k, variables, now): substitute(v, variables, now) for k, v in value.items()}
+        return {
+            substitute(k, variables, now): substitute(v, variables, now) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [substitute(v, variables, now) for v in value]
     return value

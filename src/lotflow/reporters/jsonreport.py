@@ -20,10 +20,15 @@ class JsonReporter:
         if isinstance(event, ev.RunStarted):
             self.document["parties"] = event.parties
         elif isinstance(event, ev.ScenarioFinished):
-            self.document["scenarios"].append({
-                "name": event.name, "slug": event.slug, "passed": event.passed, "duration": event.duration,
-                "steps": [_step(s) for s in event.steps],
-            })
+            self.document["scenarios"].append(
+                {
+                    "name": event.name,
+                    "slug": event.slug,
+                    "passed": event.passed,
+                    "duration": event.duration,
+                    "steps": [_step(s) for s in event.steps],
+                }
+            )
         elif isinstance(event, ev.RunFinished):
             self.document["summary"] = {**dataclasses.asdict(event), "ok": event.ok}
 
@@ -35,9 +40,15 @@ class JsonReporter:
 def _step(step: ev.StepResult) -> dict[str, Any]:
     outcome = "skipped" if step.skipped else "passed" if step.passed else "failed"
     return {
-        "id": step.step_id, "title": step.title, "actor": step.actor, "kind": step.kind, "outcome": outcome,
+        "id": step.step_id,
+        "title": step.title,
+        "actor": step.actor,
+        "kind": step.kind,
+        "outcome": outcome,
         "duration": step.duration,
         "failures": [dataclasses.asdict(f) for f in step.failures],
         "exchanges": [dataclasses.asdict(x) for x in step.exchanges],
-        "webhooks": [{k: v for k, v in dataclasses.asdict(w).items() if k != "body"} for w in step.webhooks],
+        "webhooks": [
+            {k: v for k, v in dataclasses.asdict(w).items() if k != "body"} for w in step.webhooks
+        ],
     }

@@ -16,7 +16,7 @@ PARTICIPANTS = (
     ("PP", "Producer Portal"),
     ("P", "Producer operator"),
 )
-MARK = {"passed": "✓", "failed": "✗", "skipped": "–"}
+MARK = {"passed": "✓", "failed": "✗", "skipped": "-"}
 
 
 def sequence_diagram(scenario: ev.ScenarioFinished) -> str:
@@ -43,7 +43,10 @@ def _call_lines(actor: str, call: ev.Exchange) -> list[str]:
         source, target = "PP", "BP"  # the producer portal calling the buyer's API
     else:
         source, target = "P", "PP"
-    return [f"    {source}->>{target}: {call.operation}", f"    {target}-->>{source}: {call.status}"]
+    return [
+        f"    {source}->>{target}: {call.operation}",
+        f"    {target}-->>{source}: {call.status}",
+    ]
 
 
 def _clean(text: str) -> str:
@@ -78,13 +81,20 @@ class StoryReporter:
 
     def _headline(self) -> str:
         s = self.summary
-        return f"{s.passed} passed, {s.failed} failed ({s.steps_passed + s.steps_failed + s.steps_skipped} steps, {s.duration:.2f}s)" if s else "incomplete run"
+        return (
+            f"{s.passed} passed, {s.failed} failed "
+            f"({s.steps_passed + s.steps_failed + s.steps_skipped} steps, {s.duration:.2f}s)"
+            if s
+            else "incomplete run"
+        )
 
     def markdown(self) -> str:
         parts = [f"# lotflow story report\n\n{self._headline()} · lotflow {__version__}\n"]
         for scenario in self.scenarios:
             verdict = "passed" if scenario.passed else "FAILED"
-            parts.append(f"\n## {scenario.name} — {verdict}\n\n{self.descriptions.get(scenario.slug, '')}\n")
+            parts.append(
+                f"\n## {scenario.name} — {verdict}\n\n{self.descriptions.get(scenario.slug, '')}\n"
+            )
             for step in scenario.steps:
                 parts.append(f"- {MARK[_outcome(step)]} **{step.title}** ({step.actor})")
                 parts += [f"  - {f.check}: {f.message}" for f in step.failures]
@@ -92,23 +102,36 @@ class StoryReporter:
         return "\n".join(parts)
 
     def html(self) -> str:
-        body = [f"<h1>lotflow story report</h1><p class='summary'>{html.escape(self._headline())}</p>"]
+        body = [
+            f"<h1>lotflow story report</h1><p class='summary'>{html.escape(self._headline())}</p>"
+        ]
         for scenario in self.scenarios:
             verdict = "passed" if scenario.passed else "failed"
-            body.append(f"<section class='{verdict}'><h2>{html.escape(scenario.name)} <span>{verdict}</span></h2>")
+            body.append(
+                f"<section class='{verdict}'><h2>{html.escape(scenario.name)} "
+                f"<span>{verdict}</span></h2>"
+            )
             body.append(f"<p>{html.escape(self.descriptions.get(scenario.slug, ''))}</p><ol>")
             for step in scenario.steps:
                 outcome = _outcome(step)
-                failures = "".join(f"<div class='failure'>{html.escape(f.check)}: {html.escape(f.message)}</div>" for f in step.failures)
-                body.append(f"<li class='{outcome}'>{MARK[outcome]} {html.escape(step.title)} <small>{html.escape(step.actor)}</small>{failures}</li>")
-            body.append(f"</ol><pre class='mermaid'>{html.escape(sequence_diagram(scenario))}</pre></section>")
+                failures = "".join(
+                    f"<div class='failure'>{html.escape(f.check)}: {html.escape(f.message)}</div>"
+                    for f in step.failures
+                )
+                body.append(
+                    f"<li class='{outcome}'>{MARK[outcome]} {html.escape(step.title)} "
+                    f"<small>{html.escape(step.actor)}</small>{failures}</li>"
+                )
+            diagram = html.escape(sequence_diagram(scenario))
+            body.append(f"</ol><pre class='mermaid'>{diagram}</pre></section>")
         return PAGE.format(body="\n".join(body))
 
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lotflow story report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1f24; }}
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #1b1f24; }}
 section {{ border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }}
 section.failed {{ border-color: #cf222e; }}
 h2 span {{ font-size: 0.8rem; text-transform: uppercase; color: #57606a; }}

@@ -31,7 +31,10 @@ class TerminalReporter:
     def _on_RunStarted(self, event: ev.RunStarted) -> None:  # noqa: N802 - named after the event
         self.total = event.total_steps
         parties = ", ".join(f"{k}: {v}" for k, v in event.parties.items())
-        self.console.print(f"[bold]lotflow[/] — {len(event.scenarios)} scenario(s), {event.total_steps} steps ({escape(parties)})")
+        self.console.print(
+            f"[bold]lotflow[/] — {len(event.scenarios)} scenario(s), {event.total_steps} steps "
+            f"({escape(parties)})"
+        )
 
     def _on_ScenarioStarted(self, event: ev.ScenarioStarted) -> None:  # noqa: N802
         self.console.print()
@@ -51,17 +54,32 @@ class TerminalReporter:
     def _step(self, result: ev.StepResult, outcome: str) -> None:
         self.done += 1
         progress = f"[dim]{self.done:>3}/{self.total}[/]"
-        who = f"[cyan]{escape(result.actor)}[/]" if result.kind == "call" else f"[dim]{result.kind}[/]"
-        note = " [dim](skipped: an earlier step failed)[/]" if result.skipped else f" [dim]{result.duration:.2f}s[/]"
+        who = (
+            f"[cyan]{escape(result.actor)}[/]"
+            if result.kind == "call"
+            else f"[dim]{result.kind}[/]"
+        )
+        note = (
+            " [dim](skipped: an earlier step failed)[/]"
+            if result.skipped
+            else f" [dim]{result.duration:.2f}s[/]"
+        )
         self.console.print(f"{progress} {MARKS[outcome]} {escape(result.title)} — {who}{note}")
         for webhook in result.webhooks:
             answer = f"answered {webhook.status}" if webhook.status else "no answer"
             colour = "green" if webhook.delivered else "yellow"
-            self.console.print(f"          [{colour}]↳ producer received {webhook.event} (attempt {webhook.attempt}, {answer})[/]")
+            self.console.print(
+                f"          [{colour}]↳ producer received {webhook.event} (attempt "
+                f"{webhook.attempt}, {answer})[/]"
+            )
         for failure in result.failures:
-            self.console.print(f"          [red]{escape(failure.check)}: {escape(failure.message)}[/]")
+            self.console.print(
+                f"          [red]{escape(failure.check)}: {escape(failure.message)}[/]"
+            )
             if self.verbose and failure.observed is not None:
-                self.console.print(f"          [dim]observed: {escape(_short(failure.observed))}[/]")
+                self.console.print(
+                    f"          [dim]observed: {escape(_short(failure.observed))}[/]"
+                )
 
     def _on_ScenarioFinished(self, event: ev.ScenarioFinished) -> None:  # noqa: N802
         verdict = "[green]passed[/]" if event.passed else "[red]FAILED[/]"
@@ -72,7 +90,8 @@ class TerminalReporter:
         colour = "green" if event.ok else "red"
         self.console.print(
             f"[bold {colour}]{event.passed} passed, {event.failed} failed[/] "
-            f"({event.steps_passed} steps passed, {event.steps_failed} failed, {event.steps_skipped} skipped) in {event.duration:.2f}s"
+            f"({event.steps_passed} steps passed, {event.steps_failed} failed, "
+            f"{event.steps_skipped} skipped) in {event.duration:.2f}s"
         )
 
 

@@ -19,22 +19,24 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import settings
-from schemathesis.config import SchemathesisConfig
-
 from lotflow.reference.buyer.app import create_app
 from lotflow.reference.buyer.settings import BuyerSettings
+from schemathesis.config import SchemathesisConfig
+
 from tests.fixtures.buyer import API_KEY, TOKEN_A, buyer_env
 
 WORKDIR = Path(__import__("tempfile").mkdtemp(prefix="lotflow-st-buyer-"))
 APP = create_app(BuyerSettings.from_env(buyer_env(WORKDIR)), dispatcher_enabled=False)
-CONFIG = SchemathesisConfig.from_dict({
-    "headers": {"X-API-Key": API_KEY, "Authorization": f"Bearer {TOKEN_A}"},
-    "checks": {
-        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "409", "422"]},
-        "use_after_free": {"enabled": False},
-    },
-    "phases": {"stateful": {"inference": {"algorithms": []}}},
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "headers": {"X-API-Key": API_KEY, "Authorization": f"Bearer {TOKEN_A}"},
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "409", "422"]},
+            "use_after_free": {"enabled": False},
+        },
+        "phases": {"stateful": {"inference": {"algorithms": []}}},
+    }
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
 
 

@@ -1,4 +1,5 @@
-"""The producer's own actions: bids sent to the buyer, the buyer's refusals passed on, reconciliation."""
+"""The producer's own actions: bids sent to the buyer, the buyer's refusals passed on,
+reconciliation."""
 
 from __future__ import annotations
 
@@ -10,16 +11,31 @@ from lotflow.openapi import load_portal_spec, operations
 from tests.fixtures.producer import LOT_ID, TOKEN_B, Producer, buyer_bid, buyer_lot, contract_of
 
 pytestmark = pytest.mark.anyio
-BID = {"lotId": LOT_ID, "volume": {"amount": 1000, "unit": "gallons"}, "pricing": {"price": 6300, "currency": "USD", "pricePerUnit": 6.3}}
+BID = {
+    "lotId": LOT_ID,
+    "volume": {"amount": 1000, "unit": "gallons"},
+    "pricing": {"price": 6300, "currency": "USD", "pricePerUnit": 6.3},
+}
 
 
 def problem(status: int, code: str) -> httpx.Response:
-    return httpx.Response(status, json={"type": f"https://lotflow.dev/problems/{code}", "title": "t", "status": status, "code": code, "detail": "lot is sold"},
-                          headers={"content-type": "application/problem+json"})
+    return httpx.Response(
+        status,
+        json={
+            "type": f"https://lotflow.dev/problems/{code}",
+            "title": "t",
+            "status": status,
+            "code": code,
+            "detail": "lot is sold",
+        },
+        headers={"content-type": "application/problem+json"},
+    )
 
 
 async def test_routes_are_exactly_the_spec_operations(producer: Producer) -> None:
-    expected = {(op.method.upper(), op.path) for op in operations(load_portal_spec("producer")).values()}
+    expected = {
+        (op.method.upper(), op.path) for op in operations(load_portal_spec("producer")).values()
+    }
     assert routes_of(producer.app) == expected
 
 
@@ -28,7 +44,11 @@ async def test_a_bid_is_stored_before_it_is_sent_with_the_orgs_identity(producer
     sent = producer.buyer.calls[-1]
     body = __import__("json").loads(sent.content)
     assert sent.headers["x-api-key"] == "producer-key-0123456789"
-    assert (body["externalBidId"], body["bidderName"], body["bidderEmail"]) == (bid["_id"], "Iberia Biofuels", "t@iberia.example")
+    assert (body["externalBidId"], body["bidderName"], body["bidderEmail"]) == (
+        bid["_id"],
+        "Iberia Biofuels",
+        "t@iberia.example",
+    )
     assert (bid["status"], bid["buyerBidId"]) == ("submitted", "6750a2d4e4b0f1a2b3c4d777")
 
 
@@ -46,7 +66,8 @@ async def test_a_buyer_refusal_is_passed_on_and_the_bid_is_failed(producer: Prod
 async def test_todays_error_shape_is_understood_too(producer: Producer) -> None:
     producer.buyer.script["/api/bids"] = [httpx.Response(422, json={"error": "Invalid volume"})]
     response = await producer.op("POST", "/api/producer/bids", json=BID)
-    assert response.status_code == 422 and response.json()["buyerProblem"]["detail"] == "Invalid volume"
+    assert response.status_code == 422
+    assert response.json()["buyerProblem"]["detail"] == "Invalid volume"
 
 
 async def test_a_transient_buyer_failure_is_retried(producer: Producer) -> None:
@@ -54,11 +75,15 @@ async def test_a_transient_buyer_failure_is_retried(producer: Producer) -> None:
     response = await producer.op("POST", "/api/producer/bids", json=BID)
     assert response.status_code == 201
     assert [c.url.path for c in producer.buyer.calls] == ["/api/bids", "/api/bids"]
-    first, second = (__import__("json").loads(c.content)["externalBidId"] for c in producer.buyer.calls)
+    first, second = (
+        __import__("json").loads(c.content)["externalBidId"] for c in producer.buyer.calls
+    )
     assert first == second  # the retry is the same submission, so the buyer stores it once
 
 
-async def test_an_unreachable_buyer_keeps_the_bid_draft_for_resubmission(producer: Producer) -> None:
+async def test_an_unreachable_buyer_keeps_the_bid_draft_for_resubmission(
+    producer: Producer,
+) -> None:
     down = httpx.ConnectError("refused")
     producer.buyer.script["/api/bids"] = [down, down]
     response = await producer.op("POST", "/api/producer/bids", json=BID)
@@ -67,24 +92,58 @@ async def test_an_unreachable_buyer_keeps_the_bid_draft_for_resubmission(produce
     assert draft["status"] == "draft"
     again = await producer.op("POST", f"/api/producer/bids/{draft['_id']}/submit")
     assert (again.status_code, again.json()["bid"]["status"]) == (200, "submitted")
-    assert (await producer.op("POST", f"/api/producer/bids/{draft['_id']}/submit")).status_code == 409
+    assert (
+        await producer.op("POST", f"/api/producer/bids/{draft['_id']}/submit")
+    ).status_code == 409
 
 
 async def test_a_counter_offer_is_answered_through_the_buyer(producer: Producer) -> None:
     mine = await producer.my_bid()
-    counter = {"_id": "6750a3e1e4b0f1a2b3c4d888", "bidId": "6750a2d4e4b0f1a2b3c4d777", "lotId": LOT_ID, "volume": {"amount": 1000, "unit": "gallons"},
-               "pricePerUnit": 6.4, "price": 6400, "currency": "USD", "status": "pending", "version": 1, "createdAt": "2026-11-25T11:00:00Z"}
-    await producer.bid_event("bid.counter_offer", buyer_bid(mine["externalBidId"], version=2, status="countered"), counterOffer=counter)
-    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"]["status"] == "counter_offer"
+    counter = {
+        "_id": "6750a3e1e4b0f1a2b3c4d888",
+        "bidId": "6750a2d4e4b0f1a2b3c4d777",
+        "lotId": LOT_ID,
+        "volume": {"amount": 1000, "unit": "gallons"},
+        "pricePerUnit": 6.4,
+        "price": 6400,
+        "currency": "USD",
+        "status": "pending",
+        "version": 1,
+        "createdAt": "2026-11-25T11:00:00Z",
+    }
+    await producer.bid_event(
+        "bid.counter_offer",
+        buyer_bid(mine["externalBidId"], version=2, status="countered"),
+        counterOffer=counter,
+    )
+    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"][
+        "status"
+    ] == "counter_offer"
     accepted = buyer_bid(mine["externalBidId"], version=3, status="accepted")
-    producer.buyer.script["/api/bids/6750a2d4e4b0f1a2b3c4d777/accept-counter"] = [httpx.Response(200, json={
-        "success": True, "bid": accepted, "counterOffer": {**counter, "status": "accepted"}, "contract": contract_of(accepted)})]
-    answer = await producer.op("POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True})
+    producer.buyer.script["/api/bids/6750a2d4e4b0f1a2b3c4d777/accept-counter"] = [
+        httpx.Response(
+            200,
+            json={
+                "success": True,
+                "bid": accepted,
+                "counterOffer": {**counter, "status": "accepted"},
+                "contract": contract_of(accepted),
+            },
+        )
+    ]
+    answer = await producer.op(
+        "POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True}
+    )
     assert answer.status_code == 200
-    assert (answer.json()["bid"]["status"], answer.json()["contract"]["_id"]) == ("won", "6750a4f0e4b0f1a2b3c4d999")
+    assert (answer.json()["bid"]["status"], answer.json()["contract"]["_id"]) == (
+        "won",
+        "6750a4f0e4b0f1a2b3c4d999",
+    )
     sent = __import__("json").loads(producer.buyer.calls[-1].content)
     assert sent == {"accept": True, "counterOfferId": counter["_id"]}
-    again = await producer.op("POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True})
+    again = await producer.op(
+        "POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True}
+    )
     assert again.status_code == 409
 
 
@@ -95,13 +154,18 @@ async def test_sync_reconciles_with_the_buyers_published_lots(producer: Producer
     producer.buyer.lots = [other]  # the first lot was withdrawn while we missed lot.deleted
     result = (await producer.op("POST", "/api/marketplace/sync")).json()
     assert result == {"fetched": 1, "created": 1, "updated": 0, "closed": 1}
-    statuses = {lot["_id"]: lot["status"] for lot in (await producer.op("GET", "/api/marketplace/lots")).json()["lots"]}
+    statuses = {
+        lot["_id"]: lot["status"]
+        for lot in (await producer.op("GET", "/api/marketplace/lots")).json()["lots"]
+    }
     assert statuses == {LOT_ID: "closed", other["_id"]: "open"}
 
 
 async def test_bids_and_contracts_are_scoped_to_the_organisation(producer: Producer) -> None:
     mine = await producer.my_bid()
-    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}", token=TOKEN_B)).status_code == 404
+    assert (
+        await producer.op("GET", f"/api/producer/bids/{mine['_id']}", token=TOKEN_B)
+    ).status_code == 404
     assert (await producer.op("GET", "/api/producer/bids", token=TOKEN_B)).json()["count"] == 0
 
 
@@ -111,4 +175,6 @@ async def test_the_producer_contract_follows_its_own_lifecycle(producer: Produce
     await producer.bid_event("bid.accepted", accepted, contract=contract_of(accepted))
     url = "/api/producer/contracts/6750a4f0e4b0f1a2b3c4d999"
     assert (await producer.op("PATCH", url, json={"status": "active"})).status_code == 409
-    assert (await producer.op("PATCH", url, json={"status": "scheduled"})).json()["contract"]["status"] == "scheduled"
+    assert (await producer.op("PATCH", url, json={"status": "scheduled"})).json()["contract"][
+        "status"
+    ] == "scheduled"

@@ -1,4 +1,5 @@
-"""The receivers: signatures (six cases on every receiver), duplicates, stale versions, unknown events."""
+"""The receivers: signatures (six cases on every receiver), duplicates, stale versions, unknown
+events."""
 
 from __future__ import annotations
 
@@ -9,15 +10,37 @@ import pytest
 
 from lotflow.clock import FakeClock
 from tests.fixtures.producer import (
-    LOT_ID, ROTATED, SECRET, START, Producer, ScriptedBuyer, buyer_bid, buyer_lot, contract_of, make_producer_app,
+    LOT_ID,
+    ROTATED,
+    SECRET,
+    START,
+    Producer,
+    ScriptedBuyer,
+    buyer_bid,
+    buyer_lot,
+    contract_of,
+    make_producer_app,
 )
 
 pytestmark = pytest.mark.anyio
 
 RECEIVERS = {
-    "/api/webhooks/lots": {"event": "lot.published", "lot": buyer_lot(), "organization": {"_id": buyer_lot()["orgId"], "name": "Nordic Air"}},
-    "/api/webhooks/bids": {"event": "bid.rejected", "bid": buyer_bid("unknown-ext"), "lot": buyer_lot()},
-    "/api/webhooks/contracts": {"event": "contract.created", "contract": contract_of(buyer_bid("x")), "bid": buyer_bid("x"), "lot": buyer_lot()},
+    "/api/webhooks/lots": {
+        "event": "lot.published",
+        "lot": buyer_lot(),
+        "organization": {"_id": buyer_lot()["orgId"], "name": "Nordic Air"},
+    },
+    "/api/webhooks/bids": {
+        "event": "bid.rejected",
+        "bid": buyer_bid("unknown-ext"),
+        "lot": buyer_lot(),
+    },
+    "/api/webhooks/contracts": {
+        "event": "contract.created",
+        "contract": contract_of(buyer_bid("x")),
+        "bid": buyer_bid("x"),
+        "lot": buyer_lot(),
+    },
 }
 WRONG = "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="
 
@@ -38,7 +61,9 @@ def flip_last_byte(body: bytes) -> bytes:
         ("timestamp too far ahead", {"shift": 301}, 401),
     ],
 )
-async def test_signature_vector(producer: Producer, path: str, case: str, kwargs: dict[str, object], status: int) -> None:
+async def test_signature_vector(
+    producer: Producer, path: str, case: str, kwargs: dict[str, object], status: int
+) -> None:
     response = await producer.deliver(path, RECEIVERS[path], **kwargs)  # type: ignore[arg-type]
     assert response.status_code == status, (case, response.text)
     if status == 401:
@@ -48,7 +73,9 @@ async def test_signature_vector(producer: Producer, path: str, case: str, kwargs
 
 @pytest.mark.parametrize("path", list(RECEIVERS))
 async def test_missing_signature_headers_are_401(producer: Producer, path: str) -> None:
-    response = await producer.client.post(path, json={"eventId": "msg_1234567890", **RECEIVERS[path]})
+    response = await producer.client.post(
+        path, json={"eventId": "msg_1234567890", **RECEIVERS[path]}
+    )
     assert response.status_code == 401
     assert "webhook-" in response.json()["detail"] or "Missing" in response.json()["detail"]
 
@@ -56,17 +83,38 @@ async def test_missing_signature_headers_are_401(producer: Producer, path: str) 
 async def test_the_legacy_profile_accepts_todays_static_bearer(tmp_path: Path) -> None:
     clock, buyer = FakeClock(START), ScriptedBuyer()
     app = make_producer_app(tmp_path, clock, buyer, LOTFLOW_WEBHOOK_AUTH="legacy-bearer")
-    body = {"event": "lot.published", "eventId": "msg_legacy000001", "timestamp": "2026-11-25T09:00:00Z", **{k: v for k, v in RECEIVERS["/api/webhooks/lots"].items() if k != "event"}}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as client:
-        assert (await client.post("/api/webhooks/lots", json=body, headers={"Authorization": f"Bearer {SECRET}"})).status_code == 200
-        assert (await client.post("/api/webhooks/lots", json=body, headers={"Authorization": "Bearer nope"})).status_code == 401
+    body = {
+        "event": "lot.published",
+        "eventId": "msg_legacy000001",
+        "timestamp": "2026-11-25T09:00:00Z",
+        **{k: v for k, v in RECEIVERS["/api/webhooks/lots"].items() if k != "event"},
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://p"
+    ) as client:
+        assert (
+            await client.post(
+                "/api/webhooks/lots", json=body, headers={"Authorization": f"Bearer {SECRET}"}
+            )
+        ).status_code == 200
+        assert (
+            await client.post(
+                "/api/webhooks/lots", json=body, headers={"Authorization": "Bearer nope"}
+            )
+        ).status_code == 401
 
 
 async def test_a_duplicate_delivery_is_acknowledged_and_changes_nothing(producer: Producer) -> None:
     first = await producer.lot_event("lot.published", buyer_lot(), webhook_id="msg_samesame0001")
-    again = await producer.lot_event("lot.updated", buyer_lot(version=3, title="changed"), webhook_id="msg_samesame0001")
+    again = await producer.lot_event(
+        "lot.updated", buyer_lot(version=3, title="changed"), webhook_id="msg_samesame0001"
+    )
     assert first.json()["applied"] is True
-    assert (again.status_code, again.json()["duplicate"], again.json()["applied"]) == (200, True, False)
+    assert (again.status_code, again.json()["duplicate"], again.json()["applied"]) == (
+        200,
+        True,
+        False,
+    )
     lot = (await producer.op("GET", f"/api/marketplace/lots/{LOT_ID}")).json()["lot"]
     assert (lot["version"], lot["title"]) == (2, "HEFA-SPK SAF")
 
@@ -80,7 +128,9 @@ async def test_an_older_version_arriving_late_is_ignored(producer: Producer) -> 
 
 
 async def test_an_unknown_event_is_acknowledged_without_acting(producer: Producer) -> None:
-    response = await producer.deliver("/api/webhooks/lots", {"event": "lot.archived", "lot": {"_id": LOT_ID}})
+    response = await producer.deliver(
+        "/api/webhooks/lots", {"event": "lot.archived", "lot": {"_id": LOT_ID}}
+    )
     assert (response.status_code, response.json()["applied"]) == (200, False)
     assert "unknown event type" in response.json()["note"]
 
@@ -91,16 +141,25 @@ async def test_an_event_sent_to_the_wrong_receiver_is_a_422(producer: Producer) 
 
 
 async def test_a_malformed_payload_is_a_4xx_problem(producer: Producer) -> None:
-    response = await producer.deliver("/api/webhooks/bids", {"event": "bid.accepted", "bid": {"_id": 5}})
-    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    response = await producer.deliver(
+        "/api/webhooks/bids", {"event": "bid.accepted", "bid": {"_id": 5}}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_bid_events_move_the_producers_bid_and_an_out_of_order_counter_is_dropped(producer: Producer) -> None:
+async def test_bid_events_move_the_producers_bid_and_an_out_of_order_counter_is_dropped(
+    producer: Producer,
+) -> None:
     await producer.lot_event("lot.published", buyer_lot())
     mine = await producer.my_bid()
-    accepted = buyer_bid(mine["externalBidId"], version=3, status="accepted", contractId="6750a4f0e4b0f1a2b3c4d999")
+    accepted = buyer_bid(
+        mine["externalBidId"], version=3, status="accepted", contractId="6750a4f0e4b0f1a2b3c4d999"
+    )
     await producer.bid_event("bid.accepted", accepted, contract=contract_of(accepted))
-    stale = await producer.bid_event("bid.counter_offer", buyer_bid(mine["externalBidId"], version=2, status="countered"))
+    stale = await producer.bid_event(
+        "bid.counter_offer", buyer_bid(mine["externalBidId"], version=2, status="countered")
+    )
     assert stale.json()["applied"] is False
     bid = (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"]
     assert (bid["status"], bid["contractId"]) == ("won", "6750a4f0e4b0f1a2b3c4d999")
@@ -108,25 +167,48 @@ async def test_bid_events_move_the_producers_bid_and_an_out_of_order_counter_is_
     assert lot["status"] == "awarded"
 
 
-async def test_the_contract_is_created_once_whichever_message_comes_first(producer: Producer) -> None:
+async def test_the_contract_is_created_once_whichever_message_comes_first(
+    producer: Producer,
+) -> None:
     mine = await producer.my_bid()
     accepted = buyer_bid(mine["externalBidId"], version=2, status="accepted")
     contract = contract_of(accepted)
-    first = await producer.deliver("/api/webhooks/contracts", {"event": "contract.created", "contract": contract, "bid": accepted, "lot": buyer_lot(status="sold", version=3)})
+    first = await producer.deliver(
+        "/api/webhooks/contracts",
+        {
+            "event": "contract.created",
+            "contract": contract,
+            "bid": accepted,
+            "lot": buyer_lot(status="sold", version=3),
+        },
+    )
     second = await producer.bid_event("bid.accepted", accepted, contract=contract)
     assert first.json()["applied"] is True
     assert second.status_code == 200
     contracts = (await producer.op("GET", "/api/producer/contracts")).json()
-    assert contracts["count"] == 1 and contracts["contracts"][0]["status"] == "draft"
-    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"]["status"] == "won"
-    assert (await producer.op("GET", "/api/producer/contracts", token="producer-token-b")).json()["count"] == 0
+    assert contracts["count"] == 1
+    assert contracts["contracts"][0]["status"] == "draft"
+    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"][
+        "status"
+    ] == "won"
+    assert (await producer.op("GET", "/api/producer/contracts", token="producer-token-b")).json()[
+        "count"
+    ] == 0
 
 
 async def test_lot_deleted_closes_the_lot_and_withdraws_open_bids(producer: Producer) -> None:
     await producer.lot_event("lot.published", buyer_lot())
     mine = await producer.my_bid()
     await producer.lot_event("lot.deleted", buyer_lot(version=3, status="cancelled"))
-    assert (await producer.op("GET", f"/api/marketplace/lots/{LOT_ID}")).json()["lot"]["status"] == "closed"
-    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"]["status"] == "withdrawn"
-    kinds = [n["kind"] for n in (await producer.op("GET", "/api/producer/notifications")).json()["notifications"]]
-    assert kinds[0] == "lot_withdrawn" and "lot_available" in kinds
+    assert (await producer.op("GET", f"/api/marketplace/lots/{LOT_ID}")).json()["lot"][
+        "status"
+    ] == "closed"
+    assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"][
+        "status"
+    ] == "withdrawn"
+    kinds = [
+        n["kind"]
+        for n in (await producer.op("GET", "/api/producer/notifications")).json()["notifications"]
+    ]
+    assert kinds[0] == "lot_withdrawn"
+    assert "lot_available" in kinds

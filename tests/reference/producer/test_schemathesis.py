@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import settings
+from lotflow.reference.producer.app import create_app
+from lotflow.reference.producer.settings import ProducerSettings
 from schemathesis.config import SchemathesisConfig
 
 from lotflow.clock import SystemClock
 from lotflow.ids import new_event_id
-from lotflow.reference.producer.app import create_app
-from lotflow.reference.producer.settings import ProducerSettings
 from lotflow.signing import sign, signature_headers
 from tests.fixtures.producer import SECRET, TOKEN_A, ScriptedBuyer, producer_env
 
@@ -46,7 +46,11 @@ async def signing_wrapper(scope: dict[str, Any], receive: Any, send: Any) -> Non
             break
     signed = _signed(headers, body)
     names = {name.encode() for name in signed}
-    scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in names] + [(k.encode(), v.encode()) for k, v in signed.items()]}
+    scope = {
+        **scope,
+        "headers": [(k, v) for k, v in scope["headers"] if k not in names]
+        + [(k.encode(), v.encode()) for k, v in signed.items()],
+    }
     delivered = False
 
     async def replay() -> dict[str, Any]:
@@ -65,19 +69,30 @@ def _signed(headers: dict[bytes, bytes], body: bytes) -> dict[str, str]:
     msg_id = headers.get(b"webhook-id", fresh["webhook-id"].encode()).decode("latin-1")
     stamp = headers.get(b"webhook-timestamp", fresh["webhook-timestamp"].encode()).decode("latin-1")
     seconds = int(stamp) if stamp.isdigit() and len(stamp) < 18 else 0
-    return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": sign([SECRET], msg_id, seconds, body)}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": stamp,
+        "webhook-signature": sign([SECRET], msg_id, seconds, body),
+    }
 
 
-CONFIG = SchemathesisConfig.from_dict({
-    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "409", "422"]}},
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "409", "422"]}
+        },
+    }
+)
 
 
 def credentials(case: schemathesis.Case) -> dict[str, str]:
-    """Each operation gets the credentials of its own scheme: receivers a signature, the operator API a token."""
+    """Each operation gets the credentials of its own scheme: receivers a signature, the
+    operator API a token."""
     if case.operation.path.startswith("/api/webhooks/"):
         return {"webhook-signature": PLACEHOLDER}
     return {"Authorization": f"Bearer {TOKEN_A}"}
+
+
 schema = schemathesis.openapi.from_asgi("/openapi.json", signing_wrapper, config=CONFIG)
 
 
