@@ -66,7 +66,7 @@ def _show_parties(console: Console, stack: ReferenceStack) -> None:
         show_header=False,
     )
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     table.add_row("Buyer Portal", stack.buyer_url)
     table.add_row("Producer Portal", stack.producer_url)
     table.add_row("Webhook tap (buyer → tap → producer)", stack.tap_url)
