@@ -117,7 +117,10 @@ def test_a_disagreement_between_the_portals_is_reported(
     call: publishLot
     path: {lotId: "${lot_id}"}
     state:
-      - {party: producer, call: getMarketplaceLot, path: {lotId: "${lot_id}"}, expect: {/lot/status: open}}
+      - party: producer
+        call: getMarketplaceLot
+        path: {lotId: "${lot_id}"}
+        expect: {/lot/status: open}
     agree:
       - entity: lot
         buyer: {call: getLot, path: {lotId: "${lot_id}"}, at: /lot/status}
