@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "bench-api-key-0123456789"
 TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway token for a local benchmark
 ORG = "6750a0ffe4b0f1a2b3c4d001"
-DURATION = float(os.environ.get("BENCH_SECONDS", "4"))
+DURATION = float(os.environ.get("BENCH_SECONDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "2000"))
 LOT = {
@@ -177,30 +177,42 @@ def seed(url: str, lots: int = 50) -> tuple[str, bytes]:
     return ids[0], listing
 
 
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
 def http_figures(validate: bool) -> dict[str, dict[str, float]]:
+    """Both servers run at once; portal and bare rounds alternate and the medians are compared,
+    so a drift in background load affects both sides alike."""
     listing_path = "/api/lots/external?status=published&limit=50"
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        with serve("buyer_app", buyer_env(workdir, validate)) as url:
-            lot_id, listing = seed(url)
-            portal = {
-                "list-lots": load(url, get_request(listing_path, f"X-API-Key: {API_KEY}\r\n")),
-                "submit-bid": load(url, bid_request(lot_id)),
-            }
-        (workdir / "listing.json").write_bytes(listing)
-        with serve("bare_app", {"BENCH_LISTING": str(workdir / "listing.json")}) as url:
-            bare = {
-                "list-lots": load(url, get_request(listing_path, "")),
-                "submit-bid": load(url, bid_request(lot_id)),
-            }
-    return {
-        name: {
-            **portal[name],
-            "bare_rps": bare[name]["rps"],
-            "ratio": portal[name]["rps"] / bare[name]["rps"],
-        }
-        for name in portal
-    }
+        with serve("buyer_app", buyer_env(workdir, validate)) as portal_url:
+            lot_id, listing = seed(portal_url)
+            (workdir / "listing.json").write_bytes(listing)
+            with serve("bare_app", {"BENCH_LISTING": str(workdir / "listing.json")}) as bare_url:
+                loads = {
+                    "list-lots": (
+                        lambda url, auth: load(url, get_request(listing_path, auth)),
+                        f"X-API-Key: {API_KEY}\r\n",
+                    ),
+                    "submit-bid": (lambda url, _auth: load(url, bid_request(lot_id)), ""),
+                }
+                return {
+                    name: _rounds(run, auth, portal_url, bare_url)
+                    for name, (run, auth) in loads.items()
+                }
+
+
+def _rounds(
+    run: Callable[[str, str], dict[str, float]], auth: str, portal_url: str, bare_url: str
+) -> dict[str, float]:
+    portal, bare = [], []
+    for _ in range(ROUNDS):
+        portal.append(run(portal_url, auth))
+        bare.append(run(bare_url, ""))
+    median = {key: statistics.median(r[key] for r in portal) for key in ("rps", "p50", "p99")}
+    bare_rps = statistics.median(r["rps"] for r in bare)
+    return {**median, "bare_rps": bare_rps, "ratio": median["rps"] / bare_rps}
 
 
 def delivery_figures() -> float:
@@ -250,8 +262,8 @@ async def _deliver_all(dispatcher: object) -> int:
 
 def main() -> None:
     print(
-        f"lotflow buyer benchmark: {CONNECTIONS} connections, {DURATION:g} s per run, one "
-        f"uvicorn worker each\n"
+        f"lotflow buyer benchmark: {CONNECTIONS} connections, {ROUNDS} alternating rounds of "
+        f"{DURATION:g} s per server, medians; one uvicorn worker per server\n"
     )
     for validate in (True, False):
         label = (
