@@ -248,21 +248,13 @@ def get_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
 def list_lot_bids(ctx: BuyerContext, req: OperationRequest) -> Reply:
     from lotflow.reference.buyer.lots import own_lot
 
-    bids = ctx.tables.bids
+    bids, lot_id = ctx.tables.bids, req.path_params["lotId"]
+    status = docstore.equal_to(bids, req.query, {"status": "status"})
     with ctx.db.read() as conn:
-        own_lot(conn, ctx, req.principal.org_id, req.path_params["lotId"])
-        conditions = [bids.c.lot_id == req.path_params["lotId"]]
-        if "status" in req.query:
-            conditions.append(bids.c.status == req.query["status"])
-        docs, count = docstore.page(
-            conn,
-            bids,
-            conditions,
-            (bids.c.created_at, bids.c.id),
-            req.query.get("limit", 50),
-            req.query.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("bids", docs, count))
+        own_lot(conn, ctx, req.principal.org_id, lot_id)
+        oldest_first = (bids.c.created_at, bids.c.id)
+        conditions = [bids.c.lot_id == lot_id, *status]
+        return docstore.page_reply(conn, bids, "bids", conditions, req.query, oldest_first)
 
 
 def decide_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:

@@ -132,19 +132,10 @@ def get_external_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def list_contracts(ctx: BuyerContext, req: OperationRequest) -> Reply:
     contracts = ctx.tables.contracts
-    conditions = [contracts.c.org_id == req.principal.org_id]
-    if "status" in req.query:
-        conditions.append(contracts.c.status == req.query["status"])
+    status = docstore.equal_to(contracts, req.query, {"status": "status"})
+    conditions = [contracts.c.org_id == req.principal.org_id, *status]
     with ctx.db.read() as conn:
-        docs, count = docstore.page(
-            conn,
-            contracts,
-            conditions,
-            (contracts.c.created_at.desc(), contracts.c.id.desc()),
-            req.query.get("limit", 50),
-            req.query.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("contracts", docs, count))
+        return docstore.page_reply(conn, contracts, "contracts", conditions, req.query)
 
 
 def update_contract_status(ctx: BuyerContext, req: OperationRequest) -> Reply:

@@ -189,12 +189,4 @@ def get_external_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def _page(ctx: BuyerContext, table: Table, conditions: list[Any], req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        docs, count = docstore.page(
-            conn,
-            table,
-            conditions,
-            (table.c.created_at.desc(), table.c.id.desc()),
-            req.query.get("limit", 50),
-            req.query.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("lots", docs, count))
+        return docstore.page_reply(conn, table, "lots", conditions, req.query)

@@ -7,7 +7,7 @@ read, so a concurrent change makes the later write fail cleanly (409) instead of
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from lotflow.clock import isoformat
+from lotflow.http import Reply
 from lotflow.problems import Problem
 
 Doc = dict[str, Any]
@@ -107,3 +108,25 @@ def splice(key: str, docs: Sequence[str], count: int) -> bytes:
 def changed(doc: Doc, now: datetime, **changes: Any) -> Doc:
     """A copy of ``doc`` with ``changes``, the next version and ``updatedAt`` = now."""
     return {**doc, **changes, "version": doc["version"] + 1, "updatedAt": isoformat(now)}
+
+
+def equal_to(
+    table: Table, query: Mapping[str, Any], columns: Mapping[str, str]
+) -> list[ColumnElement[bool]]:
+    """Equality filters for the query parameters present: parameter name → column name."""
+    return [table.c[column] == query[name] for name, column in columns.items() if name in query]
+
+
+def page_reply(
+    conn: Connection,
+    table: Table,
+    key: str,
+    conditions: Sequence[ColumnElement[bool]],
+    query: Mapping[str, Any],
+    order: Any = None,
+) -> Reply:
+    """A ``{"<key>": [...], "count": n}`` page, newest first unless ``order`` says otherwise."""
+    ordering = order if order is not None else (table.c.created_at.desc(), table.c.id.desc())
+    limit, offset = query.get("limit", 50), query.get("offset", 0)
+    docs, count = page(conn, table, conditions, ordering, limit, offset)
+    return Reply(200, raw_json=splice(key, docs, count))

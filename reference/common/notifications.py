@@ -56,11 +56,7 @@ def list_notifications(conn: Connection, table: Table, org_id: str, req: Operati
     conditions = [table.c.org_id == org_id]
     if req.query.get("unread"):
         conditions.append(table.c.is_read.is_(False))
-    order = (table.c.created_at.desc(), table.c.id.desc())
-    docs, count = docstore.page(
-        conn, table, conditions, order, req.query.get("limit", 50), req.query.get("offset", 0)
-    )
-    return Reply(200, raw_json=docstore.splice("notifications", docs, count))
+    return docstore.page_reply(conn, table, "notifications", conditions, req.query)
 
 
 def mark_read(conn: Connection, table: Table, org_id: str, ident: str, now: datetime) -> Reply:

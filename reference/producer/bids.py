@@ -57,23 +57,11 @@ def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
 
 
 def list_bids(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    bids, q = ctx.tables.bids, req.query
-    conditions = [bids.c.org_id == req.principal.org_id]
-    conditions += [
-        getattr(bids.c, column) == q[name]
-        for name, column in (("status", "status"), ("lotId", "lot_id"))
-        if name in q
-    ]
+    bids = ctx.tables.bids
+    filters = docstore.equal_to(bids, req.query, {"status": "status", "lotId": "lot_id"})
+    conditions = [bids.c.org_id == req.principal.org_id, *filters]
     with ctx.db.read() as conn:
-        docs, count = docstore.page(
-            conn,
-            bids,
-            conditions,
-            (bids.c.created_at.desc(), bids.c.id.desc()),
-            q.get("limit", 50),
-            q.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("bids", docs, count))
+        return docstore.page_reply(conn, bids, "bids", conditions, req.query)
 
 
 def get_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:

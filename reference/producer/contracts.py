@@ -88,20 +88,11 @@ def get_contract(ctx: ProducerContext, req: OperationRequest) -> Reply:
 
 
 def list_contracts(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    contracts, q = ctx.tables.contracts, req.query
-    conditions = [contracts.c.org_id == req.principal.org_id]
-    if "status" in q:
-        conditions.append(contracts.c.status == q["status"])
+    contracts = ctx.tables.contracts
+    status = docstore.equal_to(contracts, req.query, {"status": "status"})
+    conditions = [contracts.c.org_id == req.principal.org_id, *status]
     with ctx.db.read() as conn:
-        docs, count = docstore.page(
-            conn,
-            contracts,
-            conditions,
-            (contracts.c.created_at.desc(), contracts.c.id.desc()),
-            q.get("limit", 50),
-            q.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("contracts", docs, count))
+        return docstore.page_reply(conn, contracts, "contracts", conditions, req.query)
 
 
 def update_contract(ctx: ProducerContext, req: OperationRequest) -> Reply:

@@ -110,20 +110,12 @@ def award_lot(conn: Connection, ctx: ProducerContext, lot_id: str, cause: str) -
 def list_lots(ctx: ProducerContext, req: OperationRequest) -> Reply:
     if req.query.get("refresh"):
         sync(ctx, req)
-    lots, q = ctx.tables.lots, req.query
-    conditions = [getattr(lots.c, name) == q[name] for name in ("status", "type") if name in q]
-    if q.get("search"):
-        conditions.append(lots.c.search.contains(q["search"].lower(), autoescape=True))
+    lots = ctx.tables.lots
+    conditions = docstore.equal_to(lots, req.query, {"status": "status", "type": "type"})
+    if req.query.get("search"):
+        conditions.append(lots.c.search.contains(req.query["search"].lower(), autoescape=True))
     with ctx.db.read() as conn:
-        docs, count = docstore.page(
-            conn,
-            lots,
-            conditions,
-            (lots.c.created_at.desc(), lots.c.id.desc()),
-            q.get("limit", 50),
-            q.get("offset", 0),
-        )
-    return Reply(200, raw_json=docstore.splice("lots", docs, count))
+        return docstore.page_reply(conn, lots, "lots", conditions, req.query)
 
 
 def get_lot(ctx: ProducerContext, req: OperationRequest) -> Reply:
