@@ -59,9 +59,7 @@ def save_bid(conn: Connection, ctx: BuyerContext, bid: Doc, previous: int) -> No
 
 
 def _lot_of(conn: Connection, ctx: BuyerContext, bid: Doc) -> Doc:
-    lot = docstore.get(conn, ctx.tables.lots, bid["lotId"])
-    assert lot is not None, f"bid {bid['_id']} has no lot"
-    return lot
+    return docstore.require(conn, ctx.tables.lots, bid["lotId"], what="lot")
 
 
 # ---------------------------------------------------------------- producer-facing
@@ -84,11 +82,9 @@ def _submit(ctx: BuyerContext, body: Doc) -> Reply:
         )
         if existing:
             return _repeat(existing[0], body)
-        lot = docstore.get(
-            conn, ctx.tables.lots, body["lotId"], ctx.tables.lots.c.status != "draft"
+        lot = docstore.require(
+            conn, ctx.tables.lots, body["lotId"], ctx.tables.lots.c.status != "draft", what="lot"
         )
-        if lot is None:
-            raise Problem.not_found("lot", body["lotId"])
         require_open_lot(lot)
         check_fits_lot(lot, body["volume"])
         check_pricing(body["volume"], body["pricing"])
@@ -134,9 +130,9 @@ def _repeat(stored: Doc, body: Doc) -> Reply:
 
 
 def _external_bid(conn: Connection, ctx: BuyerContext, bid_id: str) -> Doc:
-    bid = docstore.get(conn, ctx.tables.bids, bid_id, ctx.tables.bids.c.source == SOURCE)
-    if bid is None:
-        raise Problem.not_found("bid", bid_id)
+    bid = docstore.require(
+        conn, ctx.tables.bids, bid_id, ctx.tables.bids.c.source == SOURCE, what="bid"
+    )
     return bid
 
 
@@ -229,14 +225,13 @@ def _pending_counter(
 
 # ---------------------------------------------------------------- operator
 def _own_bid(conn: Connection, ctx: BuyerContext, req: OperationRequest) -> Doc:
-    bid = docstore.get(
+    bid = docstore.require(
         conn,
         ctx.tables.bids,
         req.path_params["bidId"],
         ctx.tables.bids.c.org_id == req.principal.org_id,
+        what="bid",
     )
-    if bid is None:
-        raise Problem.not_found("bid", req.path_params["bidId"])
     return bid
 
 

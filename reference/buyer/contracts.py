@@ -79,9 +79,9 @@ def create_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
     body, org = req.body, req.principal.org_id
     with ctx.db.write() as conn:
-        bid = docstore.get(conn, ctx.tables.bids, body["bidId"], ctx.tables.bids.c.org_id == org)
-        if bid is None:
-            raise Problem.not_found("bid", body["bidId"])
+        bid = docstore.require(
+            conn, ctx.tables.bids, body["bidId"], ctx.tables.bids.c.org_id == org, what="bid"
+        )
         if bid["status"] != "accepted" or bid.get("contractId"):
             state = "has a contract" if bid.get("contractId") else f"is {bid['status']}"
             raise Problem.conflict(
@@ -109,11 +109,13 @@ def create_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def _own(conn: Connection, ctx: BuyerContext, req: OperationRequest) -> Doc:
     contracts = ctx.tables.contracts
-    contract = docstore.get(
-        conn, contracts, req.path_params["contractId"], contracts.c.org_id == req.principal.org_id
+    contract = docstore.require(
+        conn,
+        contracts,
+        req.path_params["contractId"],
+        contracts.c.org_id == req.principal.org_id,
+        what="contract",
     )
-    if contract is None:
-        raise Problem.not_found("contract", req.path_params["contractId"])
     return contract
 
 
@@ -124,9 +126,9 @@ def get_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def get_external_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        contract = docstore.get(conn, ctx.tables.contracts, req.path_params["contractId"])
-    if contract is None:
-        raise Problem.not_found("contract", req.path_params["contractId"])
+        contract = docstore.require(
+            conn, ctx.tables.contracts, req.path_params["contractId"], what="contract"
+        )
     return Reply(200, {"contract": contract})
 
 

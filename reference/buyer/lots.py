@@ -36,9 +36,9 @@ def lot_columns(lot: Doc) -> dict[str, Any]:
 
 
 def own_lot(conn: Connection, ctx: BuyerContext, org_id: str, lot_id: str) -> Doc:
-    lot = docstore.get(conn, ctx.tables.lots, lot_id, ctx.tables.lots.c.org_id == org_id)
-    if lot is None:
-        raise Problem.not_found("lot", lot_id)
+    lot = docstore.require(
+        conn, ctx.tables.lots, lot_id, ctx.tables.lots.c.org_id == org_id, what="lot"
+    )
     return lot
 
 
@@ -181,9 +181,9 @@ def _list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
 def get_external_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     lots = ctx.tables.lots
     with ctx.db.read() as conn:
-        lot = docstore.get(conn, lots, req.path_params["lotId"], lots.c.status != "draft")
-    if lot is None:
-        raise Problem.not_found("lot", req.path_params["lotId"])
+        lot = docstore.require(
+            conn, lots, req.path_params["lotId"], lots.c.status != "draft", what="lot"
+        )
     return Reply(200, {"lot": lot})
 
 

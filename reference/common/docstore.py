@@ -72,6 +72,16 @@ def get(conn: Connection, table: Table, ident: str, *conditions: ColumnElement[b
     return json.loads(row[0]) if row else None
 
 
+def require(
+    conn: Connection, table: Table, ident: str, *conditions: ColumnElement[bool], what: str
+) -> Doc:
+    """The document, or a 404 problem: another tenant's entity is reported as not found."""
+    doc = get(conn, table, ident, *conditions)
+    if doc is None:
+        raise Problem.not_found(what, ident)
+    return doc
+
+
 def find(
     conn: Connection, table: Table, *conditions: ColumnElement[bool], order: Any = None
 ) -> list[Doc]:

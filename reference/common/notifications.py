@@ -10,7 +10,6 @@ from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table, upd
 from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.ids import new_object_id
-from lotflow.problems import Problem
 
 
 def notification_table(metadata: MetaData) -> Table:
@@ -60,9 +59,7 @@ def list_notifications(conn: Connection, table: Table, org_id: str, req: Operati
 
 
 def mark_read(conn: Connection, table: Table, org_id: str, ident: str, now: datetime) -> Reply:
-    doc = docstore.get(conn, table, ident, table.c.org_id == org_id)
-    if doc is None:
-        raise Problem.not_found("notification", ident)
+    doc = docstore.require(conn, table, ident, table.c.org_id == org_id, what="notification")
     if doc["readAt"] is None:
         doc = {**doc, "readAt": isoformat(now), "version": doc["version"] + 1}
         conn.execute(

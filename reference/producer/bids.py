@@ -45,14 +45,13 @@ def find_mine(conn: Connection, ctx: ProducerContext, buyer_bid: Doc) -> Doc | N
 
 
 def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
-    bid = docstore.get(
+    bid = docstore.require(
         conn,
         ctx.tables.bids,
         req.path_params["bidId"],
         ctx.tables.bids.c.org_id == req.principal.org_id,
+        what="bid",
     )
-    if bid is None:
-        raise Problem.not_found("bid", req.path_params["bidId"])
     return bid
 
 

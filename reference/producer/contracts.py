@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 
 from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
 
 FIELDS = (
     "contractNumber",
@@ -74,11 +73,13 @@ def store_contract(
 
 def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
     contracts = ctx.tables.contracts
-    contract = docstore.get(
-        conn, contracts, req.path_params["contractId"], contracts.c.org_id == req.principal.org_id
+    contract = docstore.require(
+        conn,
+        contracts,
+        req.path_params["contractId"],
+        contracts.c.org_id == req.principal.org_id,
+        what="contract",
     )
-    if contract is None:
-        raise Problem.not_found("contract", req.path_params["contractId"])
     return contract
 
 

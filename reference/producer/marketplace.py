@@ -120,9 +120,9 @@ def list_lots(ctx: ProducerContext, req: OperationRequest) -> Reply:
 
 def get_lot(ctx: ProducerContext, req: OperationRequest) -> Reply:
     with ctx.db.read() as conn:
-        lot = docstore.get(conn, ctx.tables.lots, req.path_params["lotId"])
-    if lot is None:
-        raise Problem.not_found("marketplace lot", req.path_params["lotId"])
+        lot = docstore.require(
+            conn, ctx.tables.lots, req.path_params["lotId"], what="marketplace lot"
+        )
     return Reply(200, {"lot": lot})
 
 
