@@ -1,0 +1,57 @@
+"""Ctrl-C during the demo stops the run and shuts both portals down cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fixtures.stack import write_scenario
+
+WAITS_FOREVER = """\
+name: Waits for a webhook that never comes
+steps:
+  - id: wait
+    title: Wait a minute for an event nobody sends
+    wait:
+      webhooks:
+        - {event: lot.archived, within: 60s}
+"""
+
+
+def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
+    story = write_scenario(tmp_path, WAITS_FOREVER)
+    command = [
+        sys.executable,
+        "-m",
+        "lotflow.cli",
+        "demo",
+        "--scenario",
+        str(story),
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:  # read until the run has started (the parties are shown)
+        seen.append(line)
+        if "lotflow —" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    output = "".join(seen) + process.stdout.read()
+    assert process.wait(timeout=30) == 130, output
+    assert "Interrupted: shutting the portals down." in output
+    for port in re.findall(r"http://127\.0\.0\.1:(\d+)", "".join(seen)):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still open"
