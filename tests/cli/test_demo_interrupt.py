@@ -35,7 +35,7 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "r"),
     ]
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
