@@ -272,7 +272,7 @@ class _Endpoint:
             return self._render(reply)
         except Problem as problem:
             return problem.to_response(request.url.path)
-        except Exception:
+        except Exception:  # the boundary: the traceback goes to the log, the client gets a problem
             log.exception("%s (%s %s) failed", self.op.operation_id, request.method, request.url)
             return _internal_error().to_response(request.url.path)
 
