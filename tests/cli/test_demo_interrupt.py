@@ -46,7 +46,7 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
     seen = []
     for line in process.stdout:  # read until the run has started (the parties are shown)
         seen.append(line)
-        if "lotflow —" in line:
+        if "producer operator token beta" in line:  # the parties are up; the run starts next
             break
     process.send_signal(signal.SIGINT)
     output = "".join(seen) + process.stdout.read()

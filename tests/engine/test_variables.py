@@ -1,4 +1,4 @@
-"""Variables and JSON pointers in scenarios."""
+"""``${name}`` substitution: saved values, built-ins, types kept or stringified, unknown names."""
 
 from __future__ import annotations
 
@@ -6,32 +6,66 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lotflow.engine.variables import MISSING, UnknownVariableError, pointer_get, substitute
+from lotflow.engine.variables import UnknownVariableError, substitute
 
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-
-
-def test_a_whole_string_variable_keeps_its_type() -> None:
-    assert substitute({"amount": "${n}"}, {"n": 250000}, NOW) == {"amount": 250000}
+NOW = datetime(2026, 1, 1, 12, 30, 15, 987654, tzinfo=UTC)
+SAVED = {"lot_id": "6650f0c2a1b2c3d4e5f60718", "amount": 250000, "terms": {"net": 30}, "ok": True}
 
 
-def test_a_variable_inside_text_is_stringified() -> None:
-    assert substitute("NA-${run_id}", {"run_id": "ab12"}, NOW) == "NA-ab12"
+def test_a_whole_string_reference_keeps_the_value_s_json_type() -> None:
+    assert substitute("${amount}", SAVED, NOW) == 250000
+    assert substitute("${terms}", SAVED, NOW) == {"net": 30}
+    assert substitute("${ok}", SAVED, NOW) is True
 
 
-def test_relative_dates_are_iso_utc() -> None:
-    assert substitute("${now+2d}", {}, NOW) == "2026-11-27T09:30:00.000Z"
-    assert substitute("${now-90m}", {}, NOW) == "2026-11-25T08:00:00.000Z"
+def test_inside_a_longer_string_the_value_is_written_as_text() -> None:
+    assert substitute("lot ${lot_id}", SAVED, NOW) == "lot 6650f0c2a1b2c3d4e5f60718"
+    assert substitute("${amount} gal, ok=${ok}", SAVED, NOW) == "250000 gal, ok=true"
+    assert substitute("terms ${terms}", SAVED, NOW) == 'terms {"net": 30}'
 
 
-def test_an_unknown_variable_is_named() -> None:
+def test_substitution_reaches_into_lists_mappings_and_keys() -> None:
+    value = {"/lots/${amount}/_id": ["${lot_id}", {"n": "${amount}"}], "plain": 1.5}
+    assert substitute(value, SAVED, NOW) == {
+        "/lots/250000/_id": ["6650f0c2a1b2c3d4e5f60718", {"n": 250000}],
+        "plain": 1.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("${now}", "2026-01-01T12:30:15.000Z"),
+        ("${now+7d}", "2026-01-08T12:30:15.000Z"),
+        ("${now-1h}", "2026-01-01T11:30:15.000Z"),
+        ("${now+90s}", "2026-01-01T12:31:45.000Z"),
+        ("${now+2w}", "2026-01-15T12:30:15.000Z"),
+    ],
+)
+def test_relative_dates_are_iso_8601_utc_instants_from_the_given_clock(
+    reference: str, expected: str
+) -> None:
+    assert substitute(reference, {}, NOW) == expected
+
+
+def test_run_id_is_an_ordinary_variable_the_runner_provides() -> None:
+    assert substitute("ext-${run_id}", {"run_id": "ab12cd34-1"}, NOW) == "ext-ab12cd34-1"
+
+
+def test_an_unknown_variable_names_itself_and_the_closest_known_one() -> None:
     with pytest.raises(UnknownVariableError) as caught:
-        substitute(["${lot_id}"], {}, NOW)
-    assert caught.value.args[0] == "lot_id"
+        substitute({"path": ["${lott_id}"]}, SAVED, NOW)
+    assert caught.value.name == "lott_id"
+    assert str(caught.value).startswith("unknown variable ${lott_id}: no earlier step saved it")
+    assert "did you mean ${lot_id}?" in str(caught.value)
 
 
-def test_pointers_reach_into_objects_and_arrays() -> None:
-    doc = {"lots": [{"_id": "a", "a/b": 1}]}
-    assert pointer_get(doc, "/lots/0/_id") == "a"
-    assert pointer_get(doc, "/lots/0/a~1b") == 1
-    assert pointer_get(doc, "/lots/1") is MISSING
+def test_a_doubled_dollar_is_a_literal_reference() -> None:
+    assert substitute("$${lot_id} is ${amount}", SAVED, NOW) == "${lot_id} is 250000"
+    assert substitute("$${nothing}", {}, NOW) == "${nothing}"
+
+
+def test_values_without_references_are_returned_unchanged() -> None:
+    assert substitute(None, SAVED, NOW) is None
+    assert substitute(3, SAVED, NOW) == 3
+    assert substitute("no $ {refs} here", SAVED, NOW) == "no $ {refs} here"

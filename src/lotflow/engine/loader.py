@@ -1,260 +1,237 @@
-"""Load scenario files: schema-checked, with errors naming file, line, bad key and a suggestion."""
+"""Load scenario files: YAML, checked against ``scenarios/schema.json`` and the format's rules.
+
+Every problem names the file, the line, the bad key or value and, where one is close, what was
+probably meant; all problems of a file (or of a catalogue) are raised together as one
+:class:`~lotflow.errors.ScenarioFileError`, one ``file:line: message`` per line.
+
+The loader does not read the spec: the caller passes ``known_operations`` (operationId →
+``"buyer"`` or ``"producer"``, the portal that serves it).
+"""
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import yaml
 
+from lotflow.engine.diagnostics import scenario_schema, schema_problems
 from lotflow.engine.model import (
+    DEFAULT_PRODUCERS,
     DEFAULT_WITHIN,
     Agreement,
-    Request,
+    Call,
+    CallStep,
+    Checks,
+    Expectation,
+    OutageStep,
     Scenario,
     StateCheck,
     Step,
+    WaitStep,
     WebhookExpectation,
 )
+from lotflow.engine.rules import rule_problems
+from lotflow.engine.yamlsource import Positions, parse_yaml
 from lotflow.errors import ScenarioFileError
 
+__all__ = [
+    "catalogue_dir",
+    "catalogue_files",
+    "load_catalogue",
+    "load_scenario",
+    "parse_duration",
+    "scenario_schema",
+]
+
 DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$")
-UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0}
-
-
-@cache
-def scenario_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(
-        (files("lotflow.scenarios") / "schema.json").read_text(encoding="utf-8")
-    )
-    return schema
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
 
 
 def catalogue_dir() -> Path:
+    """The folder of the shipped scenario catalogue."""
     return Path(str(files("lotflow.scenarios")))
 
 
 def catalogue_files() -> list[Path]:
+    """The shipped scenario files, in name order."""
     return sorted(catalogue_dir().glob("*.yaml"))
 
 
-def load_catalogue(paths: Iterable[Path], known_operations: Mapping[str, str]) -> list[Scenario]:
+def load_catalogue(
+    sources: Path | str | Iterable[Path | str], known_operations: Mapping[str, str]
+) -> list[Scenario]:
+    """Load every scenario in ``sources`` (files, or folders whose ``*.yaml`` files are read).
+
+    Raises one ScenarioFileError listing the problems of every bad file, and names a scenario
+    ``name`` used by two files (reports key scenarios by name).
+    """
+    scenarios: list[Scenario] = []
+    messages: list[str] = []
+    for path in _expand(sources):
+        try:
+            scenarios.append(load_scenario(path, known_operations))
+        except ScenarioFileError as exc:
+            messages.append(str(exc))
+    messages += _duplicate_names(scenarios)
+    if messages:
+        raise ScenarioFileError("\n".join(messages))
+    return scenarios
+
+
+def _expand(sources: Path | str | Iterable[Path | str]) -> list[Path]:
+    items = [sources] if isinstance(sources, str | Path) else list(sources)
     found: list[Path] = []
-    for path in paths:
-        found += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    return [load_scenario(path, known_operations) for path in found]
+    for item in map(Path, items):
+        found += sorted([*item.glob("*.yaml"), *item.glob("*.yml")]) if item.is_dir() else [item]
+    return found
 
 
-def load_scenario(path: Path, known_operations: Mapping[str, str]) -> Scenario:
-    """Parse and check one file; ``known_operations`` maps operationId → portal."""
+def _duplicate_names(scenarios: list[Scenario]) -> list[str]:
+    first: dict[str, Path] = {}
+    messages = []
+    for scenario in scenarios:
+        if scenario.name in first:
+            messages.append(
+                f"{scenario.path}:1: the scenario name {scenario.name!r} is also used by "
+                f"{first[scenario.name]}; names must be unique (reports are keyed by them)"
+            )
+        first.setdefault(scenario.name, scenario.path)
+    return messages
+
+
+def load_scenario(path: Path | str, known_operations: Mapping[str, str]) -> Scenario:
+    """Read and check one scenario file and build its model."""
+    path = Path(path)
+    data, positions = _parse(path)
+    problems = schema_problems(data, positions)
+    if not problems:
+        problems = rule_problems(data, positions, known_operations)
+    if problems:
+        raise ScenarioFileError("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
+    return _scenario(path, data, positions)
+
+
+def _parse(path: Path) -> tuple[Any, Positions]:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioFileError(f"{path}: cannot read the scenario file ({exc.strerror}).") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ScenarioFileError(f"{path}: cannot read the scenario file: {reason}") from exc
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, positions = parse_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioFileError(
-            f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}."
-        ) from None
-    _check_schema(path, node, data)
-    scenario = _build(path, node, data)
-    _check_semantics(path, scenario, known_operations)
-    return scenario
+        raise ScenarioFileError(_yaml_message(path, exc)) from None
+    if data is None:
+        raise ScenarioFileError(f"{path}:1: the file is empty; a scenario needs 'name' and 'steps'")
+    return data, positions
 
 
-# ---------------------------------------------------------------- schema errors with lines
-def _check_schema(path: Path, node: Any, data: Any) -> None:
-    validator = jsonschema_rs.Draft202012Validator(scenario_schema())
-    errors = sorted(
-        validator.iter_errors(data),
-        key=lambda e: (len(list(e.instance_path)), _unexpected_key(e.message) is not None),
-        reverse=True,
-    )
-    if not errors:
-        return
-    error = errors[0]
-    location = list(error.instance_path)
-    bad_key = _unexpected_key(error.message)
-    target = _node_at(node, location + ([bad_key] if bad_key else []), key=bool(bad_key))
-    line = target.start_mark.line + 1 if target is not None else 1
-    if bad_key:
-        allowed = _allowed_keys(data, location)
-        near = difflib.get_close_matches(bad_key, allowed, n=1, cutoff=0.5)
-        hint = (
-            f"; did you mean {near[0]!r}?"
-            if near
-            else f"; expected one of: {', '.join(sorted(allowed))}."
-        )
-        raise ScenarioFileError(f"{path}:{line}: unknown key {bad_key!r} {_where(location)}{hint}")
-    raise ScenarioFileError(f"{path}:{line}: {_where(location)}: {error.message}")
-
-
-def _unexpected_key(message: str) -> str | None:
-    match = re.search(r"\('([^']+)' was unexpected\)", message)
-    return match.group(1) if match else None
-
-
-def _where(location: list[Any]) -> str:
-    if not location:
-        return "at the top level"
-    return "in " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(
-        "."
-    )
-
-
-def _allowed_keys(data: Any, location: list[Any]) -> list[str]:
-    schema = scenario_schema()
-    defs = schema["$defs"]
-    current: dict[str, Any] = schema
-    for part in location:
-        if isinstance(part, int):
-            current = current.get("items", {})
-        else:
-            current = current.get("properties", {}).get(part, {})
-        while "$ref" in current:
-            current = defs[current["$ref"].rsplit("/", 1)[-1]]
-    return list(current.get("properties", {}))
-
-
-def _node_at(node: Any, location: list[Any], *, key: bool) -> Any:
-    for index, part in enumerate(location):
-        last = index == len(location) - 1
-        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        elif isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                return node
-            node = pair[0] if (last and key) else pair[1]
-        else:
-            return node
-    return node
+def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    detail = f"{problem} ({context})" if context else problem
+    return f"{path}{line}: not valid YAML: {detail}"
 
 
 # ---------------------------------------------------------------- building the model
-def _duration(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_WITHIN
-    match = DURATION.match(value)
-    assert match, value  # the schema guarantees the shape
-    return float(match.group(1)) * UNITS[match.group(2)]
+def parse_duration(text: str | None, default: float = DEFAULT_WITHIN) -> float:
+    """Seconds in a duration such as ``500ms``, ``5s``, ``1.5s`` or ``1m`` (None: ``default``)."""
+    if text is None:
+        return default
+    match = DURATION.match(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (use 500ms, 5s or 1m)")
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
-def _request(raw: Mapping[str, Any], actor: str) -> Request:
-    return Request(
-        actor,
-        raw["call"],
-        dict(raw.get("path") or {}),
-        dict(raw.get("query") or {}),
-        raw.get("body"),
-    )
-
-
-def _webhooks(raw: list[dict[str, Any]] | None) -> tuple[WebhookExpectation, ...]:
-    return tuple(
-        WebhookExpectation(
-            w["event"],
-            dict(w.get("match") or {}),
-            _duration(w.get("within")),
-            w.get("count"),
-            w.get("delivered", True),
-        )
-        for w in raw or []
-    )
-
-
-def _states(raw: list[dict[str, Any]] | None) -> tuple[StateCheck, ...]:
-    return tuple(
-        StateCheck(_request(s, s["party"]), dict(s["expect"]), _duration(s.get("within")))
-        for s in raw or []
-    )
-
-
-def _agreements(raw: list[dict[str, Any]] | None) -> tuple[Agreement, ...]:
-    return tuple(
-        Agreement(
-            a["entity"],
-            _request(a["buyer"], a["buyer"].get("party", "buyer")),
-            a["buyer"]["at"],
-            _request(a["producer"], a["producer"].get("party", "producer")),
-            a["producer"]["at"],
-            _duration(a.get("within")),
-        )
-        for a in raw or []
-    )
-
-
-def _build(path: Path, node: Any, data: dict[str, Any]) -> Scenario:
-    step_nodes = _node_at(node, ["steps"], key=False).value
-    steps = []
-    for raw, step_node in zip(data["steps"], step_nodes, strict=True):
-        status = raw.get("expect", {}).get("status")
-        wait = raw.get("wait") or {}
-        steps.append(
-            Step(
-                id=raw["id"],
-                title=raw["title"],
-                line=step_node.start_mark.line + 1,
-                request=_request(raw, raw["actor"]) if "call" in raw else None,
-                expect_status=None
-                if status is None
-                else tuple(status if isinstance(status, list) else [status]),
-                expect_body=dict(raw.get("expect", {}).get("body") or {}),
-                save=dict(raw.get("save") or {}),
-                webhooks=_webhooks(raw.get("webhooks") or wait.get("webhooks")),
-                state=_states(raw.get("state") or wait.get("state")),
-                agree=_agreements(raw.get("agree")),
-                outage=raw["outage"]["down"] if "outage" in raw else None,
-            )
-        )
-    description = " ".join(data.get("description", "").split())
+def _scenario(path: Path, data: dict[str, Any], positions: Positions) -> Scenario:
+    steps = tuple(_step(raw, positions.line(("steps", i))) for i, raw in enumerate(data["steps"]))
     return Scenario(
-        data["name"],
-        path,
-        tuple(steps),
-        description,
-        tuple(data.get("tags", ())),
-        tuple(data.get("producers", ("alpha",))),
+        name=data["name"],
+        path=path,
+        steps=steps,
+        description=" ".join(str(data.get("description", "")).split()),
+        tags=tuple(data.get("tags") or ()),
+        producers=tuple(data.get("producers") or DEFAULT_PRODUCERS),
     )
 
 
-def _check_semantics(path: Path, scenario: Scenario, known: Mapping[str, str]) -> None:
-    seen: set[str] = set()
-    for step in scenario.steps:
-        if step.id in seen:
-            raise ScenarioFileError(
-                f"{path}:{step.line}: step id {step.id!r} is used twice; step ids must be unique."
-            )
-        seen.add(step.id)
-        for request in _requests(step):
-            if request.operation not in known:
-                near = difflib.get_close_matches(request.operation, list(known), n=1, cutoff=0.6)
-                hint = f" Did you mean {near[0]!r}?" if near else ""
-                raise ScenarioFileError(
-                    f"{path}:{step.line}: step {step.id!r} calls {request.operation!r}, which "
-                    f"is not an operation of the buyer or producer spec.{hint}"
-                )
-            alias = request.actor.partition(":")[2]
-            if alias and alias not in scenario.producers:
-                raise ScenarioFileError(
-                    f"{path}:{step.line}: step {step.id!r} acts as producer {alias!r}, which is "
-                    f"not in the scenario's producers {list(scenario.producers)}."
-                )
+def _step(raw: dict[str, Any], line: int) -> Step:
+    if "outage" in raw:
+        outage = raw["outage"]
+        return OutageStep(
+            raw["id"], raw["title"], line, outage["down"], outage["party"], _checks(raw)
+        )
+    if "wait" in raw:
+        return WaitStep(raw["id"], raw["title"], line, _checks(raw["wait"]))
+    expect = raw.get("expect") or {}
+    return CallStep(
+        id=raw["id"],
+        title=raw["title"],
+        line=line,
+        call=_call(raw, raw["actor"]),
+        expect=Expectation(_statuses(expect.get("status")), dict(expect.get("body") or {})),
+        save=dict(raw.get("save") or {}),
+        checks=_checks(raw),
+    )
 
 
-def _requests(step: Step) -> list[Request]:
-    found = [step.request] if step.request else []
-    found += [s.request for s in step.state]
-    found += [r for a in step.agree for r in (a.buyer, a.producer)]
-    return found
+def _statuses(raw: int | list[int] | None) -> tuple[int, ...]:
+    if raw is None:
+        return ()
+    return tuple(raw) if isinstance(raw, list) else (raw,)
+
+
+def _call(raw: Mapping[str, Any], actor: str) -> Call:
+    return Call(
+        actor=actor,
+        operation=raw["call"],
+        path=dict(raw.get("path") or {}),
+        query=dict(raw.get("query") or {}),
+        body=raw.get("body"),
+    )
+
+
+def _checks(raw: Mapping[str, Any]) -> Checks:
+    return Checks(
+        webhooks=tuple(_webhook(w) for w in raw.get("webhooks") or ()),
+        state=tuple(_state(s) for s in raw.get("state") or ()),
+        agree=tuple(_agreement(a) for a in raw.get("agree") or ()),
+    )
+
+
+def _webhook(raw: Mapping[str, Any]) -> WebhookExpectation:
+    return WebhookExpectation(
+        event=raw["event"],
+        match=dict(raw.get("match") or {}),
+        within=parse_duration(raw.get("within")),
+        count=raw.get("count"),
+        delivered=raw.get("delivered", True),
+    )
+
+
+def _state(raw: Mapping[str, Any]) -> StateCheck:
+    return StateCheck(
+        call=_call(raw, raw["party"]),
+        expect=dict(raw["expect"]),
+        status=_statuses(raw.get("status")),
+        within=parse_duration(raw.get("within")),
+    )
+
+
+def _agreement(raw: Mapping[str, Any]) -> Agreement:
+    buyer, producer = raw["buyer"], raw["producer"]
+    return Agreement(
+        entity=raw["entity"],
+        buyer=_call(buyer, buyer.get("party", "buyer")),
+        buyer_at=buyer["at"],
+        producer=_call(producer, producer.get("party", "producer")),
+        producer_at=producer["at"],
+        within=parse_duration(raw.get("within")),
+    )

@@ -1,4 +1,13 @@
-"""Reporters turn engine events into output. Each has ``handle(event)`` and ``close()``."""
+"""Reporters turn engine events into output; they know nothing of HTTP, only of events.
+
+Each has ``handle(event)``, called for every event in order, and ``close()``, called once at the
+end (also after an interrupted run), when file reporters write their files:
+
+- :class:`~lotflow.reporters.terminal.TerminalReporter`: live narration (plain text in CI logs)
+- :class:`~lotflow.reporters.junit.JUnitReporter`: JUnit XML, one test case per step
+- :class:`~lotflow.reporters.jsonreport.JsonReporter`: the whole result as JSON
+- :class:`~lotflow.reporters.story.StoryReporter`: Markdown + HTML story with sequence diagrams
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,10 @@ from lotflow.engine.events import Event
 
 
 class Reporter(Protocol):
-    def handle(self, event: Event) -> None: ...
+    """What the CLI hands events to."""
 
-    def close(self) -> None: ...
+    def handle(self, event: Event) -> None:
+        """Take one event."""
+
+    def close(self) -> None:
+        """The run is over: flush, write files, stop live output."""

@@ -1,4 +1,15 @@
-"""The machine-readable result of a run, as one JSON document."""
+"""The machine-readable result of a run, as one JSON document.
+
+Shape (``format`` names its version)::
+
+    {"format": "lotflow.result/1", "tool": {...}, "complete": true,
+     "run": {"id", "startedAt", "parties", "scenarios", "totalSteps"},
+     "summary": {"passed", "failed", "steps_passed", "steps_failed", "steps_skipped",
+                 "duration", "ok", "exitCode"},
+     "scenarios": [{"name", "slug", "source", "description", "tags", "passed", "duration",
+                    "steps": [{"id", "title", "kind", "actor", "line", "outcome", "duration",
+                               "failures": [...], "exchanges": [...], "webhooks": [...]}]}]}
+"""
 
 from __future__ import annotations
 
@@ -10,45 +21,80 @@ from typing import Any
 from lotflow import __version__
 from lotflow.engine import events as ev
 
+FORMAT = "lotflow.result/1"
+
 
 class JsonReporter:
+    """Collects results and writes the document to ``path`` on :meth:`close`."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.document: dict[str, Any] = {"tool": "lotflow", "version": __version__, "scenarios": []}
+        self.path = Path(path)
+        self.document: dict[str, Any] = {
+            "format": FORMAT,
+            "tool": {"name": "lotflow", "version": __version__},
+            "complete": False,
+            "run": {},
+            "summary": None,
+            "scenarios": [],
+        }
+        self._started: dict[str, ev.ScenarioStarted] = {}
 
     def handle(self, event: ev.Event) -> None:
+        """Record what the event adds to the document."""
         if isinstance(event, ev.RunStarted):
-            self.document["parties"] = event.parties
+            self.document["run"] = _run(event)
+        elif isinstance(event, ev.ScenarioStarted):
+            self._started[event.slug] = event
         elif isinstance(event, ev.ScenarioFinished):
-            self.document["scenarios"].append(
-                {
-                    "name": event.name,
-                    "slug": event.slug,
-                    "passed": event.passed,
-                    "duration": event.duration,
-                    "steps": [_step(s) for s in event.steps],
-                }
-            )
+            self.document["scenarios"].append(_scenario(event, self._started.get(event.slug)))
         elif isinstance(event, ev.RunFinished):
-            self.document["summary"] = {**dataclasses.asdict(event), "ok": event.ok}
+            self.document["summary"] = _summary(event.summary)
+            self.document["complete"] = True
 
     def close(self) -> None:
+        """Write the document (creating its folder)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.document, indent=2, default=str), encoding="utf-8")
+        text = json.dumps(self.document, indent=2, ensure_ascii=False, default=str)
+        self.path.write_text(text + "\n", encoding="utf-8")
+
+
+def _run(event: ev.RunStarted) -> dict[str, Any]:
+    return {
+        "id": event.run_id,
+        "startedAt": event.started_at,
+        "parties": event.parties,
+        "scenarios": list(event.scenarios),
+        "totalSteps": event.total_steps,
+    }
+
+
+def _summary(summary: ev.RunSummary) -> dict[str, Any]:
+    return {**dataclasses.asdict(summary), "ok": summary.ok, "exitCode": summary.exit_code}
+
+
+def _scenario(event: ev.ScenarioFinished, started: ev.ScenarioStarted | None) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "slug": event.slug,
+        "source": started.source if started else "",
+        "description": started.description if started else "",
+        "tags": list(started.tags) if started else [],
+        "passed": event.passed,
+        "duration": event.duration,
+        "steps": [_step(step) for step in event.steps],
+    }
 
 
 def _step(step: ev.StepResult) -> dict[str, Any]:
-    outcome = "skipped" if step.skipped else "passed" if step.passed else "failed"
     return {
         "id": step.step_id,
         "title": step.title,
-        "actor": step.actor,
         "kind": step.kind,
-        "outcome": outcome,
+        "actor": step.actor,
+        "line": step.line,
+        "outcome": step.outcome,
         "duration": step.duration,
         "failures": [dataclasses.asdict(f) for f in step.failures],
         "exchanges": [dataclasses.asdict(x) for x in step.exchanges],
-        "webhooks": [
-            {k: v for k, v in dataclasses.asdict(w).items() if k != "body"} for w in step.webhooks
-        ],
+        "webhooks": [dataclasses.asdict(w) for w in step.webhooks],
     }

@@ -1,59 +1,93 @@
-"""JUnit XML: one test suite per scenario, one test case per step."""
+"""JUnit XML for CI: one ``<testsuite>`` per scenario, one ``<testcase>`` per step.
+
+A test case's ``classname`` is the scenario's name and its ``name`` is ``<step id>: <title>``.
+A failed step has one ``<failure>`` per failed check (``type`` is the check, ``message`` the
+one-line reason, the text expected vs observed and the request/response); a skipped step has
+``<skipped>``. The calls and webhooks of every step are in ``<system-out>``.
+"""
 
 from __future__ import annotations
 
-import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from lotflow.engine import events as ev
+from lotflow.reporters.wording import SKIPPED_NOTE, call_line, failure_details, webhook_line
+
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+DETAIL_LIMIT = 4000
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return NOT_XML.sub("?", text)
 
 
 class JUnitReporter:
+    """Collects results and writes the XML to ``path`` on :meth:`close`."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.root = ET.Element("testsuites", name="lotflow")
+        self.path = Path(path)
+        self.root = ET.Element("testsuites", name="lotflow", tests="0", failures="0", errors="0")
+        self._sources: dict[str, str] = {}
 
     def handle(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ScenarioFinished):
+        """Add a suite per finished scenario; totals when the run ends."""
+        if isinstance(event, ev.ScenarioStarted):
+            self._sources[event.slug] = event.source
+        elif isinstance(event, ev.ScenarioFinished):
             self._suite(event)
         elif isinstance(event, ev.RunFinished):
-            self.root.set(
-                "tests", str(event.steps_passed + event.steps_failed + event.steps_skipped)
-            )
-            self.root.set("failures", str(event.steps_failed))
-            self.root.set("skipped", str(event.steps_skipped))
-            self.root.set("time", f"{event.duration:.3f}")
+            self._totals(event.summary)
 
-    def _suite(self, event: ev.ScenarioFinished) -> None:
-        failed = sum(1 for s in event.steps if s.failures)
-        skipped = sum(1 for s in event.steps if s.skipped)
+    def close(self) -> None:
+        """Write the file (creating its folder)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ET.indent(self.root)
+        ET.ElementTree(self.root).write(self.path, encoding="utf-8", xml_declaration=True)
+
+    def _totals(self, summary: ev.RunSummary) -> None:
+        self.root.set("tests", str(summary.steps))
+        self.root.set("failures", str(summary.steps_failed))
+        self.root.set("skipped", str(summary.steps_skipped))
+        self.root.set("time", f"{summary.duration:.3f}")
+
+    def _suite(self, scenario: ev.ScenarioFinished) -> None:
         suite = ET.SubElement(
             self.root,
             "testsuite",
-            name=event.name,
-            tests=str(len(event.steps)),
-            failures=str(failed),
-            skipped=str(skipped),
-            time=f"{event.duration:.3f}",
+            name=_xml_text(scenario.name),
+            tests=str(len(scenario.steps)),
+            failures=str(sum(1 for s in scenario.steps if s.outcome == "failed")),
+            errors="0",
+            skipped=str(sum(1 for s in scenario.steps if s.skipped)),
+            time=f"{scenario.duration:.3f}",
         )
-        for step in event.steps:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{event.slug}",
-                name=f"{step.step_id}: {step.title}",
-                time=f"{step.duration:.3f}",
-            )
-            if step.skipped:
-                ET.SubElement(case, "skipped", message="an earlier step of the scenario failed")
-            for failure in step.failures:
-                node = ET.SubElement(case, "failure", message=failure.message, type=failure.check)
-                node.text = (
-                    f"expected: {json.dumps(failure.expected, default=str)}\nobserved: "
-                    f"{json.dumps(failure.observed, default=str)[:4000]}"
-                )
+        for step in scenario.steps:
+            self._case(suite, scenario, step)
 
-    def close(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        ET.ElementTree(self.root).write(self.path, encoding="utf-8", xml_declaration=True)
+    def _case(self, suite: ET.Element, scenario: ev.ScenarioFinished, step: ev.StepResult) -> None:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=_xml_text(scenario.name),
+            name=_xml_text(f"{step.step_id}: {step.title}"),
+            time=f"{step.duration:.3f}",
+            file=self._sources.get(scenario.slug, ""),
+            line=str(step.line),
+        )
+        if step.skipped:
+            ET.SubElement(case, "skipped", message=SKIPPED_NOTE)
+            return
+        for failure in step.failures:
+            node = ET.SubElement(
+                case, "failure", message=_xml_text(failure.message), type=failure.check
+            )
+            node.text = _xml_text(
+                "\n".join(failure_details(failure, verbose=True, limit=DETAIL_LIMIT))
+            )
+        log = [f"{x.purpose}: {x.actor} {call_line(x)}" for x in step.exchanges]
+        log += [webhook_line(w) for w in step.webhooks]
+        if log:
+            ET.SubElement(case, "system-out").text = _xml_text("\n".join(log))

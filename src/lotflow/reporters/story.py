@@ -1,145 +1,198 @@
-"""The story report: each scenario as narrative steps and a Mermaid sequence diagram of every call
-and webhook between the two portals, as Markdown and as a self-contained HTML page (no scripts,
-nothing loaded from the network; the diagram text reads fine without Mermaid)."""
+"""The story report: each scenario as narrative steps plus a Mermaid sequence diagram of every
+call and webhook, as Markdown (``story.md``) and as a self-contained HTML twin (``story.html``).
+
+The HTML page has no scripts and loads nothing from the network (its Content-Security-Policy
+forbids it): the diagram is Mermaid text in ``<pre class="mermaid">``, readable as it is and
+renderable by any Mermaid viewer. Both files say the same things, built from one narrative.
+"""
 
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lotflow import __version__
 from lotflow.engine import events as ev
-
-PARTICIPANTS = (
-    ("B", "Buyer operator"),
-    ("BP", "Buyer Portal"),
-    ("PP", "Producer Portal"),
-    ("P", "Producer operator"),
+from lotflow.reporters.mermaid import sequence_diagram
+from lotflow.reporters.wording import (
+    MARKS,
+    SKIPPED_NOTE,
+    actor_label,
+    call_line,
+    failure_details,
+    main_call,
+    summary_line,
+    webhook_line,
 )
-MARK = {"passed": "✓", "failed": "✗", "skipped": "-"}
+
+__all__ = ["StoryReporter", "sequence_diagram"]
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#])")
 
 
-def sequence_diagram(scenario: ev.ScenarioFinished) -> str:
-    """Mermaid ``sequenceDiagram`` text for one scenario."""
-    lines = ["sequenceDiagram"] + [f"    participant {key} as {name}" for key, name in PARTICIPANTS]
-    for step in scenario.steps:
-        if step.skipped:
-            continue
-        lines.append(f"    Note over B,P: {_clean(step.title)}")
-        if step.kind == "outage":
-            lines.append("    Note over PP: offline or back (simulated by lotflow)")
-        if step.kind == "call" and step.exchanges:
-            lines += _call_lines(step.actor, step.exchanges[0])
-        for webhook in step.webhooks:
-            lines.append(f"    BP->>PP: {webhook.event} (webhook, attempt {webhook.attempt})")
-            lines.append(f"    PP-->>BP: {webhook.status or 'no answer'}")
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class _Narrated:
+    """One step in words: the headline and the lines under it."""
+
+    outcome: str
+    title: str
+    about: str
+    details: list[str] = field(default_factory=list)
 
 
-def _call_lines(actor: str, call: ev.Exchange) -> list[str]:
-    if actor == "buyer":
-        source, target = "B", "BP"
-    elif call.party == "buyer":
-        source, target = "PP", "BP"  # the producer portal calling the buyer's API
-    else:
-        source, target = "P", "PP"
-    return [
-        f"    {source}->>{target}: {call.operation}",
-        f"    {target}-->>{source}: {call.status}",
-    ]
+def _narrate(step: ev.StepResult) -> _Narrated:
+    if step.skipped:
+        return _Narrated(step.outcome, step.title, SKIPPED_NOTE)
+    call = main_call(step)
+    about = f"{actor_label(step.actor)}: {call_line(call)}" if call else step.note or step.kind
+    details = [webhook_line(w) for w in step.webhooks]
+    for failure in step.failures:
+        details.append(f"✗ {failure.check}: {failure.message}")
+        details += [f"    {line}" for line in failure_details(failure)]
+    return _Narrated(step.outcome, step.title, f"{about} · {step.duration:.2f}s", details)
 
 
-def _clean(text: str) -> str:
-    return text.replace(";", ",").replace("#", "no.").replace(":", " -")
-
-
-def _outcome(step: ev.StepResult) -> str:
-    return "skipped" if step.skipped else "passed" if step.passed else "failed"
+def _md(text: str) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 class StoryReporter:
-    """Writes ``story.md`` and ``story.html`` into a folder when the run ends."""
+    """Writes ``<name>.md`` and ``<name>.html`` into ``folder`` when closed."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, *, name: str = "story") -> None:
+        self.folder = Path(folder)
+        self.name = name
+        self.run: ev.RunStarted | None = None
+        self.started: dict[str, ev.ScenarioStarted] = {}
         self.scenarios: list[ev.ScenarioFinished] = []
-        self.descriptions: dict[str, str] = {}
-        self.summary: ev.RunFinished | None = None
+        self.summary: ev.RunSummary | None = None
 
     def handle(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ScenarioStarted):
-            self.descriptions[event.slug] = event.description
+        """Keep what the story needs."""
+        if isinstance(event, ev.RunStarted):
+            self.run = event
+        elif isinstance(event, ev.ScenarioStarted):
+            self.started[event.slug] = event
         elif isinstance(event, ev.ScenarioFinished):
             self.scenarios.append(event)
         elif isinstance(event, ev.RunFinished):
-            self.summary = event
+            self.summary = event.summary
 
     def close(self) -> None:
+        """Write both files (creating the folder)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "story.md").write_text(self.markdown(), encoding="utf-8")
-        (self.folder / "story.html").write_text(self.html(), encoding="utf-8")
+        (self.folder / f"{self.name}.md").write_text(self.markdown(), encoding="utf-8")
+        (self.folder / f"{self.name}.html").write_text(self.html(), encoding="utf-8")
 
+    # ---------------------------------------------------------------- shared pieces
     def _headline(self) -> str:
-        s = self.summary
+        return summary_line(self.summary) if self.summary else "incomplete run (it did not finish)"
+
+    def _facts(self) -> list[str]:
+        facts = [f"lotflow {__version__}"]
+        if self.run is not None:
+            facts += [f"run {self.run.run_id}", f"started {self.run.started_at}"]
+            facts += [f"{k}: {v}" for k, v in self.run.parties.items()]
+        return facts
+
+    def _scenario_facts(self, scenario: ev.ScenarioFinished) -> tuple[str, str]:
+        started = self.started.get(scenario.slug)
+        verdict = "passed" if scenario.passed else "FAILED"
+        facts = [f"{verdict} in {scenario.duration:.2f}s"]
+        if started is not None and started.source:
+            facts.append(started.source)
+        if started is not None and started.tags:
+            facts.append("tags: " + ", ".join(started.tags))
+        description = started.description if started is not None else ""
+        return " · ".join(facts), description
+
+    # ---------------------------------------------------------------- Markdown
+    def markdown(self) -> str:
+        """The whole report as Markdown."""
+        parts = ["# lotflow story report", "", f"**{_md(self._headline())}**", ""]
+        parts += [" · ".join(_md(f) for f in self._facts()), ""]
+        for scenario in self.scenarios:
+            parts += self._markdown_scenario(scenario)
+        return "\n".join(parts) + "\n"
+
+    def _markdown_scenario(self, scenario: ev.ScenarioFinished) -> list[str]:
+        facts, description = self._scenario_facts(scenario)
+        mark = MARKS["passed" if scenario.passed else "failed"]
+        parts = [f"## {mark} {_md(scenario.name)}", "", f"*{_md(facts)}*", ""]
+        parts += [_md(description), ""] if description else []
+        for number, step in enumerate(scenario.steps, start=1):
+            told = _narrate(step)
+            parts.append(
+                f"{number}. {MARKS[told.outcome]} **{_md(told.title)}** — {_md(told.about)}"
+            )
+            parts += [f"   - {_md(line.strip())}" for line in told.details]
+        parts += ["", "```mermaid", sequence_diagram(scenario), "```", ""]
+        return parts
+
+    # ---------------------------------------------------------------- HTML
+    def html(self) -> str:
+        """The same report as one self-contained HTML page."""
+        facts = "".join(f"<li>{html.escape(f)}</li>" for f in self._facts())
+        body = [
+            "<h1>lotflow story report</h1>",
+            f"<p class='summary'><strong>{html.escape(self._headline())}</strong></p>",
+            f"<ul class='facts'>{facts}</ul>",
+        ]
+        body += [self._html_scenario(s) for s in self.scenarios]
+        return PAGE.format(body="\n".join(body))
+
+    def _html_scenario(self, scenario: ev.ScenarioFinished) -> str:
+        facts, description = self._scenario_facts(scenario)
+        outcome = "passed" if scenario.passed else "failed"
+        items = [self._html_step(step) for step in scenario.steps]
         return (
-            f"{s.passed} passed, {s.failed} failed "
-            f"({s.steps_passed + s.steps_failed + s.steps_skipped} steps, {s.duration:.2f}s)"
-            if s
-            else "incomplete run"
+            f"<section class='{outcome}'>"
+            f"<h2>{MARKS[outcome]} {html.escape(scenario.name)}</h2>"
+            f"<p class='facts'>{html.escape(facts)}</p>"
+            + (f"<p>{html.escape(description)}</p>" if description else "")
+            + f"<ol>{''.join(items)}</ol>"
+            "<h3>Sequence diagram (Mermaid)</h3>"
+            f"<pre class='mermaid'>{html.escape(sequence_diagram(scenario))}</pre>"
+            "</section>"
         )
 
-    def markdown(self) -> str:
-        parts = [f"# lotflow story report\n\n{self._headline()} · lotflow {__version__}\n"]
-        for scenario in self.scenarios:
-            verdict = "passed" if scenario.passed else "FAILED"
-            parts.append(
-                f"\n## {scenario.name} — {verdict}\n\n{self.descriptions.get(scenario.slug, '')}\n"
-            )
-            for step in scenario.steps:
-                parts.append(f"- {MARK[_outcome(step)]} **{step.title}** ({step.actor})")
-                parts += [f"  - {f.check}: {f.message}" for f in step.failures]
-            parts.append(f"\n```mermaid\n{sequence_diagram(scenario)}\n```\n")
-        return "\n".join(parts)
-
-    def html(self) -> str:
-        body = [
-            f"<h1>lotflow story report</h1><p class='summary'>{html.escape(self._headline())}</p>"
-        ]
-        for scenario in self.scenarios:
-            verdict = "passed" if scenario.passed else "failed"
-            body.append(
-                f"<section class='{verdict}'><h2>{html.escape(scenario.name)} "
-                f"<span>{verdict}</span></h2>"
-            )
-            body.append(f"<p>{html.escape(self.descriptions.get(scenario.slug, ''))}</p><ol>")
-            for step in scenario.steps:
-                outcome = _outcome(step)
-                failures = "".join(
-                    f"<div class='failure'>{html.escape(f.check)}: {html.escape(f.message)}</div>"
-                    for f in step.failures
-                )
-                body.append(
-                    f"<li class='{outcome}'>{MARK[outcome]} {html.escape(step.title)} "
-                    f"<small>{html.escape(step.actor)}</small>{failures}</li>"
-                )
-            diagram = html.escape(sequence_diagram(scenario))
-            body.append(f"</ol><pre class='mermaid'>{diagram}</pre></section>")
-        return PAGE.format(body="\n".join(body))
+    def _html_step(self, step: ev.StepResult) -> str:
+        told = _narrate(step)
+        details = "".join(f"<li>{html.escape(line.strip())}</li>" for line in told.details)
+        title = html.escape(told.title)
+        return (
+            f"<li class='{told.outcome}'>{MARKS[told.outcome]} <strong>{title}</strong>"
+            f" <small>{html.escape(told.about)}</small>"
+            + (f"<ul>{details}</ul>" if details else "")
+            + "</li>"
+        )
 
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>lotflow story report</title>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lotflow story report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
-       padding: 0 1rem; color: #1b1f24; }}
+body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1f24; line-height: 1.45; }}
 section {{ border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }}
 section.failed {{ border-color: #cf222e; }}
-h2 span {{ font-size: 0.8rem; text-transform: uppercase; color: #57606a; }}
-li.failed {{ color: #cf222e; }} li.skipped {{ color: #8c959f; }}
-.failure {{ font-family: monospace; font-size: 0.85rem; margin-left: 1.5rem; }}
-pre.mermaid {{ background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }}
+.facts {{ color: #57606a; font-size: 0.9rem; }}
+ul.facts {{ list-style: none; padding: 0; }}
+li.failed {{ color: #cf222e; }}
+li.skipped {{ color: #8c959f; }}
+li ul {{ font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }}
 small {{ color: #57606a; }}
-</style></head><body>
+pre.mermaid {{ background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }}
+</style>
+</head>
+<body>
 {body}
-</body></html>
+</body>
+</html>
 """

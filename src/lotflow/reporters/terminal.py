@@ -1,100 +1,148 @@
-"""Live terminal output a non-engineer can follow (plain text when not a terminal)."""
+"""Live terminal output a non-engineer can follow; plain text when not a terminal (CI logs).
+
+Each scenario is a heading, each step a line with ✓/✗, its webhooks underneath, and for a
+failure what was expected and what was observed. Every step line starts with ``[n/m]``; on a
+terminal a transient status line also names the step that is running.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 
 from lotflow.engine import events as ev
+from lotflow.reporters.wording import (
+    MARKS,
+    SKIPPED_NOTE,
+    actor_label,
+    call_line,
+    failure_details,
+    first_failure,
+    main_call,
+    summary_line,
+    webhook_line,
+)
 
-MARKS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}
+STYLES = {"passed": "green", "failed": "red", "skipped": "dim"}
+INDENT = " " * 10
 
 
 class TerminalReporter:
-    """Narrates the run: each scenario, each step, the webhooks seen, and what went wrong."""
+    """Narrates a run on a rich Console. ``verbose`` adds request/response excerpts to failures;
+    ``live`` (default: when the console is a terminal) shows a transient "running" line."""
 
-    def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
+    def __init__(
+        self, console: Console | None = None, *, verbose: bool = False, live: bool | None = None
+    ) -> None:
         self.console = console or Console(highlight=False)
         self.verbose = verbose
-        self.total = self.done = 0
+        self.live = (
+            self.console.is_terminal and not self.console.is_dumb_terminal if live is None else live
+        )
+        self.total = 0
+        self.done = 0
+        self._status: Status | None = None
+        self._failed: list[ev.ScenarioFinished] = []
+        self._sources: dict[str, str] = {}
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            ev.RunStarted: self._run_started,
+            ev.ScenarioStarted: self._scenario_started,
+            ev.StepStarted: self._step_started,
+            ev.StepPassed: self._step_ended,
+            ev.StepFailed: self._step_ended,
+            ev.StepSkipped: self._step_ended,
+            ev.ScenarioFinished: self._scenario_finished,
+            ev.RunFinished: self._run_finished,
+        }
 
     def handle(self, event: ev.Event) -> None:
-        method = getattr(self, f"_on_{type(event).__name__}", None)
-        if method:
-            method(event)
+        """Print what ``event`` means."""
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
 
     def close(self) -> None:
-        return None
+        """Stop the live status line, if any."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
-    def _on_RunStarted(self, event: ev.RunStarted) -> None:  # noqa: N802 - named after the event
+    def _print(self, text: str) -> None:
+        self.console.print(text, highlight=False, soft_wrap=not self.console.is_terminal)
+
+    def _run_started(self, event: ev.RunStarted) -> None:
         self.total = event.total_steps
-        parties = ", ".join(f"{k}: {v}" for k, v in event.parties.items())
-        self.console.print(
-            f"[bold]lotflow[/] — {len(event.scenarios)} scenario(s), {event.total_steps} steps "
-            f"({escape(parties)})"
-        )
+        count = f"{len(event.scenarios)} scenario(s), {event.total_steps} steps"
+        self._print(f"[bold]lotflow[/] · {count}")
+        for name, value in event.parties.items():
+            self._print(f"  [dim]{escape(name)}:[/] {escape(value)}")
 
-    def _on_ScenarioStarted(self, event: ev.ScenarioStarted) -> None:  # noqa: N802
-        self.console.print()
-        self.console.rule(f"[bold]{event.index}/{event.total} {escape(event.name)}", align="left")
+    def _scenario_started(self, event: ev.ScenarioStarted) -> None:
+        self._sources[event.slug] = event.source
+        self._print("")
+        self.console.rule(f"[bold]{event.index}/{event.total} · {escape(event.name)}", align="left")
         if event.description:
-            self.console.print(f"[dim]{escape(event.description)}[/]")
+            self._print(f"[dim]{escape(event.description)}[/]")
 
-    def _on_StepPassed(self, event: ev.StepPassed) -> None:  # noqa: N802
-        self._step(event.result, "passed")
+    def _step_started(self, event: ev.StepStarted) -> None:
+        if not self.live:
+            return
+        text = f"Step {self.done + 1} of {self.total}: {escape(event.title)}…"
+        if self._status is None:
+            self._status = self.console.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
 
-    def _on_StepFailed(self, event: ev.StepFailed) -> None:  # noqa: N802
-        self._step(event.result, "failed")
-
-    def _on_StepSkipped(self, event: ev.StepSkipped) -> None:  # noqa: N802
-        self._step(event.result, "skipped")
-
-    def _step(self, result: ev.StepResult, outcome: str) -> None:
+    def _step_ended(self, event: ev.StepPassed | ev.StepFailed | ev.StepSkipped) -> None:
+        result = event.result
         self.done += 1
-        progress = f"[dim]{self.done:>3}/{self.total}[/]"
-        who = (
-            f"[cyan]{escape(result.actor)}[/]"
-            if result.kind == "call"
-            else f"[dim]{result.kind}[/]"
-        )
-        note = (
-            " [dim](skipped: an earlier step failed)[/]"
-            if result.skipped
-            else f" [dim]{result.duration:.2f}s[/]"
-        )
-        self.console.print(f"{progress} {MARKS[outcome]} {escape(result.title)} — {who}{note}")
+        width = len(str(self.total))
+        progress = f"[dim]\\[{self.done:>{width}}/{self.total}][/]"
+        mark = f"[{STYLES[result.outcome]}]{MARKS[result.outcome]}[/]"
+        self._print(f"{progress} {mark} {escape(result.title)} [dim]({self._about(result)})[/]")
         for webhook in result.webhooks:
-            answer = f"answered {webhook.status}" if webhook.status else "no answer"
             colour = "green" if webhook.delivered else "yellow"
-            self.console.print(
-                f"          [{colour}]↳ producer received {webhook.event} (attempt "
-                f"{webhook.attempt}, {answer})[/]"
-            )
+            self._print(f"{INDENT}[{colour}]{escape(webhook_line(webhook))}[/]")
         for failure in result.failures:
-            self.console.print(
-                f"          [red]{escape(failure.check)}: {escape(failure.message)}[/]"
-            )
-            if self.verbose and failure.observed is not None:
-                self.console.print(
-                    f"          [dim]observed: {escape(_short(failure.observed))}[/]"
-                )
+            self._failure(failure)
 
-    def _on_ScenarioFinished(self, event: ev.ScenarioFinished) -> None:  # noqa: N802
-        verdict = "[green]passed[/]" if event.passed else "[red]FAILED[/]"
-        self.console.print(f"    {verdict} in {event.duration:.2f}s")
-
-    def _on_RunFinished(self, event: ev.RunFinished) -> None:  # noqa: N802
-        self.console.print()
-        colour = "green" if event.ok else "red"
-        self.console.print(
-            f"[bold {colour}]{event.passed} passed, {event.failed} failed[/] "
-            f"({event.steps_passed} steps passed, {event.steps_failed} failed, "
-            f"{event.steps_skipped} skipped) in {event.duration:.2f}s"
+    def _about(self, result: ev.StepResult) -> str:
+        if result.skipped:
+            return SKIPPED_NOTE
+        call = main_call(result)
+        what = (
+            f"{actor_label(result.actor)}: {call_line(call)}"
+            if call
+            else result.note or result.kind
         )
+        return escape(f"{what}, {result.duration:.2f}s")
 
+    def _failure(self, failure: ev.Failure) -> None:
+        self._print(f"{INDENT}[red]✗ {escape(failure.check)}: {escape(failure.message)}[/]")
+        for line in failure_details(failure, verbose=self.verbose):
+            self._print(f"{INDENT}  [dim]{escape(line)}[/]")
 
-def _short(value: Any, limit: int = 300) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    def _scenario_finished(self, event: ev.ScenarioFinished) -> None:
+        if event.passed:
+            self._print(f"[green]✓ passed[/] in {event.duration:.2f}s")
+            return
+        self._failed.append(event)
+        failed = first_failure(event)
+        where = f" at step {escape(repr(failed.step_id))}" if failed else ""
+        self._print(f"[red]✗ FAILED{where}[/] in {event.duration:.2f}s")
+
+    def _run_finished(self, event: ev.RunFinished) -> None:
+        self.close()
+        colour = "green" if event.ok else "red"
+        self._print("")
+        self._print(f"[bold {colour}]{escape(summary_line(event.summary))}[/]")
+        for scenario in self._failed:
+            failed = first_failure(scenario)
+            source = self._sources.get(scenario.slug) or scenario.slug
+            step = f": step {failed.step_id!r} ({source}:{failed.line})" if failed else ""
+            self._print(f"  [red]✗[/] {escape(scenario.name)}{escape(step)}")

@@ -1,0 +1,212 @@
+"""A synthetic event stream, as the runner would emit it: two scenarios, the first failing at its
+third step (the fourth is skipped), the second with an outage and a retried webhook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lotflow.engine import events as ev
+from lotflow.reporters import Reporter
+
+HAPPY = "Counter-offer accepted; the contract carries the counter terms"
+OUTAGE = "Producer portal down while the buyer accepts"
+
+
+def exchange(
+    operation: str,
+    status: int | None,
+    *,
+    actor: str = "buyer",
+    portal: str = "buyer",
+    purpose: str = "call",
+    body: object = None,
+) -> ev.Exchange:
+    host = "http://buyer.test" if portal == "buyer" else "http://producer.test"
+    request = ev.HttpRequest(
+        "POST", f"{host}/api/{operation}", {"authorization": "[redacted]"}, {"q": 1}
+    )
+    response = (
+        ev.HttpResponse(status, {"content-type": "application/json"}, body) if status else None
+    )
+    return ev.Exchange(portal, operation, actor, purpose, request, response, 12.5)
+
+
+def webhook(event: str, attempt: int, status: int | None) -> ev.WebhookSeen:
+    delivered = status is not None and status < 300
+    return ev.WebhookSeen(
+        event, "msg_1", "/api/webhooks/bids", attempt, status, delivered, "2026-01-01T00:00:01.000Z"
+    )
+
+
+def step(
+    scenario: str,
+    slug: str,
+    step_id: str,
+    title: str,
+    outcome: ev.Outcome,
+    *,
+    kind: str = "call",
+    actor: str = "buyer",
+    line: int = 5,
+    exchanges: tuple[ev.Exchange, ...] = (),
+    webhooks: tuple[ev.WebhookSeen, ...] = (),
+    failures: tuple[ev.Failure, ...] = (),
+    note: str = "",
+) -> ev.StepResult:
+    return ev.StepResult(
+        scenario,
+        slug,
+        step_id,
+        title,
+        kind,
+        actor,
+        line,
+        outcome,
+        0.25,
+        failures,
+        exchanges,
+        webhooks,
+        note,
+    )
+
+
+COUNTER_FAILURE = ev.Failure(
+    "status",
+    "counterBid answered 409, expected 201",
+    "201",
+    {"code": "illegal_transition"},
+    ev.HttpRequest("POST", "http://buyer.test/api/bids/b1/counter", {}, {"pricePerUnit": 6.4}),
+    ev.HttpResponse(409, {}, {"code": "illegal_transition"}),
+)
+FIRST = (
+    step(
+        HAPPY,
+        "02-counter",
+        "create-lot",
+        "The buyer drafts a lot at $6.50/gal",
+        "passed",
+        line=7,
+        exchanges=(exchange("createLot", 201),),
+    ),
+    step(
+        HAPPY,
+        "02-counter",
+        "publish-lot",
+        "The buyer publishes the lot",
+        "passed",
+        line=20,
+        exchanges=(
+            exchange("publishLot", 200),
+            exchange(
+                "getMarketplaceLot", 200, actor="producer", portal="producer", purpose="state"
+            ),
+        ),
+        webhooks=(ev.WebhookSeen("lot.published", "msg_0", "/api/webhooks/lots", 1, 200, True),),
+    ),
+    step(
+        HAPPY,
+        "02-counter",
+        "counter-bid",
+        "The buyer counters at $6.40/gal",
+        "failed",
+        line=33,
+        exchanges=(exchange("counterBid", 409, body={"code": "illegal_transition"}),),
+        failures=(COUNTER_FAILURE,),
+    ),
+    step(
+        HAPPY,
+        "02-counter",
+        "accept-counter",
+        "The producer accepts the counter-offer",
+        "skipped",
+        actor="producer",
+        line=50,
+    ),
+)
+SECOND = (
+    step(
+        OUTAGE,
+        "07-outage",
+        "bid",
+        "Producer beta bids",
+        "passed",
+        actor="producer:beta",
+        exchanges=(
+            exchange("submitProducerBid", 201, actor="producer:beta", portal="producer"),
+            exchange("submitBid", 201, actor="producer", portal="buyer"),
+        ),
+    ),
+    step(
+        OUTAGE,
+        "07-outage",
+        "down",
+        "The producer portal goes offline",
+        "passed",
+        kind="outage",
+        actor="lotflow",
+        note="the producer portal goes offline: the tap answers 503 and forwards nothing",
+    ),
+    step(
+        OUTAGE,
+        "07-outage",
+        "accept",
+        "The buyer accepts; the webhook is refused",
+        "passed",
+        exchanges=(exchange("decideBid", 200),),
+        webhooks=(webhook("bid.accepted", 1, 503),),
+    ),
+    step(
+        OUTAGE,
+        "07-outage",
+        "retried",
+        "The retry delivers it",
+        "passed",
+        kind="wait",
+        actor="lotflow",
+        webhooks=(webhook("bid.accepted", 2, 200), webhook("contract.created", 1, None)),
+    ),
+)
+
+STREAM: list[ev.Event] = [
+    ev.RunStarted(
+        (HAPPY, OUTAGE),
+        {"buyer": "http://buyer.test", "producer": "http://producer.test"},
+        8,
+        "r1",
+        "2026-01-01T00:00:00.000Z",
+    ),
+    ev.ScenarioStarted(
+        HAPPY,
+        "02-counter",
+        "The buyer counters; the producer accepts.",
+        1,
+        2,
+        4,
+        ("core",),
+        "scenarios/02-counter.yaml",
+    ),
+    *[
+        e
+        for s in FIRST[:3]
+        for e in (
+            ev.StepStarted(HAPPY, "02-counter", s.step_id, s.title),
+            ev.StepPassed(s) if s.passed else ev.StepFailed(s),
+        )
+    ],
+    ev.StepSkipped(FIRST[3]),
+    ev.ScenarioFinished(HAPPY, "02-counter", False, 1.0, FIRST),
+    ev.ScenarioStarted(OUTAGE, "07-outage", "", 2, 2, 4, (), "scenarios/07-outage.yaml"),
+    *[
+        e
+        for s in SECOND
+        for e in (ev.StepStarted(OUTAGE, "07-outage", s.step_id, s.title), ev.StepPassed(s))
+    ],
+    ev.ScenarioFinished(OUTAGE, "07-outage", True, 1.0, SECOND),
+    ev.RunFinished(ev.RunSummary(1, 1, 6, 1, 1, 2.0)),
+]
+
+
+def feed(reporter: Reporter, events: Iterable[ev.Event] = STREAM) -> None:
+    for event in events:
+        reporter.handle(event)
+    reporter.close()
