@@ -3,7 +3,6 @@
 pytest_plugins = [
     "tests.fixtures.spec",
     "tests.fixtures.stack",
-    "tests.fixtures.buyer",
     "tests.fixtures.producer",
 ]
 

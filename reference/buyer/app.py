@@ -1,76 +1,34 @@
-"""The reference Buyer Portal: ``create_app(settings)`` binds every operation of the buyer spec."""
+"""The reference Buyer Portal: ``create_app(settings)`` serves every operation of buyer.yaml.
+
+The routes come from the spec (``lotflow.http.build_app``); the database schema is created when
+the app is made; the webhook dispatcher runs in the app's lifespan when ``dispatcher_enabled``.
+``app.state.buyer`` holds the portal's context (database, settings, clock) and
+``app.state.dispatcher`` its dispatcher, for tests and tools.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from functools import partial
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from lotflow.reference.buyer import bids, contracts, deliveries, lots
+from lotflow.reference.buyer.auth import authenticators
 from lotflow.reference.buyer.context import BuyerContext
 from lotflow.reference.buyer.dispatcher import Dispatcher
+from lotflow.reference.buyer.handlers import bind
 from lotflow.reference.buyer.settings import BuyerSettings
-from lotflow.reference.buyer.tables import buyer_tables
-from lotflow.reference.common import notifications
-from lotflow.reference.common.auth import bearer_key, header_key, operator_token
+from lotflow.reference.buyer.tables import metadata
 
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
-from lotflow.http import Handler, OperationRequest, Reply, build_app
-from lotflow.openapi import load_portal_spec
+from lotflow.http import build_app
 
-PRODUCER = "producer-portal"
-Operation = Callable[[BuyerContext, OperationRequest], Reply]
+__all__ = ["create_app"]
 
-OPERATIONS: dict[str, Operation] = {
-    "listExternalLots": lots.list_external_lots,
-    "getExternalLot": lots.get_external_lot,
-    "submitBid": bids.submit_bid,
-    "getExternalBid": bids.get_external_bid,
-    "acceptCounterOffer": bids.accept_counter_offer,
-    "getExternalContract": contracts.get_external_contract,
-    "listLots": lots.list_lots,
-    "createLot": lots.create_lot,
-    "getLot": lots.get_lot,
-    "updateLot": lots.update_lot,
-    "deleteLot": lots.delete_lot,
-    "publishLot": lots.publish_lot,
-    "listLotBids": bids.list_lot_bids,
-    "getBid": bids.get_bid,
-    "decideBid": bids.decide_bid,
-    "counterBid": bids.counter_bid,
-    "listContracts": contracts.list_contracts,
-    "createContract": contracts.create_contract,
-    "getContract": contracts.get_contract,
-    "updateContractStatus": contracts.update_contract_status,
-    "listNotifications": lambda ctx, req: _notifications(
-        ctx, req, notifications.list_notifications
-    ),
-    "markNotificationRead": lambda ctx, req: _mark_read(ctx, req),
-    "listWebhookDeliveries": deliveries.list_deliveries,
-    "getWebhookDelivery": deliveries.get_delivery,
-    "redeliverWebhook": deliveries.redeliver,
-}
-
-
-def _notifications(ctx: BuyerContext, req: OperationRequest, action: Callable[..., Reply]) -> Reply:
-    with ctx.db.read() as conn:
-        return action(conn, ctx.tables.notifications, req.principal.org_id, req)
-
-
-def _mark_read(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    with ctx.db.write() as conn:
-        return notifications.mark_read(
-            conn,
-            ctx.tables.notifications,
-            req.principal.org_id,
-            req.path_params["notificationId"],
-            ctx.clock.now(),
-        )
+log = logging.getLogger("lotflow.reference.buyer")
 
 
 def create_app(
@@ -80,35 +38,32 @@ def create_app(
     dispatcher_enabled: bool = True,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The buyer portal app. The database schema is created here; the dispatcher runs in the
-    lifespan."""
-    spec = load_portal_spec("buyer")
-    tables = buyer_tables()
+    """The buyer portal app over ``settings.database_url`` (tables created if missing).
+
+    ``webhook_transport`` replaces the network for the dispatcher's sends (tests, simulations).
+    """
     db = Database(settings.database_url)
-    db.create_all(tables.metadata)
-    ctx = BuyerContext(db, tables, settings, clock or SystemClock(), spec)
-    dispatcher = Dispatcher(ctx, transport=webhook_transport)
-    ctx.wake = dispatcher.wake
-    handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
-    authenticators = {
-        "producerApiKey": header_key("x-api-key", settings.api_key, PRODUCER),
-        "producerBearer": bearer_key(settings.api_key, PRODUCER),
-        "operatorToken": operator_token(settings.operators),
-    }
+    db.create_all(metadata)
+    ctx = BuyerContext(settings, db, clock or SystemClock())
+    dispatcher = Dispatcher(db, settings, ctx.clock, webhook_transport, signal=ctx.signal)
+    if settings.webhook_base_url is None:
+        log.warning("PRODUCER_DASHBOARD_WEBHOOK_URL is not set: webhook events stay pending.")
     app = build_app(
-        spec,
-        handlers,
-        authenticators=authenticators,
+        ctx.spec,
+        bind(ctx),
+        authenticators=authenticators(settings.api_key, settings.operators),
         max_body_bytes=settings.max_body_bytes,
         validate_responses=settings.validate_responses,
-        lifespan=_lifespan(dispatcher, dispatcher_enabled, db),
+        lifespan=_lifespan(ctx, dispatcher, dispatcher_enabled),
     )
-    app.state.context = ctx
+    app.state.buyer = ctx
     app.state.dispatcher = dispatcher
     return app
 
 
-def _lifespan(dispatcher: Dispatcher, enabled: bool, db: Database) -> Any:
+def _lifespan(
+    ctx: BuyerContext, dispatcher: Dispatcher, enabled: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
@@ -120,6 +75,6 @@ def _lifespan(dispatcher: Dispatcher, enabled: bool, db: Database) -> Any:
             if task is not None:
                 await task
             await dispatcher.aclose()
-            db.dispose()
+            ctx.db.dispose()
 
     return lifespan

@@ -1,414 +1,245 @@
-"""Bids and counter-offers: submission (idempotent), decisions, counter-offers and the award."""
+"""Bids: producers submit them (idempotently) and read them back; the buyer lists, reads and
+decides them."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import outbox
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.buyer.contracts import new_contract
-from lotflow.reference.buyer.lots import OPEN_BIDS, save_lot
-from lotflow.reference.buyer.rules import check_fits_lot, check_pricing, require_open_lot
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
-from sqlalchemy import Connection
+from lotflow.reference.buyer import rules, settle, store
+from lotflow.reference.buyer.kinds import BID, CONTRACT, COUNTER, LOT
+from lotflow.reference.buyer.store import Doc
+from lotflow.reference.buyer.tables import bids
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
-from lotflow.ids import new_object_id
 from lotflow.problems import Problem
 
-SUBMISSION_FIELDS = (
-    "lotId",
-    "volume",
-    "pricing",
-    "bidderId",
-    "bidderName",
-    "bidderEmail",
-    "message",
-    "deliveryDate",
-    "deliveryLocation",
-    "externalBidId",
-    "expiresAt",
+if TYPE_CHECKING:
+    from lotflow.reference.buyer.context import BuyerContext, Tx
+
+__all__ = [
+    "PRODUCER_SOURCE",
+    "bid_detail",
+    "decide_bid",
+    "get_bid",
+    "get_external_bid",
+    "list_lot_bids",
+    "owned_bid",
+    "submit_bid",
+    "terms_hash",
+]
+
+PRODUCER_SOURCE = "producer-dashboard"
+REJECTED_BY_BUYER = "rejected_by_buyer"
+_BY_EXTERNAL_ID = select(bids.c.doc, bids.c.terms_hash).where(
+    bids.c.lot_id == bindparam("lot_id"), bids.c.external_bid_id == bindparam("external_id")
 )
-SOURCE = "producer-dashboard"
 
 
-def bid_columns(bid: Doc) -> dict[str, Any]:
+# ---------------------------------------------------------------------------------- submit
+
+
+def submit_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """submitBid: 201 with the new pending bid; a repeat of the same submission is 200 with the
+    stored bid, the same externalBidId with other terms 409 (idempotent, also under races: the
+    unique key decides, and the loser reads the winner's bid)."""
+    body = req.body
+    terms = terms_hash(body)
+    rules.expiry_stamp(body.get("expiresAt"), "/expiresAt")
+    try:
+        with ctx.transaction() as tx:
+            return _submit(tx, body, terms)
+    except Problem as problem:
+        if not isinstance(problem.__cause__, IntegrityError):
+            raise
+        return _replay_after_race(ctx, body, terms, problem)
+
+
+def _replay_after_race(ctx: BuyerContext, body: dict[str, Any], terms: str, lost: Problem) -> Reply:
+    """A concurrent duplicate inserted first: answer as a repeat of its submission."""
+    with ctx.db.read() as conn:
+        found = _by_external_id(conn, body["lotId"], body["externalBidId"])
+    if found is None:  # the constraint that fired was not the idempotency key
+        raise lost
+    return _replay(found, terms)
+
+
+def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
+    lot = store.fetch(tx.conn, LOT, body["lotId"], not_status="draft")
+    if lot is None:
+        raise Problem.not_found("lot", body["lotId"])
+    existing = _by_external_id(tx.conn, lot["_id"], body["externalBidId"])
+    if existing is not None:
+        return _replay(existing, terms)
+    if lot["status"] != "published":
+        raise Problem.conflict(
+            "lot_not_open",
+            f"Lot {lot['_id']} is {lot['status']}; bids are taken only while it is published.",
+            currentState=lot["status"],
+        )
+    amount = body["volume"]["amount"]
+    rules.check(
+        rules.volume_errors(body["volume"], lot) + rules.pricing_errors(amount, body["pricing"])
+    )
+    bid = _new_bid(tx, body, lot)
+    store.insert(tx.conn, BID, bid, terms_hash=terms)
+    tx.notify(
+        lot["orgId"],
+        "bid_received",
+        "New bid received",
+        f"New bid received on {lot['title']} from {bid['bidderName']}",
+        lot_id=lot["_id"],
+        bid_id=bid["_id"],
+    )
+    if bid["expiresAt"] is not None:
+        tx.expiry_set()
+    return Reply(201, raw_json=store.encode({"bid": bid}))
+
+
+def _new_bid(tx: Tx, body: dict[str, Any], lot: Doc) -> Doc:
+    """A pending bid document, its fields in the spec's order."""
     return {
-        "lot_id": bid["lotId"],
-        "org_id": bid["buyerOrgId"],
-        "external_bid_id": bid["externalBidId"],
-        "status": bid["status"],
-        "source": bid["source"],
-        "expires_at": _utc(bid.get("expiresAt")),
-        "created_at": bid["createdAt"],
+        "_id": tx.new_id(),
+        "lotId": lot["_id"],
+        "buyerOrgId": lot["orgId"],
+        "bidderId": body["bidderId"],
+        "bidderName": body["bidderName"],
+        "bidderEmail": body.get("bidderEmail"),
+        "volume": body["volume"],
+        "pricing": body["pricing"],
+        "message": body.get("message"),
+        "deliveryDate": body.get("deliveryDate"),
+        "deliveryLocation": body.get("deliveryLocation"),
+        "externalBidId": body["externalBidId"],
+        "expiresAt": body.get("expiresAt"),
+        "status": "pending",
+        "source": PRODUCER_SOURCE,
+        "counterOfferId": None,
+        "contractId": None,
+        "rejectionReason": None,
+        "createdAt": tx.stamp,
+        "updatedAt": tx.stamp,
+        "version": 1,
     }
 
 
-def _utc(stamp: str | None) -> str | None:
-    from datetime import datetime
-
-    return isoformat(datetime.fromisoformat(stamp)) if stamp else None
-
-
-def save_bid(conn: Connection, ctx: BuyerContext, bid: Doc, previous: int) -> None:
-    docstore.update(conn, ctx.tables.bids, bid, previous, **bid_columns(bid))
+def _by_external_id(conn: Connection, lot_id: str, external_id: str) -> tuple[str, str] | None:
+    """The stored bid's JSON and terms hash for ``(lotId, externalBidId)``."""
+    row = conn.execute(_BY_EXTERNAL_ID, {"lot_id": lot_id, "external_id": external_id}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
-def _lot_of(conn: Connection, ctx: BuyerContext, bid: Doc) -> Doc:
-    return docstore.require(conn, ctx.tables.lots, bid["lotId"], what="lot")
-
-
-# ---------------------------------------------------------------- producer-facing
-def submit_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    try:
-        return _submit(ctx, req.body)
-    except IntegrityError:  # a concurrent duplicate won the unique constraint: answer like a repeat
-        return _submit(ctx, req.body)
-
-
-def _submit(ctx: BuyerContext, body: Doc) -> Reply:
-    now = ctx.clock.now()
-    bids = ctx.tables.bids
-    with ctx.db.write() as conn:
-        existing = docstore.find(
-            conn,
-            bids,
-            bids.c.lot_id == body["lotId"],
-            bids.c.external_bid_id == body["externalBidId"],
-        )
-        if existing:
-            return _repeat(existing[0], body)
-        lot = docstore.require(
-            conn, ctx.tables.lots, body["lotId"], ctx.tables.lots.c.status != "draft", what="lot"
-        )
-        require_open_lot(lot)
-        check_fits_lot(lot, body["volume"])
-        check_pricing(body["volume"], body["pricing"])
-        stamp = isoformat(now)
-        bid = {field: body.get(field) for field in SUBMISSION_FIELDS} | {
-            "_id": new_object_id(int(now.timestamp())),
-            "buyerOrgId": lot["orgId"],
-            "status": "pending",
-            "source": SOURCE,
-            "counterOfferId": None,
-            "contractId": None,
-            "rejectionReason": None,
-            "createdAt": stamp,
-            "updatedAt": stamp,
-            "version": 1,
-        }
-        docstore.insert(conn, bids, bid, **bid_columns(bid))
-        notify(
-            conn,
-            ctx.tables.notifications,
-            now,
-            lot["orgId"],
-            "bid_received",
-            "New bid received",
-            f"New bid received on {lot['title']} from {bid['bidderName']}",
-            lot_id=lot["_id"],
-            bid_id=bid["_id"],
-        )
-    return Reply(201, {"bid": bid})
-
-
-def _repeat(stored: Doc, body: Doc) -> Reply:
-    sent = {k: v for k, v in body.items() if v is not None}
-    kept = {k: stored.get(k) for k in SUBMISSION_FIELDS if stored.get(k) is not None}
-    if sent != kept:
+def _replay(found: tuple[str, str], terms: str) -> Reply:
+    text, stored_terms = found
+    if stored_terms != terms:
+        bid = store.loads(text)
         raise Problem.conflict(
             "duplicate_external_bid",
-            f"externalBidId {body['externalBidId']} was already used on lot {body['lotId']} "
-            f"with different terms (bid {stored['_id']}).",
-            bidId=stored["_id"],
+            f"externalBidId {bid['externalBidId']!r} was already submitted on lot {bid['lotId']} "
+            f"with other terms (bid {bid['_id']}); use a new externalBidId for a new bid.",
+            bidId=bid["_id"],
         )
-    return Reply(200, {"bid": stored})
+    return Reply(200, raw_json=store.splice_one("bid", text))
 
 
-def _external_bid(conn: Connection, ctx: BuyerContext, bid_id: str) -> Doc:
-    bid = docstore.require(
-        conn, ctx.tables.bids, bid_id, ctx.tables.bids.c.source == SOURCE, what="bid"
-    )
-    return bid
+def terms_hash(body: dict[str, Any]) -> str:
+    """A fingerprint of a submission: equal for the same terms however the numbers are written."""
+    canonical = json.dumps(_canonical(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-def get_external_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    with ctx.db.read() as conn:
-        return Reply(200, _detail(conn, ctx, _external_bid(conn, ctx, req.path_params["bidId"])))
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
-def _detail(conn: Connection, ctx: BuyerContext, bid: Doc) -> Doc:
+# ---------------------------------------------------------------------------------- reads
+
+
+def bid_detail(conn: Connection, bid: Doc) -> Doc:
+    """``{bid, counterOffer?, contract?}``: the bid with its current counter-offer and contract."""
     detail: Doc = {"bid": bid}
-    if bid.get("counterOfferId"):
-        detail["counterOffer"] = docstore.get(conn, ctx.tables.counters, bid["counterOfferId"])
-    if bid.get("contractId"):
-        detail["contract"] = docstore.get(conn, ctx.tables.contracts, bid["contractId"])
+    if bid.get("counterOfferId") and (counter := store.fetch(conn, COUNTER, bid["counterOfferId"])):
+        detail["counterOffer"] = counter
+    if bid.get("contractId") and (contract := store.fetch(conn, CONTRACT, bid["contractId"])):
+        detail["contract"] = contract
     return detail
 
 
-def accept_counter_offer(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    accept = req.body["accept"]
-    now = ctx.clock.now()
-    with ctx.db.write() as conn:
-        bid = _external_bid(conn, ctx, req.path_params["bidId"])
-        counter = _pending_counter(conn, ctx, bid, req.body.get("counterOfferId"), accept)
-        answered = docstore.changed(
-            counter, now, status="accepted" if accept else "declined", respondedAt=isoformat(now)
-        )
-        _save_counter(conn, ctx, answered, counter["version"])
-        lot = _lot_of(conn, ctx, bid)
-        if accept:
-            bid, contract = _award(conn, ctx, lot, bid, "acceptCounterOffer", True, {}, answered)
-        else:
-            ctx.bid_machine.require(
-                "acceptCounterOffer", bid["status"], "pending", entity_id=bid["_id"]
-            )
-            bid, contract = docstore.changed(bid, now, status="pending"), None
-            save_bid(conn, ctx, bid, bid["version"] - 1)
-        kind = "counter_accepted" if accept else "counter_declined"
-        notify(
-            conn,
-            ctx.tables.notifications,
-            now,
-            lot["orgId"],
-            kind,
-            "Counter-offer " + kind.split("_")[1],
-            f"{bid['bidderName']} {kind.split('_')[1]} your counter-offer on {lot['title']}",
-            lot_id=lot["_id"],
-            bid_id=bid["_id"],
-        )
-    ctx.wake()
-    result: Doc = {"success": True, "bid": bid, "counterOffer": answered}
-    if contract:
-        result["contract"] = contract
-    return Reply(200, result)
-
-
-def _pending_counter(
-    conn: Connection, ctx: BuyerContext, bid: Doc, named: str | None, accept: bool
-) -> Doc:
-    counter = (
-        docstore.get(conn, ctx.tables.counters, bid["counterOfferId"])
-        if bid.get("counterOfferId")
-        else None
-    )
-    target = "accepted" if accept else "declined"
-    if counter is None:
-        raise Problem.conflict(
-            "illegal_transition",
-            f"Bid {bid['_id']} has no counter-offer to answer.",
-            currentState=bid["status"],
-            operation="acceptCounterOffer",
-        )
-    if named and named != counter["_id"]:
-        raise Problem.conflict(
-            "counter_offer_mismatch",
-            f"Counter-offer {named} is not the bid's current one ({counter['_id']}).",
-            currentCounterOfferId=counter["_id"],
-        )
-    ctx.counter_machine.require(
-        "acceptCounterOffer", counter["status"], target, entity_id=counter["_id"]
-    )
-    expires = _utc(counter.get("expiresAt"))
-    if expires and expires < isoformat(ctx.clock.now()):
-        raise Problem.conflict(
-            "counter_offer_expired",
-            f"Counter-offer {counter['_id']} expired at {counter['expiresAt']}.",
-            currentState="expired",
-        )
-    return counter
-
-
-# ---------------------------------------------------------------- operator
-def _own_bid(conn: Connection, ctx: BuyerContext, req: OperationRequest) -> Doc:
-    bid = docstore.require(
-        conn,
-        ctx.tables.bids,
-        req.path_params["bidId"],
-        ctx.tables.bids.c.org_id == req.principal.org_id,
-        what="bid",
-    )
-    return bid
+def get_external_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getExternalBid: a bid submitted through the API, with its counter-offer and contract."""
+    bid_id = req.path_params["bidId"]
+    with ctx.db.read() as conn:
+        bid = store.fetch(conn, BID, bid_id)
+        if bid is None or bid.get("source") != PRODUCER_SOURCE:
+            raise Problem.not_found("bid", bid_id)
+        return Reply(200, raw_json=store.encode(bid_detail(conn, bid)))
 
 
 def get_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getBid: a bid on one of the organisation's lots."""
     with ctx.db.read() as conn:
-        return Reply(200, _detail(conn, ctx, _own_bid(conn, ctx, req)))
+        bid = owned_bid(conn, req.path_params["bidId"], req.principal.org_id)
+        return Reply(200, raw_json=store.encode(bid_detail(conn, bid)))
+
+
+def owned_bid(conn: Connection, bid_id: str, org_id: str) -> Doc:
+    """A bid on one of ``org_id``'s lots, or 404."""
+    bid = store.fetch(conn, BID, bid_id, org_id=org_id)
+    if bid is None:
+        raise Problem.not_found("bid", bid_id)
+    return bid
 
 
 def list_lot_bids(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    from lotflow.reference.buyer.lots import own_lot
-
-    bids, lot_id = ctx.tables.bids, req.path_params["lotId"]
-    status = docstore.equal_to(bids, req.query, {"status": "status"})
+    """listLotBids: the bids on one of the organisation's lots, oldest first."""
+    lot_id, query = req.path_params["lotId"], req.query
+    where = [bids.c.lot_id == lot_id]
+    if query.get("status") is not None:
+        where.append(bids.c.status == query["status"])
     with ctx.db.read() as conn:
-        own_lot(conn, ctx, req.principal.org_id, lot_id)
-        oldest_first = (bids.c.created_at, bids.c.id)
-        conditions = [bids.c.lot_id == lot_id, *status]
-        return docstore.page_reply(conn, bids, "bids", conditions, req.query, oldest_first)
+        if store.fetch(conn, LOT, lot_id, org_id=req.principal.org_id) is None:
+            raise Problem.not_found("lot", lot_id)
+        limit, offset = query["limit"], query["offset"]
+        found = store.page(conn, bids, where, limit=limit, offset=offset, newest_first=False)
+    return Reply(200, raw_json=store.splice_list("bids", found))
+
+
+# ---------------------------------------------------------------------------------- decide
 
 
 def decide_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """decideBid: accept (the lot is awarded, the contract made unless ``createContract`` is
+    false) or reject (a pending counter-offer is withdrawn)."""
     body = req.body
-    with ctx.db.write() as conn:
-        bid = _own_bid(conn, ctx, req)
-        lot = _lot_of(conn, ctx, bid)
+    with ctx.transaction() as tx:
+        bid = owned_bid(tx.conn, req.path_params["bidId"], req.principal.org_id)
+        settle.require_unexpired(tx, "bid", bid, "decideBid")
+        lot = store.fetch(tx.conn, LOT, bid["lotId"])
+        assert lot is not None, f"bid {bid['_id']} names a missing lot"
         if body["status"] == "rejected":
-            bid, contract = (
-                _reject(conn, ctx, lot, bid, body.get("reason") or "rejected by the buyer"),
-                None,
-            )
-        else:
-            bid, contract = _award(
-                conn,
-                ctx,
-                lot,
-                bid,
-                "decideBid",
-                body.get("createContract", True),
-                body.get("contract") or {},
-                None,
-            )
-    ctx.wake()
-    return Reply(200, {"bid": bid} | ({"contract": contract} if contract else {}))
+            rejected = _reject(tx, bid, lot, body.get("reason"))
+            return Reply(200, raw_json=store.encode({"bid": rejected}))
+        create = body.get("createContract", True)
+        done = settle.award(
+            tx, bid, lot, cause="decideBid", create=create, terms=body.get("contract")
+        )
+    result = {"bid": done.bid} | ({"contract": done.contract} if done.contract else {})
+    return Reply(200, raw_json=store.encode(result))
 
 
-def _reject(conn: Connection, ctx: BuyerContext, lot: Doc, bid: Doc, reason: str) -> Doc:
-    ctx.bid_machine.require("decideBid", bid["status"], "rejected", entity_id=bid["_id"])
-    withdraw_counter(conn, ctx, bid, "decideBid")
-    rejected = docstore.changed(bid, ctx.clock.now(), status="rejected", rejectionReason=reason)
-    save_bid(conn, ctx, rejected, bid["version"])
-    outbox.bid_event(conn, ctx, "bid.rejected", rejected, lot, reason=reason)
+def _reject(tx: Tx, bid: Doc, lot: Doc, reason: str | None) -> Doc:
+    tx.ctx.bid_machine.require("decideBid", bid["status"], "rejected", entity_id=bid["_id"])
+    rejected = store.revise(bid, tx.stamp, status="rejected", rejectionReason=reason)
+    store.save(tx.conn, BID, bid, rejected)
+    settle.close_counter(tx, bid, "decideBid", "withdrawn")
+    tx.emit("bid.rejected", lot["orgId"], bid=rejected, lot=lot, reason=reason or REJECTED_BY_BUYER)
     return rejected
-
-
-def withdraw_counter(conn: Connection, ctx: BuyerContext, bid: Doc, cause: str) -> None:
-    """Withdraw the bid's pending counter-offer, if it has one."""
-    counter = (
-        docstore.get(conn, ctx.tables.counters, bid["counterOfferId"])
-        if bid.get("counterOfferId")
-        else None
-    )
-    if counter and counter["status"] == "pending":
-        ctx.counter_machine.require(cause, "pending", "withdrawn", entity_id=counter["_id"])
-        _save_counter(
-            conn,
-            ctx,
-            docstore.changed(counter, ctx.clock.now(), status="withdrawn"),
-            counter["version"],
-        )
-
-
-def _award(
-    conn: Connection,
-    ctx: BuyerContext,
-    lot: Doc,
-    bid: Doc,
-    cause: str,
-    with_contract: bool,
-    terms: Doc,
-    counter: Doc | None,
-) -> tuple[Doc, Doc | None]:
-    """Accept ``bid`` (with ``counter``'s terms when given): the lot awards it, the others lose."""
-    now = ctx.clock.now()
-    ctx.bid_machine.require(cause, bid["status"], "accepted", entity_id=bid["_id"])
-    lot_target = "sold" if with_contract else "reserved"
-    ctx.lot_machine.require(cause, lot["status"], lot_target, entity_id=lot["_id"])
-    awarded_lot = docstore.changed(lot, now, status=lot_target)
-    save_lot(conn, ctx, awarded_lot, lot["version"])
-    accepted = docstore.changed(bid, now, status="accepted")
-    if counter:
-        accepted["volume"] = counter["volume"]
-        accepted["pricing"] = {
-            **bid["pricing"],
-            "price": counter["price"],
-            "pricePerUnit": counter["pricePerUnit"],
-            "currency": counter["currency"],
-            **({"paymentTerms": counter["paymentTerms"]} if counter.get("paymentTerms") else {}),
-        }
-    contract = (
-        new_contract(conn, ctx, awarded_lot, accepted, terms, counter) if with_contract else None
-    )
-    if contract:
-        accepted["contractId"] = contract["_id"]
-    save_bid(conn, ctx, accepted, bid["version"])
-    _reject_others(conn, ctx, awarded_lot, bid["_id"], cause)
-    outbox.lot_event(conn, ctx, "lot.updated", awarded_lot)
-    outbox.bid_event(conn, ctx, "bid.accepted", accepted, awarded_lot, contract=contract)
-    if contract:
-        outbox.contract_event(conn, ctx, contract, accepted, awarded_lot)
-    return accepted, contract
-
-
-def _reject_others(conn: Connection, ctx: BuyerContext, lot: Doc, winner: str, cause: str) -> None:
-    bids = ctx.tables.bids
-    for other in docstore.find(
-        conn, bids, bids.c.lot_id == lot["_id"], bids.c.status.in_(OPEN_BIDS), bids.c.id != winner
-    ):
-        ctx.bid_machine.require(cause, other["status"], "rejected", entity_id=other["_id"])
-        withdraw_counter(conn, ctx, other, "decideBid")
-        lost = docstore.changed(
-            other, ctx.clock.now(), status="rejected", rejectionReason="lot_awarded"
-        )
-        save_bid(conn, ctx, lost, other["version"])
-        outbox.bid_event(conn, ctx, "bid.rejected", lost, lot, reason="lot_awarded")
-
-
-def counter_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    body = req.body
-    now = ctx.clock.now()
-    with ctx.db.write() as conn:
-        bid = _own_bid(conn, ctx, req)
-        lot = _lot_of(conn, ctx, bid)
-        ctx.bid_machine.require("counterBid", bid["status"], "countered", entity_id=bid["_id"])
-        require_open_lot(lot)
-        check_fits_lot(lot, body["volume"])
-        price = body.get("price", round(body["volume"]["amount"] * body["pricePerUnit"], 2))
-        check_pricing(
-            body["volume"], {"price": price, "pricePerUnit": body["pricePerUnit"]}, where=""
-        )
-        counter = {
-            "_id": new_object_id(int(now.timestamp())),
-            "bidId": bid["_id"],
-            "lotId": lot["_id"],
-            "volume": body["volume"],
-            "pricePerUnit": body["pricePerUnit"],
-            "price": price,
-            "currency": body.get("currency", bid["pricing"]["currency"]),
-            "paymentTerms": body.get("paymentTerms"),
-            "message": body.get("message"),
-            "expiresAt": body.get("expiresAt"),
-            "status": "pending",
-            "createdAt": isoformat(now),
-            "respondedAt": None,
-            "version": 1,
-        }
-        docstore.insert(
-            conn,
-            ctx.tables.counters,
-            counter,
-            bid_id=bid["_id"],
-            status="pending",
-            expires_at=_utc(counter["expiresAt"]),
-        )
-        countered = docstore.changed(bid, now, status="countered", counterOfferId=counter["_id"])
-        save_bid(conn, ctx, countered, bid["version"])
-        outbox.bid_event(conn, ctx, "bid.counter_offer", countered, lot, counterOffer=counter)
-    ctx.wake()
-    return Reply(201, {"bid": countered, "counterOffer": counter})
-
-
-def _save_counter(conn: Connection, ctx: BuyerContext, counter: Doc, previous: int) -> None:
-    docstore.update(
-        conn,
-        ctx.tables.counters,
-        counter,
-        previous,
-        bid_id=counter["bidId"],
-        status=counter["status"],
-        expires_at=_utc(counter.get("expiresAt")),
-    )

@@ -1,152 +1,109 @@
-"""Contracts: made in the transaction that accepts a bid, or later for a reserved lot."""
+"""Contracts: made with an acceptance (or later, for a bid accepted with ``createContract:
+false``), then moved along the buyer's own lifecycle."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from lotflow.reference.buyer import outbox
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
+from lotflow.reference.buyer import settle, store
+from lotflow.reference.buyer.bids import PRODUCER_SOURCE, owned_bid
+from lotflow.reference.buyer.kinds import BID, CONTRACT, LOT
+from lotflow.reference.buyer.store import Doc
+from lotflow.reference.buyer.tables import contracts
 from sqlalchemy import Connection
 
-from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
-from lotflow.ids import new_object_id
 from lotflow.problems import Problem
 
+if TYPE_CHECKING:
+    from lotflow.reference.buyer.context import BuyerContext
 
-def new_contract(
-    conn: Connection, ctx: BuyerContext, lot: Doc, bid: Doc, terms: Doc, counter: Doc | None
-) -> Doc:
-    """Insert the contract of an accepted bid (unique per lot and per bid) and notify the buyer."""
-    now = ctx.clock.now()
-    ident = new_object_id(int(now.timestamp()))
-    contract = {
-        "_id": ident,
-        "contractNumber": terms.get("contractNumber") or f"LF-{now:%Y}-{ident[-6:].upper()}",
-        "lotId": lot["_id"],
-        "bidId": bid["_id"],
-        "externalBidId": bid["externalBidId"],
-        "buyerOrgId": lot["orgId"],
-        "sellerOrgId": bid["bidderId"],
-        "volume": bid["volume"],
-        "pricing": bid["pricing"],
-        "terms": terms.get("terms"),
-        "deliveryDate": terms.get("deliveryDate")
-        or bid.get("deliveryDate")
-        or lot.get("delivery", {}).get("deliveryDate"),
-        "deliveryLocation": terms.get("deliveryLocation")
-        or bid.get("deliveryLocation")
-        or lot.get("delivery", {}).get("deliveryLocation"),
-        "counterOfferId": counter["_id"] if counter else None,
-        "status": "draft",
-        "createdAt": isoformat(now),
-        "updatedAt": isoformat(now),
-        "version": 1,
-    }
-    docstore.insert(conn, ctx.tables.contracts, contract, **_columns(contract))
-    notify(
-        conn,
-        ctx.tables.notifications,
-        now,
-        lot["orgId"],
-        "contract_created",
-        "Contract created",
-        f"Contract {contract['contractNumber']} created with {bid['bidderName']} for "
-        f"{lot['title']}",
-        lot_id=lot["_id"],
-        bid_id=bid["_id"],
-        contract_id=ident,
-    )
-    return contract
-
-
-def _columns(contract: Doc) -> dict[str, Any]:
-    return {
-        "org_id": contract["buyerOrgId"],
-        "lot_id": contract["lotId"],
-        "bid_id": contract["bidId"],
-        "status": contract["status"],
-        "created_at": contract["createdAt"],
-    }
+__all__ = [
+    "create_contract",
+    "get_contract",
+    "get_external_contract",
+    "list_contracts",
+    "update_contract_status",
+]
 
 
 def create_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    from lotflow.reference.buyer.bids import save_bid
-    from lotflow.reference.buyer.lots import save_lot
-
-    body, org = req.body, req.principal.org_id
-    with ctx.db.write() as conn:
-        bid = docstore.require(
-            conn, ctx.tables.bids, body["bidId"], ctx.tables.bids.c.org_id == org, what="bid"
-        )
-        if bid["status"] != "accepted" or bid.get("contractId"):
-            state = "has a contract" if bid.get("contractId") else f"is {bid['status']}"
+    """createContract: the contract of an accepted bid that has none; the lot goes from reserved
+    to sold and contract.created is sent. Terms come from the accepted bid, never the request."""
+    body = req.body
+    with ctx.transaction() as tx:
+        bid = owned_bid(tx.conn, body["bidId"], req.principal.org_id)
+        if bid["status"] != "accepted":
             raise Problem.conflict(
                 "illegal_transition",
-                f"Bid {bid['_id']} {state}; a contract is made only for an accepted bid without "
-                f"one.",
+                f"Bid {bid['_id']} is {bid['status']}; createContract needs an accepted bid.",
                 currentState=bid["status"],
                 operation="createContract",
             )
-        lot = docstore.get(conn, ctx.tables.lots, bid["lotId"])
-        assert lot is not None
+        if bid.get("contractId"):
+            raise Problem.conflict(
+                "contract_exists",
+                f"Bid {bid['_id']} already has contract {bid['contractId']}.",
+                contractId=bid["contractId"],
+            )
+        lot = store.fetch(tx.conn, LOT, bid["lotId"])
+        assert lot is not None, f"bid {bid['_id']} names a missing lot"
         ctx.lot_machine.require("createContract", lot["status"], "sold", entity_id=lot["_id"])
-        sold = docstore.changed(lot, ctx.clock.now(), status="sold")
-        save_lot(conn, ctx, sold, lot["version"])
-        contract = new_contract(
-            conn, ctx, sold, bid, {k: v for k, v in body.items() if k != "bidId"}, None
-        )
-        linked = docstore.changed(bid, ctx.clock.now(), contractId=contract["_id"])
-        save_bid(conn, ctx, linked, bid["version"])
-        outbox.lot_event(conn, ctx, "lot.updated", sold)
-        outbox.contract_event(conn, ctx, contract, linked, sold)
-    ctx.wake()
-    return Reply(201, {"contract": contract})
-
-
-def _own(conn: Connection, ctx: BuyerContext, req: OperationRequest) -> Doc:
-    contracts = ctx.tables.contracts
-    contract = docstore.require(
-        conn,
-        contracts,
-        req.path_params["contractId"],
-        contracts.c.org_id == req.principal.org_id,
-        what="contract",
-    )
-    return contract
+        sold = store.revise(lot, tx.stamp, status="sold")
+        store.save(tx.conn, LOT, lot, sold, status="reserved")  # the lot first, as everywhere
+        with_contract = store.revise(bid, tx.stamp, contractId=tx.new_id())
+        store.save(tx.conn, BID, bid, with_contract)
+        contract = settle.create_contract(tx, with_contract, sold, body, None)
+        tx.emit("contract.created", lot["orgId"], contract=contract, bid=with_contract, lot=sold)
+        tx.emit("lot.updated", lot["orgId"], lot=sold, organization=tx.organization(sold))
+    return Reply(201, raw_json=store.encode({"contract": contract}))
 
 
 def get_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getContract: one of the organisation's contracts."""
     with ctx.db.read() as conn:
-        return Reply(200, {"contract": _own(conn, ctx, req)})
+        contract = _owned(conn, req.path_params["contractId"], req.principal.org_id)
+    return Reply(200, raw_json=store.encode({"contract": contract}))
 
 
 def get_external_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getExternalContract: a contract made from a bid submitted through the API (every bid
+    this portal holds came through it)."""
+    contract_id = req.path_params["contractId"]
     with ctx.db.read() as conn:
-        contract = docstore.require(
-            conn, ctx.tables.contracts, req.path_params["contractId"], what="contract"
-        )
-    return Reply(200, {"contract": contract})
+        contract = store.fetch(conn, CONTRACT, contract_id)
+        bid = store.fetch(conn, BID, contract["bidId"]) if contract else None
+    if contract is None or bid is None or bid.get("source") != PRODUCER_SOURCE:
+        raise Problem.not_found("contract", contract_id)
+    return Reply(200, raw_json=store.encode({"contract": contract}))
 
 
 def list_contracts(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    contracts = ctx.tables.contracts
-    status = docstore.equal_to(contracts, req.query, {"status": "status"})
-    conditions = [contracts.c.org_id == req.principal.org_id, *status]
+    """listContracts: the organisation's contracts, newest first."""
+    where = [contracts.c.org_id == req.principal.org_id]
+    if req.query.get("status") is not None:
+        where.append(contracts.c.status == req.query["status"])
+    limit, offset = req.query["limit"], req.query["offset"]
     with ctx.db.read() as conn:
-        return docstore.page_reply(conn, contracts, "contracts", conditions, req.query)
+        found = store.page(conn, contracts, where, limit=limit, offset=offset)
+    return Reply(200, raw_json=store.splice_list("contracts", found))
 
 
 def update_contract_status(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """updateContractStatus: one step along the contract lifecycle (no webhook)."""
     target = req.body["status"]
-    with ctx.db.write() as conn:
-        contract = _own(conn, ctx, req)
+    with ctx.transaction() as tx:
+        contract = _owned(tx.conn, req.path_params["contractId"], req.principal.org_id)
         ctx.contract_machine.require(
             "updateContractStatus", contract["status"], target, entity_id=contract["_id"]
         )
-        moved = docstore.changed(contract, ctx.clock.now(), status=target)
-        docstore.update(conn, ctx.tables.contracts, moved, contract["version"], **_columns(moved))
-    return Reply(200, {"contract": moved})
+        moved = store.revise(contract, tx.stamp, status=target)
+        store.save(tx.conn, CONTRACT, contract, moved)
+    return Reply(200, raw_json=store.encode({"contract": moved}))
+
+
+def _owned(conn: Connection, contract_id: str, org_id: str) -> Doc:
+    contract = store.fetch(conn, CONTRACT, contract_id, org_id=org_id)
+    if contract is None:
+        raise Problem.not_found("contract", contract_id)
+    return contract

@@ -1,69 +1,150 @@
-"""The webhook delivery log of the operator API, and redelivery."""
+"""The webhook delivery log (``listWebhookDeliveries``, ``getWebhookDelivery``) and
+``redeliverWebhook``, which queues a delivered or failed event again under the same id."""
 
 from __future__ import annotations
 
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.buyer.outbox import attempts_of, delivery_doc
-from sqlalchemy import func, select, update
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from lotflow.reference.buyer import store
+from lotflow.reference.buyer.outbox import DELIVERED, FAILED, PENDING
+from lotflow.reference.buyer.tables import attempts, outbox
+from sqlalchemy import Connection, Row, func, select, update
+
+from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
 
+if TYPE_CHECKING:
+    from lotflow.reference.buyer.context import BuyerContext
 
-def list_deliveries(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    outbox, q = ctx.tables.outbox, req.query
-    conditions = [outbox.c.org_id == req.principal.org_id]
-    for name in ("status", "event"):
-        if name in q:
-            conditions.append(getattr(outbox.c, name) == q[name])
+__all__ = ["get_webhook_delivery", "list_webhook_deliveries", "redeliver_webhook"]
+
+AnyRow = Row[*tuple[Any, ...]]
+
+_COLUMNS = (
+    outbox.c.id,
+    outbox.c.event,
+    outbox.c.path,
+    outbox.c.status,
+    outbox.c.attempts,
+    outbox.c.next_attempt_at,
+    outbox.c.last_status_code,
+    outbox.c.last_error,
+    outbox.c.created_at,
+    outbox.c.delivered_at,
+    outbox.c.payload,
+)
+
+
+def list_webhook_deliveries(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """listWebhookDeliveries: the organisation's events, newest first."""
+    query = req.query
+    where = [outbox.c.org_id == req.principal.org_id]
+    if query.get("status") is not None:
+        where.append(outbox.c.status == query["status"])
+    if query.get("event") is not None:
+        where.append(outbox.c.event == store.text_column(query["event"]))
+    total = func.count().over().label("total")
+    statement = (
+        select(*_COLUMNS, total)
+        .where(*where)
+        .order_by(outbox.c.created_at.desc(), outbox.c.seq.desc())
+        .limit(query["limit"])
+        .offset(query["offset"])
+    )
     with ctx.db.read() as conn:
-        rows = conn.execute(
-            select(outbox)
-            .where(*conditions)
-            .order_by(outbox.c.created_at.desc(), outbox.c.id)
-            .limit(q.get("limit", 50))
-            .offset(q.get("offset", 0))
-        ).all()
-        count = conn.execute(
-            select(func.count()).select_from(outbox).where(*conditions)
-        ).scalar_one()
-    return Reply(200, {"deliveries": [delivery_doc(ctx, row) for row in rows], "count": count})
+        rows = conn.execute(statement).all()
+        counting = select(func.count()).select_from(outbox).where(*where)
+        count = rows[0].total if rows else conn.execute(counting).scalar_one()
+    items = b",".join(_render(row, ctx.settings.webhook_base_url) for row in rows)
+    return Reply(200, raw_json=b'{"deliveries":[%s],"count":%d}' % (items, count))
 
 
-def get_delivery(ctx: BuyerContext, req: OperationRequest) -> Reply:
+def get_webhook_delivery(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getWebhookDelivery: one event with every attempt."""
     with ctx.db.read() as conn:
-        row = _own(conn, ctx, req)
-        return Reply(200, {"delivery": delivery_doc(ctx, row, attempts_of(conn, ctx, row.id))})
+        row = _owned(conn, req.path_params["deliveryId"], req.principal.org_id)
+        log = _attempt_log(conn, row.id)
+    return Reply(200, raw_json=_wrapped(_render(row, ctx.settings.webhook_base_url, log)))
 
 
-def redeliver(ctx: BuyerContext, req: OperationRequest) -> Reply:
-    outbox = ctx.tables.outbox
-    with ctx.db.write() as conn:
-        row = _own(conn, ctx, req)
-        if row.status == "pending":
+def redeliver_webhook(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """redeliverWebhook: a delivered or failed event is pending again, due now, with the same id
+    and a fresh retry budget; 409 while it is still pending."""
+    event_id = req.path_params["deliveryId"]
+    with ctx.transaction() as tx:
+        row = _owned(tx.conn, event_id, req.principal.org_id)
+        requeue = (
+            update(outbox)
+            .where(outbox.c.id == event_id, outbox.c.status.in_((DELIVERED, FAILED)))
+            .values(
+                status=PENDING,
+                next_attempt_at=tx.now.timestamp(),
+                give_up_after=row.attempts + ctx.settings.webhook_max_attempts,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        if tx.conn.execute(requeue).rowcount != 1:
             raise Problem.conflict(
                 "delivery_pending",
-                f"Event {row.id} is still pending; it will be delivered without help.",
-                currentState="pending",
+                f"Event {event_id} is still pending delivery; redeliver it once it is "
+                "delivered or failed.",
+                currentState=row.status,
             )
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == row.id)
-            .values(status="pending", next_attempt_at=ctx.clock.now().timestamp(), lease_until=0.0)
-        )
-        row = _own(conn, ctx, req)
-        doc = delivery_doc(ctx, row, attempts_of(conn, ctx, row.id))
-    ctx.wake()
-    return Reply(202, {"delivery": doc})
+        tx.woke = True
+        row = _owned(tx.conn, event_id, req.principal.org_id)
+        log = _attempt_log(tx.conn, event_id)
+    return Reply(202, raw_json=_wrapped(_render(row, ctx.settings.webhook_base_url, log)))
 
 
-def _own(conn, ctx: BuyerContext, req: OperationRequest):  # type: ignore[no-untyped-def]
-    outbox = ctx.tables.outbox
-    row = conn.execute(
-        select(outbox).where(
-            outbox.c.id == req.path_params["deliveryId"], outbox.c.org_id == req.principal.org_id
-        )
-    ).first()
+def _owned(conn: Connection, event_id: str, org_id: str) -> AnyRow:
+    statement = select(*_COLUMNS).where(outbox.c.id == event_id, outbox.c.org_id == org_id)
+    row = conn.execute(statement).first()
     if row is None:
-        raise Problem.not_found("webhook delivery", req.path_params["deliveryId"])
+        raise Problem.not_found("webhook delivery", event_id)
     return row
+
+
+def _attempt_log(conn: Connection, event_id: str) -> list[dict[str, Any]]:
+    statement = select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.seq)
+    return [
+        {
+            "attempt": r.attempt,
+            "startedAt": r.started_at,
+            "durationMs": r.duration_ms,
+            "statusCode": r.status_code,
+            "outcome": r.outcome,
+            "error": r.error,
+        }
+        for r in conn.execute(statement).all()
+    ]
+
+
+def _render(row: AnyRow, base_url: str | None, log: list[dict[str, Any]] | None = None) -> bytes:
+    """A ``WebhookDelivery`` with the stored payload spliced in unchanged."""
+    delivery: dict[str, Any] = {
+        "_id": row.id,
+        "event": row.event,
+        "url": f"{base_url}{row.path}" if base_url else row.path,
+        "status": row.status,
+        "attempts": row.attempts,
+        "nextAttemptAt": _instant(row.next_attempt_at) if row.status == PENDING else None,
+        "lastStatusCode": row.last_status_code,
+        "lastError": row.last_error,
+        "createdAt": row.created_at,
+        "deliveredAt": row.delivered_at,
+    }
+    if log is not None:
+        delivery["attemptLog"] = log
+    head = store.encode(delivery)
+    return head[:-1] + b',"payload":' + str(row.payload).encode("ascii") + b"}"
+
+
+def _wrapped(delivery: bytes) -> bytes:
+    return b'{"delivery":' + delivery + b"}"
+
+
+def _instant(epoch: float) -> str:
+    return isoformat(datetime.fromtimestamp(epoch, UTC))

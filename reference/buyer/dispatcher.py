@@ -1,259 +1,190 @@
-"""Delivers outbox events to the producer portal: signed, retried, never lost.
+"""The webhook dispatcher: delivers the outbox, at least once, surviving outages and restarts.
 
-Due events are claimed with a lease (an event claimed by a sender that crashed becomes due again
-when its lease runs out), sent with Standard Webhooks headers (the same webhook-id on every
-attempt, a fresh timestamp and signature each time), and every attempt is recorded. A 2xx
-delivers; 410 fails at once; anything else is retried with exponential backoff and full jitter
-(429/503 no earlier than Retry-After, capped) until the last attempt, which marks it failed.
+A pass (:meth:`Dispatcher.run_once`) first runs the expiry sweep, then claims the due events in
+batches under a lease (``leases``), sends each batch concurrently (``sender``), and records every
+attempt and its consequence in one transaction: delivered, failed (410, or the attempt budget
+spent), or pending again with the delay chosen by the :class:`~.retry.RetryPolicy`. Each event is
+attempted at most once per pass. :meth:`Dispatcher.run_forever` repeats passes, sleeping until the
+next due time (an event, a lapsed lease, an expiry) or until a transaction that added events wakes
+it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from anyio import to_thread
+from lotflow.reference.buyer import expiry, leases
 from lotflow.reference.buyer.context import BuyerContext
-from sqlalchemy import Row, func, select, update
+from lotflow.reference.buyer.outbox import DELIVERED, FAILED, PENDING
+from lotflow.reference.buyer.retry import RandomSource, RetryPolicy
+from lotflow.reference.buyer.sender import Attempt, WebhookSender
+from lotflow.reference.buyer.settings import BuyerSettings
+from lotflow.reference.buyer.tables import outbox
+from lotflow.reference.buyer.wakeup import WakeSignal
+from sqlalchemy import Row, case, func, select
 
-from lotflow.clock import isoformat
-from lotflow.signing import legacy_bearer_headers, signature_headers
+from lotflow.clock import Clock, isoformat
+from lotflow.db import Database
 
-SENDERS = 4  # several small connection pools: one shared AsyncClient is slow under concurrency
-CONCURRENCY = 16
-BATCH = 64
-LEASE_SECONDS = 60.0
-SWEEP_INTERVAL = 5.0
+__all__ = ["Dispatcher"]
 
+log = logging.getLogger("lotflow.reference.buyer.dispatcher")
 
-@dataclass
-class _Result:
-    row: Row[Any]
-    started_at: datetime
-    duration_ms: float
-    status_code: int | None
-    error: str | None
-    retry_after: float | None
+MAX_WAIT = 300.0  # a safety net only: the loop is woken by new events and due times
+ERROR_WAIT = 5.0
+LEASE_MARGIN = 30.0
 
 
 class Dispatcher:
-    """Sends due outbox events. ``run_once`` for tests and tools, ``run_forever`` in the app."""
+    """Delivers the buyer's webhook events from the outbox of ``db``."""
 
     def __init__(
         self,
-        ctx: BuyerContext,
+        db: Database,
+        settings: BuyerSettings,
+        clock: Clock,
         transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
+        *,
+        rng: RandomSource | None = None,
+        signal: WakeSignal | None = None,
+        concurrency: int = 16,
+        clients: int = 4,
+        batch_size: int = 64,
     ) -> None:
-        self.ctx = ctx
-        self._transport = transport
-        self._rng = rng or random.Random()
-        self._clients: list[httpx.AsyncClient] = []
-        self._turn = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-
-    # ---------------------------------------------------------------- driving
-    async def run_once(self) -> int:
-        """Deliver every event due now; return how many attempts were made."""
-        made = 0
-        while rows := await to_thread.run_sync(self._claim):
-            semaphore = asyncio.Semaphore(CONCURRENCY)
-            results = await asyncio.gather(*(self._send(row, semaphore) for row in rows))
-            await to_thread.run_sync(self._record, results)
-            made += len(results)
-        return made
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        while not stop.is_set():
-            self._wake.clear()
-            await self.run_once()
-            await to_thread.run_sync(self.sweep)
-            timeout = await to_thread.run_sync(self._seconds_to_next_due)
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(
-                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in pending:
-                waiter.cancel()
+        self.ctx = BuyerContext(settings, db, clock, signal=signal or WakeSignal())
+        self.settings, self.db, self.clock = settings, db, clock
+        base, cap = settings.webhook_backoff_base, settings.webhook_backoff_cap
+        self.policy = RetryPolicy(base, cap, rng or random.Random())
+        self.sender = WebhookSender(
+            settings, clock, transport, concurrency=concurrency, clients=clients
+        )
+        self.batch_size = batch_size
+        rounds = math.ceil(batch_size / concurrency)
+        self.lease_seconds = settings.webhook_timeout * rounds + LEASE_MARGIN
+        self._warned = False
 
     def wake(self) -> None:
-        """Thread-safe: new events were committed."""
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        """Make a waiting :meth:`run_forever` look at the outbox now (thread-safe)."""
+        self.ctx.signal.notify()
+
+    async def run_once(self) -> int:
+        """Sweep expiries, then attempt every event due now once; returns the attempts made."""
+        await asyncio.to_thread(expiry.sweep, self.ctx)
+        base = self.settings.webhook_base_url
+        if base is None:
+            self._warn_unconfigured()
+            return 0
+        made, cursor = 0, 0
+        while True:
+            claimed = await asyncio.to_thread(self._claim, cursor)
+            if not claimed.events:
+                return made
+            sends = (
+                self.sender.send(e.id, base + e.path, e.payload.encode("ascii"))
+                for e in claimed.events
+            )
+            results = await asyncio.gather(*sends)
+            await asyncio.to_thread(self._record, claimed, results)
+            made, cursor = made + len(claimed.events), claimed.cursor
+
+    async def run_forever(self, stop_event: asyncio.Event) -> None:
+        """Run passes until ``stop_event`` is set, sleeping until the next due time or a wake-up."""
+        self.ctx.signal.bind()
+        while not stop_event.is_set():
+            try:
+                await self.run_once()
+                delay = await asyncio.to_thread(self.seconds_until_due)
+            except Exception:  # a failing pass must not end delivery: log it, try again later
+                log.exception("Webhook dispatch pass failed; retrying in %ss", ERROR_WAIT)
+                delay = ERROR_WAIT
+            await self.ctx.signal.wait(delay, stop_event)
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
-        self._clients.clear()
+        """Close the HTTP clients."""
+        await self.sender.aclose()
 
-    # ---------------------------------------------------------------- claiming and recording
-    def _claim(self) -> list[Row[Any]]:
-        if not self.ctx.settings.webhook_base_url:
-            return []
-        outbox, now = self.ctx.tables.outbox, self.ctx.clock.now().timestamp()
-        with self.ctx.db.write() as conn:
-            due = (
-                outbox.c.status == "pending",
-                outbox.c.next_attempt_at <= now,
-                outbox.c.lease_until <= now,
+    def _claim(self, cursor: int) -> leases.Claim:
+        """Lease the next batch of due events (after ``cursor``) for this pass."""
+        now = self.clock.now().timestamp()
+        with self.db.write() as conn:
+            return leases.claim(
+                conn, now=now, cursor=cursor, limit=self.batch_size, lease=self.lease_seconds
             )
-            rows = list(
-                conn.execute(
-                    select(outbox)
-                    .where(*due)
-                    .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
-                    .limit(BATCH)
-                )
+
+    def _record(self, claimed: leases.Claim, results: Sequence[Attempt]) -> None:
+        """Write each attempt and its consequence (for the events the lease still holds)."""
+        now = self.clock.now()
+        pairs = zip(claimed.events, results, strict=True)
+        outcomes = [self._outcome(row, result, now) for row, result in pairs]
+        with self.db.write() as conn:
+            kept = leases.record(conn, claimed.owner, outcomes)
+        for lost in {o.event_id for o in outcomes} - {k.event_id for k in kept}:
+            log.warning("Lost the lease of event %s before recording its attempt", lost)
+        for failed in (k for k in kept if k.outcome == FAILED):
+            log.warning(
+                "Webhook event %s failed after %s attempt(s): %s",
+                failed.event_id,
+                failed.attempt,
+                failed.error,
             )
-            if rows:
-                ids = [r.id for r in rows]
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(ids))
-                    .values(lease_until=now + LEASE_SECONDS)
-                )
-        return rows
 
-    def _record(self, results: list[_Result]) -> None:
-        outbox, attempts = self.ctx.tables.outbox, self.ctx.tables.attempts
-        with self.ctx.db.write() as conn:
-            for result in results:
-                attempt = result.row.attempts + 1
-                outcome, next_at = self._outcome(result, attempt)
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == result.row.id)
-                    .values(
-                        status={"delivered": "delivered", "failed": "failed"}.get(
-                            outcome, "pending"
-                        ),
-                        attempts=attempt,
-                        next_attempt_at=next_at,
-                        lease_until=0.0,
-                        last_status_code=result.status_code,
-                        last_error=result.error,
-                        delivered_at=isoformat(self.ctx.clock.now())
-                        if outcome == "delivered"
-                        else None,
-                    )
-                )
-                conn.execute(
-                    attempts.insert().values(
-                        event_id=result.row.id,
-                        attempt=attempt,
-                        started_at=isoformat(result.started_at),
-                        duration_ms=result.duration_ms,
-                        status_code=result.status_code,
-                        outcome=outcome,
-                        error=result.error,
-                    )
-                )
-
-    def _outcome(self, result: _Result, attempt: int) -> tuple[str, float]:
-        now = self.ctx.clock.now().timestamp()
-        code = result.status_code
-        if code is not None and 200 <= code < 300:
-            return "delivered", now
-        if code == 410 or attempt >= self.ctx.settings.max_attempts:
-            return "failed", now
-        return "retry", now + self.backoff(
-            attempt, result.retry_after if code in (429, 503) else None
+    def _outcome(
+        self, row: Row[*tuple[Any, ...]], result: Attempt, now: datetime
+    ) -> leases.Recorded:
+        number = row.attempts + 1
+        decision = self.policy.decide(
+            result.status_code, result.retry_after, number, row.give_up_after, now
+        )
+        status = {DELIVERED: DELIVERED, FAILED: FAILED}.get(decision.outcome, PENDING)
+        return leases.Recorded(
+            event_id=row.id,
+            attempt=number,
+            status=status,
+            next_attempt_at=now.timestamp() + decision.delay,
+            delivered_at=isoformat(now) if status == DELIVERED else None,
+            started_at=result.started_at,
+            duration_ms=result.duration_ms,
+            status_code=result.status_code,
+            outcome=decision.outcome,
+            error=result.error,
         )
 
-    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds before the next attempt: full jitter over base·2^(n-1), capped; Retry-After
-        wins."""
-        settings = self.ctx.settings
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), settings.backoff_cap)
-        ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 1))
-        return self._rng.uniform(0, ceiling)
+    def seconds_until_due(self) -> float:
+        """Seconds until the next event, lapsed lease or expiry is due (``MAX_WAIT`` at most)."""
+        now = self.clock.now().timestamp()
+        due: list[float] = []
+        with self.db.read() as conn:
+            if self.settings.webhook_base_url is not None:
+                later = case(
+                    (outbox.c.lease_until > outbox.c.next_attempt_at, outbox.c.lease_until),
+                    else_=outbox.c.next_attempt_at,
+                )
+                pending = select(func.min(later)).where(outbox.c.status == PENDING)
+                event_due = conn.execute(pending).scalar()
+                if event_due is not None:
+                    due.append(float(event_due))
+            stamp = expiry.next_expiry(conn)
+        if stamp is not None:
+            due.append(datetime.fromisoformat(stamp).timestamp())
+        return min([MAX_WAIT, *(max(0.0, when - now) for when in due)])
 
-    def _seconds_to_next_due(self) -> float:
-        outbox = self.ctx.tables.outbox
-        with self.ctx.db.read() as conn:
-            soonest = conn.execute(
-                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+    def _warn_unconfigured(self) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        with self.db.read() as conn:
+            waiting = conn.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.status == PENDING)
             ).scalar()
-        if soonest is None or not self.ctx.settings.webhook_base_url:
-            return SWEEP_INTERVAL
-        return min(max(soonest - self.ctx.clock.now().timestamp(), 0.0), SWEEP_INTERVAL)
-
-    # ---------------------------------------------------------------- sending
-    def _client(self) -> httpx.AsyncClient:
-        if not self._clients:
-            limits = httpx.Limits(
-                max_connections=CONCURRENCY // SENDERS + 1,
-                max_keepalive_connections=CONCURRENCY // SENDERS + 1,
-            )
-            self._clients = [
-                httpx.AsyncClient(transport=self._transport, limits=limits) for _ in range(SENDERS)
-            ]
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
-
-    def _headers(self, event_id: str, body: bytes) -> dict[str, str]:
-        settings = self.ctx.settings
-        headers = {"content-type": "application/json", "user-agent": "lotflow-reference-buyer"}
-        if settings.webhook_auth == "legacy-bearer":
-            return headers | legacy_bearer_headers(settings.webhook_secrets[0])
-        return headers | signature_headers(settings.webhook_secrets, event_id, body, self.ctx.clock)
-
-    async def _send(self, row: Row[Any], semaphore: asyncio.Semaphore) -> _Result:
-        async with semaphore:
-            body = row.payload.encode()
-            started, tick = self.ctx.clock.now(), self.ctx.clock.monotonic()
-            url = self.ctx.settings.webhook_base_url + row.path
-            try:
-                response = await self._client().post(
-                    url,
-                    content=body,
-                    headers=self._headers(row.id, body),
-                    timeout=self.ctx.settings.attempt_timeout,
-                )
-            except httpx.HTTPError as exc:
-                return _Result(
-                    row,
-                    started,
-                    self._elapsed(tick),
-                    None,
-                    f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__,
-                    None,
-                )
-            ok = 200 <= response.status_code < 300
-            error = None if ok else f"HTTP {response.status_code}: {response.text[:300]}"
-            retry_after = _retry_after(response.headers.get("retry-after"), started)
-            return _Result(
-                row, started, self._elapsed(tick), response.status_code, error, retry_after
-            )
-
-    def _elapsed(self, tick: float) -> float:
-        return round((self.ctx.clock.monotonic() - tick) * 1000, 3)
-
-    # ---------------------------------------------------------------- timers
-    def sweep(self) -> int:
-        """Expire open bids and counter-offers whose expiresAt has passed; return how many."""
-        from lotflow.reference.buyer.expiry import expire_due
-
-        expired = expire_due(self.ctx)
-        if expired:
-            self.wake()
-        return expired
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        return (parsedate_to_datetime(value) - now).total_seconds()
-    except (TypeError, ValueError):
-        return None
+        log.warning(
+            "PRODUCER_DASHBOARD_WEBHOOK_URL is not set: webhook events stay pending in the outbox "
+            "(%s now) and are delivered once the URL is configured and the portal restarted.",
+            waiting,
+        )

@@ -1,42 +1,96 @@
-"""Timer transitions: bids and counter-offers whose expiresAt has passed."""
+"""The expiry sweep, run by the dispatcher loop: the timer transitions of spec/workflow.yaml.
+
+A pending counter-offer whose ``expiresAt`` passed becomes expired and its bid pending again; a
+pending bid whose ``expiresAt`` passed becomes expired and its producer gets bid.rejected with
+reason ``expired``. Which states a timer moves is read from the machines, not restated here.
+"""
 
 from __future__ import annotations
 
-from lotflow.reference.buyer import outbox
-from lotflow.reference.buyer.bids import save_bid
-from lotflow.reference.buyer.context import BuyerContext
-from lotflow.reference.common import docstore
+from typing import TYPE_CHECKING
 
-from lotflow.clock import isoformat
+from lotflow.reference.buyer import store
+from lotflow.reference.buyer.kinds import BID, COUNTER, LOT
+from lotflow.reference.buyer.tables import bids, counter_offers
+from sqlalchemy import Connection, func, select
+
+from lotflow.errors import SpecError
+from lotflow.workflow import StateMachine, Transition
+
+if TYPE_CHECKING:
+    from lotflow.reference.buyer.context import BuyerContext, Tx
+
+__all__ = ["next_expiry", "sweep"]
+
+EXPIRED = "expired"
+BATCH = 200
 
 
-def expire_due(ctx: BuyerContext) -> int:
-    now = ctx.clock.now()
-    stamp = isoformat(now)
-    bids, counters = ctx.tables.bids, ctx.tables.counters
-    count = 0
-    with ctx.db.write() as conn:
-        for counter in docstore.find(
-            conn, counters, counters.c.status == "pending", counters.c.expires_at < stamp
-        ):
-            expired = docstore.changed(counter, now, status="expired")
-            docstore.update(
-                conn,
-                counters,
-                expired,
-                counter["version"],
-                bid_id=counter["bidId"],
-                status="expired",
-            )
-            bid = docstore.get(conn, bids, counter["bidId"])
-            if bid is not None and bid["status"] == "countered":
-                save_bid(conn, ctx, docstore.changed(bid, now, status="pending"), bid["version"])
-            count += 1
-        for bid in docstore.find(conn, bids, bids.c.status == "pending", bids.c.expires_at < stamp):
-            lot = docstore.get(conn, ctx.tables.lots, bid["lotId"])
-            assert lot is not None
-            lapsed = docstore.changed(bid, now, status="expired", rejectionReason="expired")
-            save_bid(conn, ctx, lapsed, bid["version"])
-            outbox.bid_event(conn, ctx, "bid.rejected", lapsed, lot, reason="expired")
-            count += 1
-    return count
+def sweep(ctx: BuyerContext) -> int:
+    """Expire what is due now; returns how many bids and counter-offers expired (a read, and no
+    write transaction at all, when nothing is due)."""
+    with ctx.db.read() as conn:
+        due = next_expiry(conn)
+    if due is None or due > ctx.stamp():
+        return 0
+    total = 0
+    while True:
+        with ctx.transaction() as tx:
+            done = _expire_counters(tx) + _expire_bids(tx)
+        total += done
+        if done < BATCH:
+            return total
+
+
+def _timer(machine: StateMachine, source: str, target: str) -> Transition:
+    """The machine's timer transition from ``source`` to ``target``."""
+    for t in machine.transitions:
+        if t.cause.kind == "timer" and source in t.source and t.target == target:
+            return t
+    raise SpecError(f"{machine.name} has no timer transition {source} → {target}.")
+
+
+def _expire_counters(tx: Tx) -> int:
+    ctx = tx.ctx
+    due = store.fetch_where(
+        tx.conn,
+        COUNTER,
+        counter_offers.c.status == "pending",
+        counter_offers.c.expires_at <= tx.stamp,
+        limit=BATCH,
+    )
+    _timer(ctx.counter_machine, "pending", EXPIRED)
+    back_to_pending = _timer(ctx.bid_machine, "countered", "pending")
+    for counter in due:  # the bid before its counter-offer, the portal's one order of writes
+        bid = store.fetch(tx.conn, BID, counter["bidId"], status="countered")
+        if bid is not None and bid.get("counterOfferId") == counter["_id"]:
+            ctx.bid_machine.require(back_to_pending.cause.name, bid["status"], "pending")
+            store.save(tx.conn, BID, bid, store.revise(bid, tx.stamp, status="pending"))
+        store.save(tx.conn, COUNTER, counter, store.revise(counter, tx.stamp, status=EXPIRED))
+    return len(due)
+
+
+def _expire_bids(tx: Tx) -> int:
+    timer = _timer(tx.ctx.bid_machine, "pending", EXPIRED)
+    due = store.fetch_where(
+        tx.conn, BID, bids.c.status.in_(timer.source), bids.c.expires_at <= tx.stamp, limit=BATCH
+    )
+    for bid in due:
+        expired = store.revise(bid, tx.stamp, status=EXPIRED, rejectionReason=EXPIRED)
+        store.save(tx.conn, BID, bid, expired)
+        lot = store.fetch(tx.conn, LOT, bid["lotId"])
+        for event in timer.emits:
+            tx.emit(event, bid["buyerOrgId"], bid=expired, lot=lot, reason=EXPIRED)
+    return len(due)
+
+
+def next_expiry(conn: Connection) -> str | None:
+    """The earliest ``expiresAt`` stamp among pending bids and counter-offers."""
+    found = [
+        conn.execute(
+            select(func.min(table.c.expires_at)).where(table.c.status == "pending")
+        ).scalar()
+        for table in (bids, counter_offers)
+    ]
+    stamps = [stamp for stamp in found if stamp is not None]
+    return min(stamps) if stamps else None

@@ -1,96 +1,143 @@
-"""The reference buyer's tables (SQLAlchemy Core; nothing SQLite-only)."""
+"""The buyer's tables (SQLAlchemy Core, portable: SQLite by default, PostgreSQL by URL).
+
+Each entity is stored as its JSON document (``doc``, ASCII JSON exactly as served) plus the
+columns that filters, ordering and arbitration need. ``seq`` orders rows created within the same
+instant. Races are settled by the database: conditional updates on ``version``/``status`` and the
+unique constraints below (one bid per ``(lot_id, external_bid_id)``, one contract per lot and per
+bid, one event per id).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
-from lotflow.reference.common.docstore import doc_table
-from lotflow.reference.common.notifications import notification_table
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
+__all__ = [
+    "attempts",
+    "bids",
+    "contracts",
+    "counter_offers",
+    "lot_standards",
+    "lots",
+    "metadata",
+    "notifications",
+    "outbox",
+]
+
+metadata = MetaData()
+
+ID = 24
+STAMP = 32  # lotflow.clock.isoformat: fixed width, so text order is time order
 
 
-@dataclass(frozen=True)
-class BuyerTables:
-    metadata: MetaData
-    lots: Table
-    bids: Table
-    counters: Table
-    contracts: Table
-    notifications: Table
-    outbox: Table
-    attempts: Table
+def _entity(name: str, *columns: Column[object] | Index | UniqueConstraint) -> Table:
+    """A document table: ``seq`` key, unique ``id``, ``org_id``, ``status``, ``version``,
+    ``created_at`` and the JSON ``doc``, plus the entity's own columns."""
+    return Table(
+        name,
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(ID), nullable=False, unique=True),
+        Column("org_id", String(ID), nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("created_at", String(STAMP), nullable=False),
+        Column("doc", Text, nullable=False),
+        *columns,
+    )
 
 
-def buyer_tables() -> BuyerTables:
-    md = MetaData()
-    lots = doc_table(
-        "lots",
-        md,
-        Column("org_id", String(24), index=True, nullable=False),
-        Column("status", String(20), index=True, nullable=False),
-        Column("type", String(64), nullable=False),
-        Column("price", Float, nullable=False),
-        Column("search", Text, nullable=False),
-        Column("standards", Text, nullable=False),
-        Column("created_at", String(32), index=True, nullable=False),
-    )
-    bids = doc_table(
-        "bids",
-        md,
-        Column("lot_id", String(24), index=True, nullable=False),
-        Column("org_id", String(24), index=True, nullable=False),
-        Column("external_bid_id", String(64), nullable=False),
-        Column("status", String(20), index=True, nullable=False),
-        Column("source", String(40), nullable=False),
-        Column("expires_at", String(32), index=True),
-        Column("created_at", String(32), nullable=False),
-        UniqueConstraint("lot_id", "external_bid_id", name="uq_bid_external"),
-    )
-    counters = doc_table(
-        "counter_offers",
-        md,
-        Column("bid_id", String(24), index=True, nullable=False),
-        Column("status", String(20), index=True, nullable=False),
-        Column("expires_at", String(32), index=True),
-    )
-    contracts = doc_table(
-        "contracts",
-        md,
-        Column("org_id", String(24), index=True, nullable=False),
-        Column("lot_id", String(24), unique=True, nullable=False),  # a lot awards one bid
-        Column("bid_id", String(24), unique=True, nullable=False),
-        Column("status", String(20), nullable=False),
-        Column("created_at", String(32), index=True, nullable=False),
-    )
-    outbox = Table(
-        "outbox",
-        md,
-        Column("id", String(64), primary_key=True),
-        Column("org_id", String(24), index=True, nullable=False),
-        Column("event", String(40), index=True, nullable=False),
-        Column("path", String(100), nullable=False),
-        Column("payload", Text, nullable=False),
-        Column("status", String(12), nullable=False),
-        Column("attempts", Integer, nullable=False, default=0),
-        Column("next_attempt_at", Float, nullable=False),
-        Column("lease_until", Float, nullable=False, default=0.0),
-        Column("created_at", String(32), index=True, nullable=False),
-        Column("delivered_at", String(32)),
-        Column("last_status_code", Integer),
-        Column("last_error", Text),
-    )
-    attempts = Table(
-        "delivery_attempts",
-        md,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("event_id", String(64), index=True, nullable=False),
-        Column("attempt", Integer, nullable=False),
-        Column("started_at", String(32), nullable=False),
-        Column("duration_ms", Float, nullable=False),
-        Column("status_code", Integer),
-        Column("outcome", String(12), nullable=False),
-        Column("error", Text),
-    )
-    return BuyerTables(
-        md, lots, bids, counters, contracts, notification_table(md), outbox, attempts
-    )
+lots = _entity(
+    "lots",
+    Column("type", String(64), nullable=False),
+    Column("price", Float, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Index("ix_lots_status_created", "status", "created_at"),
+    Index("ix_lots_org_created", "org_id", "created_at"),
+)
+
+lot_standards = Table(
+    "lot_standards",
+    metadata,
+    Column("lot_id", String(ID), primary_key=True),
+    Column("standard", String(64), primary_key=True),
+    Index("ix_lot_standards_standard", "standard"),
+)
+
+bids = _entity(
+    "bids",
+    Column("lot_id", String(ID), nullable=False, index=True),
+    Column("external_bid_id", String(64), nullable=False),
+    Column("terms_hash", String(64), nullable=False),
+    Column("expires_at", String(STAMP), nullable=True),
+    UniqueConstraint("lot_id", "external_bid_id", name="uq_bids_lot_external"),
+    Index("ix_bids_status_expires", "status", "expires_at"),
+)
+
+counter_offers = _entity(
+    "counter_offers",
+    Column("bid_id", String(ID), nullable=False, index=True),
+    Column("expires_at", String(STAMP), nullable=True),
+    Index("ix_counter_offers_status_expires", "status", "expires_at"),
+)
+
+contracts = _entity(
+    "contracts",
+    Column("lot_id", String(ID), nullable=False),
+    Column("bid_id", String(ID), nullable=False),
+    UniqueConstraint("lot_id", name="uq_contracts_lot"),
+    UniqueConstraint("bid_id", name="uq_contracts_bid"),
+    Index("ix_contracts_org_created", "org_id", "created_at"),
+)
+
+notifications = _entity(
+    "notifications",
+    Column("unread", Boolean, nullable=False),
+    Index("ix_notifications_org_created", "org_id", "created_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(80), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("org_id", String(ID), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("give_up_after", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(32), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("created_at", String(STAMP), nullable=False),
+    Column("delivered_at", String(STAMP), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_status_due", "status", "next_attempt_at"),
+    Index("ix_outbox_org_created", "org_id", "created_at"),
+)
+
+attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(80), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", String(STAMP), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+)

@@ -1,40 +1,68 @@
-"""Races against a real server: parallel accepts and duplicate submissions end with one of each."""
+"""Races against a real server: concurrent accepts make one contract, concurrent duplicate
+submissions make one bid. The database arbitrates (conditional updates, unique keys); run with
+``LOTFLOW_TEST_POSTGRES_URL`` to race real concurrent writers on PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from lotflow.reference.buyer.app import create_app
-from lotflow.reference.buyer.settings import BuyerSettings
-from sqlalchemy import func, select
+from lotflow.reference.buyer import BuyerSettings, create_app
+from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.buyer.tables import bids, contracts, outbox
+from sqlalchemy import Table, func, select
 
+from lotflow.clock import SystemClock
 from lotflow.serving import ServerThread
-from tests.fixtures.buyer import API_KEY, LOT, TOKEN_A, buyer_env
+from tests.reference.buyer.portal import API_KEY, LOT, TOKENS, bid_body, buyer_env
 
 N = 16
+OPERATOR = {"Authorization": f"Bearer {TOKENS['a']}"}
+PRODUCER = {"X-API-Key": API_KEY}
+Action = Callable[[httpx.Client, int], httpx.Response]
+
+
+@dataclass
+class Server:
+    url: str
+    ctx: BuyerContext
+
+    def count(self, table: Table, *where: Any) -> int:
+        with self.ctx.db.read() as conn:
+            statement = select(func.count()).select_from(table).where(*where)
+            return int(conn.execute(statement).scalar_one())
+
+    def lot_with_bids(self, count: int) -> tuple[str, list[str]]:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            lot = client.post("/api/lots", json=LOT, headers=OPERATOR).json()["lot"]["_id"]
+            client.post(f"/api/lots/{lot}/publish", headers=OPERATOR)
+            made = [
+                client.post("/api/bids", json=bid_body(lot, f"e{i}"), headers=PRODUCER).json()
+                for i in range(count)
+            ]
+        return lot, [m["bid"]["_id"] for m in made]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    app = create_app(BuyerSettings.from_env(buyer_env(tmp_path)), dispatcher_enabled=False)
+def server(tmp_path: Path) -> Iterator[Server]:
+    settings = BuyerSettings.from_env(buyer_env(tmp_path))
+    app = create_app(settings, clock=SystemClock(), dispatcher_enabled=False)
     with ServerThread(app) as running:
-        yield running.url, app.state.context
+        yield Server(running.url, app.state.buyer)
 
 
-def together(
-    count: int, action: Callable[[httpx.Client, int], httpx.Response]
-) -> list[httpx.Response]:
-    """Run ``action`` from ``count`` threads released at the same instant."""
+def together(count: int, url: str, action: Action) -> list[httpx.Response]:
+    """``action`` from ``count`` threads, released at the same instant."""
     barrier = threading.Barrier(count)
 
     def worker(index: int) -> httpx.Response:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(base_url=url, timeout=60) as client:
             barrier.wait()
             return action(client, index)
 
@@ -42,87 +70,63 @@ def together(
         return list(pool.map(worker, range(count)))
 
 
-def setup_lot(url: str, bids: int) -> tuple[str, list[str]]:
-    operator = {"Authorization": f"Bearer {TOKEN_A}"}
-    with httpx.Client(base_url=url, timeout=30) as client:
-        lot = client.post("/api/lots", json=LOT, headers=operator).json()["lot"]["_id"]
-        client.post(f"/api/lots/{lot}/publish", headers=operator)
-        ids = [
-            client.post(
-                "/api/bids",
-                headers={"X-API-Key": API_KEY},
-                json={
-                    "lotId": lot,
-                    "volume": {"amount": 1000, "unit": "gallons"},
-                    "pricing": {"price": 6300, "currency": "USD", "pricePerUnit": 6.3},
-                    "bidderId": f"p{i}",
-                    "bidderName": f"P{i}",
-                    "externalBidId": f"e{i}",
-                },
-            ).json()["bid"]["_id"]
-            for i in range(bids)
-        ]
-    return lot, ids
+def statuses(responses: list[httpx.Response]) -> list[int]:
+    return sorted(response.status_code for response in responses)
 
 
-def count_rows(context: Any, table: Any) -> int:
-    with context.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def test_parallel_accepts_of_one_bid_make_exactly_one_contract(server: tuple[str, Any]) -> None:
-    url, context = server
-    _, (bid,) = setup_lot(url, 1)
+def test_parallel_accepts_of_one_bid_make_exactly_one_contract(server: Server) -> None:
+    lot, [bid] = server.lot_with_bids(1)
+    accept = {"status": "accepted"}
     answers = together(
-        N,
-        lambda c, _: c.put(
-            f"{url}/api/bids/{bid}",
-            json={"status": "accepted"},
-            headers={"Authorization": f"Bearer {TOKEN_A}"},
-        ),
+        N, server.url, lambda c, _: c.put(f"/api/bids/{bid}", json=accept, headers=OPERATOR)
     )
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [200] + [409] * (N - 1)
-    assert count_rows(context, context.tables.contracts) == 1
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    refusals = {a.json()["code"] for a in answers if a.status_code == 409}
+    assert refusals <= {"illegal_transition", "version_conflict"}
+    assert server.count(contracts) == 1
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/api/contracts", headers=OPERATOR).json()["count"] == 1
+        assert client.get(f"/api/lots/{lot}", headers=OPERATOR).json()["lot"]["status"] == "sold"
+    assert server.count(outbox, outbox.c.event == "contract.created") == 1
 
 
-def test_parallel_accepts_of_two_bids_on_one_lot_award_only_one(server: tuple[str, Any]) -> None:
-    url, context = server
-    _, bids = setup_lot(url, 2)
+def test_parallel_accepts_of_different_bids_on_one_lot_make_exactly_one_contract(
+    server: Server,
+) -> None:
+    _, made = server.lot_with_bids(N)
+    accept = {"status": "accepted"}
     answers = together(
-        N,
-        lambda c, i: c.put(
-            f"{url}/api/bids/{bids[i % 2]}",
-            json={"status": "accepted"},
-            headers={"Authorization": f"Bearer {TOKEN_A}"},
-        ),
+        N, server.url, lambda c, i: c.put(f"/api/bids/{made[i]}", json=accept, headers=OPERATOR)
     )
-    assert sorted(a.status_code for a in answers).count(200) == 1
-    assert count_rows(context, context.tables.contracts) == 1
-    with httpx.Client(base_url=url) as client:
-        states = sorted(
-            client.get(f"/api/bids/{b}", headers={"Authorization": f"Bearer {TOKEN_A}"}).json()[
-                "bid"
-            ]["status"]
-            for b in bids
-        )
-    assert states == ["accepted", "rejected"]
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    winner = next(a.json()["bid"]["_id"] for a in answers if a.status_code == 200)
+    assert server.count(contracts) == 1
+    assert server.count(bids, bids.c.status == "accepted") == 1
+    assert server.count(bids, bids.c.status == "rejected") == N - 1
+    with httpx.Client(base_url=server.url) as client:
+        listed = client.get("/api/contracts", headers=OPERATOR).json()
+        assert (listed["count"], listed["contracts"][0]["bidId"]) == (1, winner)
 
 
-def test_parallel_duplicate_submissions_store_one_bid(server: tuple[str, Any]) -> None:
-    url, context = server
-    lot, _ = setup_lot(url, 0)
-    body = {
-        "lotId": lot,
-        "volume": {"amount": 1000, "unit": "gallons"},
-        "pricing": {"price": 6300, "currency": "USD", "pricePerUnit": 6.3},
-        "bidderId": "p",
-        "bidderName": "P",
-        "externalBidId": "same-id",
-    }
+def test_parallel_answers_to_one_counter_offer_make_at_most_one_contract(server: Server) -> None:
+    _, [bid] = server.lot_with_bids(1)
+    counter = {"volume": {"amount": 1000, "unit": "gallons"}, "pricePerUnit": 6.4}
+    with httpx.Client(base_url=server.url) as client:
+        made = client.post(f"/api/bids/{bid}/counter", json=counter, headers=OPERATOR)
+        assert made.status_code == 201
+    url = f"/api/bids/{bid}/accept-counter"
     answers = together(
-        N, lambda c, _: c.post(f"{url}/api/bids", json=body, headers={"X-API-Key": API_KEY})
+        N, server.url, lambda c, i: c.post(url, json={"accept": i % 2 == 0}, headers=PRODUCER)
     )
-    assert sorted(a.status_code for a in answers) == [200] * (N - 1) + [201]
-    assert len({a.json()["bid"]["_id"] for a in answers}) == 1
-    assert count_rows(context, context.tables.bids) == 1
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    answered = next(a.json() for a in answers if a.status_code == 200)
+    assert server.count(contracts) == (1 if "contract" in answered else 0)
+
+
+def test_parallel_duplicate_submissions_make_exactly_one_bid(server: Server) -> None:
+    lot, _ = server.lot_with_bids(0)
+    body = bid_body(lot, "dup")
+    answers = together(N, server.url, lambda c, _: c.post("/api/bids", json=body, headers=PRODUCER))
+    assert statuses(answers) == [200] * (N - 1) + [201]
+    assert len({answer.json()["bid"]["_id"] for answer in answers}) == 1
+    assert server.count(bids) == 1

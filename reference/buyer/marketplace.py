@@ -1,0 +1,120 @@
+"""The producers' marketplace reads: ``listExternalLots`` and ``getExternalLot`` (never a draft).
+
+These are the portal's hottest paths, so each is one prepared query (statements are built once
+per combination of filters, with bound parameters), the stored JSON is spliced into the answer
+unchanged, and on SQLite the read runs inline on the event loop: a WAL reader never waits for a
+writer, and the round trip to a worker thread would cost more than the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+from lotflow.reference.buyer import store
+from lotflow.reference.buyer.store import text_column
+from lotflow.reference.buyer.tables import lot_standards, lots
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
+
+from lotflow.http import OperationRequest, Reply
+from lotflow.problems import Problem
+
+if TYPE_CHECKING:
+    from lotflow.reference.buyer.context import BuyerContext
+
+__all__ = ["get_external_lot", "list_external_lots"]
+
+T = TypeVar("T")
+
+_OPTIONAL = ("orgId", "type", "minPrice", "maxPrice", "search")
+_GET = select(lots.c.doc).where(lots.c.id == bindparam("id"), lots.c.status != "draft")
+_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "orgId": lambda: lots.c.org_id == bindparam("orgId"),
+    "type": lambda: lots.c.type == bindparam("type"),
+    "minPrice": lambda: lots.c.price >= bindparam("minPrice"),
+    "maxPrice": lambda: lots.c.price <= bindparam("maxPrice"),
+    "search": lambda: lots.c.search_text.like(bindparam("search"), escape="\\"),
+}
+
+
+async def list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """listExternalLots: non-draft lots matching the filters, newest first, with the total
+    (``status`` defaults to published, as the spec declares)."""
+    return await _read(ctx, lambda conn: _list(conn, req.query))
+
+
+async def get_external_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
+    """getExternalLot: a lot unless it is a draft."""
+    lot_id = req.path_params["lotId"]
+    text = await _read(ctx, lambda conn: conn.execute(_GET, {"id": lot_id}).scalar())
+    if text is None:
+        raise Problem.not_found("lot", lot_id)
+    return Reply(200, raw_json=store.splice_one("lot", text))
+
+
+async def _read(ctx: BuyerContext, work: Callable[[Connection], T]) -> T:
+    """``work(conn)`` in a read transaction: inline on SQLite, in a worker thread otherwise."""
+
+    def run() -> T:
+        with ctx.db.read() as conn:
+            return work(conn)
+
+    return run() if ctx.db.is_sqlite else await anyio.to_thread.run_sync(run)
+
+
+def _list(conn: Connection, query: dict[str, Any]) -> Reply:
+    standards = [text_column(s) for s in query.get("standards") or ()]
+    shape = (tuple(k for k in _OPTIONAL if query.get(k) is not None), len(standards))
+    params = _params(query, standards)
+    rows = conn.execute(_page_statement(*shape), params).all()
+    if rows:
+        count = int(rows[0][1])
+    else:
+        count = int(conn.execute(_count_statement(*shape), params).scalar_one())
+    found = store.Page([row[0] for row in rows], count)
+    return Reply(200, raw_json=store.splice_list("lots", found))
+
+
+def _params(query: dict[str, Any], standards: list[str]) -> dict[str, Any]:
+    params = {"status": query["status"], "limit": query["limit"], "offset": query["offset"]}
+    params |= {k: query[k] for k in ("orgId", "minPrice", "maxPrice") if query.get(k) is not None}
+    if query.get("type") is not None:
+        params["type"] = text_column(query["type"])
+    if query.get("search") is not None:
+        params["search"] = _like(text_column(query["search"].lower()))
+    params |= {f"standard_{i}": standard for i, standard in enumerate(standards)}
+    return params
+
+
+def _like(text: str) -> str:
+    """``%text%`` with LIKE's own characters escaped (the escape character is a backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(present: tuple[str, ...], standards: int) -> list[ColumnElement[bool]]:
+    where = [lots.c.status != "draft", lots.c.status == bindparam("status")]
+    where += [_FILTERS[name]() for name in present]
+    for index in range(standards):
+        holding = lot_standards.c.standard == bindparam(f"standard_{index}")
+        where.append(lots.c.id.in_(select(lot_standards.c.lot_id).where(holding)))
+    return where
+
+
+@lru_cache(maxsize=256)
+def _page_statement(present: tuple[str, ...], standards: int) -> Select[str, int]:
+    total = func.count().over().label("total")
+    return (
+        select(lots.c.doc, total)
+        .where(*_filters(present, standards))
+        .order_by(lots.c.created_at.desc(), lots.c.seq.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@lru_cache(maxsize=256)
+def _count_statement(present: tuple[str, ...], standards: int) -> Select[int]:
+    return select(func.count()).select_from(lots).where(*_filters(present, standards))

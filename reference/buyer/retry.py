@@ -1,0 +1,85 @@
+"""What the sender does with each answer, as the spec's webhook descriptions state it.
+
+2xx: delivered. 410: failed at once (the receiver gave up on this endpoint). 429 and 503: retried
+no earlier than ``Retry-After`` (seconds or an HTTP date), capped at the maximum backoff; without
+a usable ``Retry-After`` they back off like any failure. Anything else (another status, a timeout,
+a connection error): retried with exponential backoff and full jitter, ``uniform(0, min(cap,
+base x 2^(attempt-1)))``, until the attempt budget is spent, then failed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+__all__ = ["Decision", "RandomSource", "RetryPolicy"]
+
+DELIVERED, RETRY, FAILED = "delivered", "retry", "failed"
+_RETRY_AFTER_STATUSES = (429, 503)
+
+
+class RandomSource(Protocol):
+    """Where the jitter comes from (``random.Random`` in production, a stub in tests)."""
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one attempt and, for a retry, the delay before the next one."""
+
+    outcome: str
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff parameters and the jitter source."""
+
+    base: float
+    cap: float
+    rng: RandomSource = random.Random()  # noqa: RUF009 - one shared source is the point
+
+    def decide(
+        self,
+        status_code: int | None,
+        retry_after: str | None,
+        attempt: int,
+        give_up_after: int,
+        now: datetime,
+    ) -> Decision:
+        """What to do after attempt ``attempt`` answered ``status_code`` (None: no answer)."""
+        if status_code is not None and 200 <= status_code < 300:
+            return Decision(DELIVERED)
+        if status_code == 410 or attempt >= give_up_after:
+            return Decision(FAILED)
+        if status_code in _RETRY_AFTER_STATUSES:
+            waited = self.retry_after(retry_after, now)
+            if waited is not None:
+                return Decision(RETRY, waited)
+        return Decision(RETRY, self.backoff(attempt))
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter over the exponential ceiling of ``attempt`` (1-based)."""
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
+        return ceiling * self.rng.random()
+
+    def retry_after(self, value: str | None, now: datetime) -> float | None:
+        """Seconds to wait from a ``Retry-After`` value, capped; None when absent or unusable."""
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return min(float(text), self.cap)
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return min(max((when - now).total_seconds(), 0.0), self.cap)

@@ -1,0 +1,201 @@
+"""Documents in tables: insert, read, conditionally update, page, and splice into responses.
+
+A :class:`Kind` names an entity's table and how its indexed columns derive from its document, so
+that a document and its columns never disagree. Updates are conditional on the version that was
+read (``WHERE id = ? AND version = ?``): when another transaction changed the row first, the
+update touches nothing and :class:`StaleWrite` is raised, which rolls the whole transaction back.
+Documents are stored as ASCII JSON, so the stored text is the exact bytes a response splices in.
+The statements of the frequent operations are built once per shape and reused with bound
+parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    func,
+    select,
+    update,
+)
+
+__all__ = [
+    "Doc",
+    "Kind",
+    "Page",
+    "StaleWrite",
+    "dumps",
+    "encode",
+    "fetch",
+    "fetch_where",
+    "insert",
+    "loads",
+    "page",
+    "revise",
+    "save",
+    "splice_list",
+    "splice_one",
+    "text_column",
+]
+
+Doc = dict[str, Any]
+
+
+class StaleWrite(Exception):  # noqa: N818 - a signal caught by the services, never shown
+    """A conditional update found the row changed by another transaction."""
+
+    def __init__(self, kind: str, entity_id: str) -> None:
+        super().__init__(f"{kind} {entity_id} changed concurrently")
+        self.kind = kind
+        self.entity_id = entity_id
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """An entity kind: its name, its table and its indexed columns computed from a document."""
+
+    name: str
+    table: Table
+    columns: Callable[[Doc], dict[str, Any]]
+
+
+def dumps(value: Any) -> str:
+    """Compact ASCII JSON (safe in any database and on the wire, whatever the text holds)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def encode(value: Any) -> bytes:
+    """A JSON body as bytes."""
+    return dumps(value).encode("ascii")
+
+
+def loads(text: str) -> Doc:
+    """A stored document."""
+    doc: Doc = json.loads(text)
+    return doc
+
+
+def text_column(value: str) -> str:
+    """Text fit for an indexed column on any database: no NUL, no lone surrogates."""
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _row_values(kind: Kind, doc: Doc) -> dict[str, Any]:
+    return {"version": doc["version"], "doc": dumps(doc), **kind.columns(doc)}
+
+
+def insert(conn: Connection, kind: Kind, doc: Doc, **extra: Any) -> None:
+    """Insert a new document (``extra``: columns that are not derived from it)."""
+    values = {"id": doc["_id"], "created_at": doc["createdAt"], **_row_values(kind, doc), **extra}
+    conn.execute(kind.table.insert(), values)  # parameters, not .values(): compiled once
+
+
+def revise(doc: Doc, stamp: str, **changes: Any) -> Doc:
+    """A new revision of ``doc``: the changes, ``version`` + 1 and ``updatedAt``."""
+    return {**doc, **changes, "version": doc["version"] + 1, "updatedAt": stamp}
+
+
+def save(conn: Connection, kind: Kind, old: Doc, new: Doc, *, status: str | None = None) -> None:
+    """Write ``new`` over ``old`` if the row is still at ``old``'s version (and, when given, in
+    ``status``); raise :class:`StaleWrite` otherwise."""
+    values = _row_values(kind, new)
+    params = {f"new_{column}": value for column, value in values.items()}
+    params |= {"old_id": old["_id"], "old_version": old["version"], "old_status": status}
+    statement = _update_statement(kind, tuple(values), status is not None)
+    if conn.execute(statement, params).rowcount != 1:
+        raise StaleWrite(kind.name, old["_id"])
+
+
+@lru_cache(maxsize=64)
+def _update_statement(kind: Kind, columns: tuple[str, ...], by_status: bool) -> Update:
+    """``UPDATE ... WHERE id = ? AND version = ? [AND status = ?]``, built once per shape."""
+    table = kind.table
+    where = [table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version")]
+    if by_status:
+        where.append(table.c.status == bindparam("old_status"))
+    return update(table).where(*where).values({c: bindparam(f"new_{c}") for c in columns})
+
+
+def fetch(conn: Connection, kind: Kind, entity_id: str, **where: str) -> Doc | None:
+    """The document with ``entity_id`` when its columns equal ``where`` (``not_status``: its
+    status differs from the value)."""
+    statement = _select_statement(kind, tuple(sorted(where)))
+    text = conn.execute(statement, {"id": entity_id, **where}).scalar()
+    return loads(text) if text is not None else None
+
+
+@lru_cache(maxsize=64)
+def _select_statement(kind: Kind, keys: tuple[str, ...]) -> Select[str]:
+    """``SELECT doc ... WHERE id = ? AND ...``, built once per combination of filters."""
+    table = kind.table
+    where = [table.c.id == bindparam("id")]
+    for key in keys:
+        if key == "not_status":
+            where.append(table.c.status != bindparam(key))
+        else:
+            where.append(table.c[key] == bindparam(key))
+    return select(table.c.doc).where(*where)
+
+
+def fetch_where(
+    conn: Connection, kind: Kind, *conditions: ColumnElement[bool], limit: int | None = None
+) -> list[Doc]:
+    """The documents matching ``conditions`` (at most ``limit``), oldest first."""
+    table = kind.table
+    statement = select(table.c.doc).where(*conditions).order_by(table.c.seq).limit(limit)
+    return [loads(text) for text in conn.execute(statement).scalars()]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of stored documents (their JSON text) and the total count."""
+
+    docs: list[str]
+    count: int
+
+
+def page(
+    conn: Connection,
+    table: Table,
+    conditions: Iterable[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+    newest_first: bool = True,
+) -> Page:
+    """A page of ``table``'s documents matching ``conditions``; one query when the page is not
+    empty (the total rides along as a window count)."""
+    where = list(conditions)
+    order: Sequence[Any] = (
+        (table.c.created_at.desc(), table.c.seq.desc())
+        if newest_first
+        else (table.c.created_at.asc(), table.c.seq.asc())
+    )
+    total = func.count().over().label("total")
+    statement = select(table.c.doc, total).where(*where).order_by(*order)
+    rows = conn.execute(statement.limit(limit).offset(offset)).all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][1]))
+    count = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    return Page([], int(count))
+
+
+def splice_list(key: str, found: Page) -> bytes:
+    """``{"<key>": [docs...], "count": n}`` from stored JSON text, without re-encoding."""
+    docs = ",".join(found.docs).encode("ascii")
+    return b'{"%s":[%s],"count":%d}' % (key.encode(), docs, found.count)
+
+
+def splice_one(key: str, text: str) -> bytes:
+    """``{"<key>": doc}`` from a stored document's JSON text."""
+    return b'{"' + key.encode() + b'":' + text.encode("ascii") + b"}"
