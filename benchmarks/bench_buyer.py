@@ -2,17 +2,20 @@
 and of its webhook dispatcher against a local receiver.
 
     python benchmarks/bench_buyer.py [--duration 3] [--rounds 3] [--concurrency 16]
-                                     [--events 2000] [--client httpx|raw]
+                                     [--events 2000] [--client raw|httpx]
 
-Each server (the buyer with response validation on, the buyer with it off, the bare app, the
-webhook receiver) runs under uvicorn with one worker in its own process on a free port; the load
-generator (async httpx by default, fixed concurrency, fixed duration) runs in a process of its
-own. The bare app answers list-lots with the very bytes the buyer answers (held in memory), and
+Each server runs under uvicorn with one worker in its own process on a free port: the buyer as
+configured by default (responses validated, answer cache on), the buyer with response
+validation off, the buyer with the answer cache off (list-lots only: every request queries the
+tables), the bare app, and a webhook receiver. The load generator (fixed concurrency, fixed
+duration) runs in a process of its own; by default it is a minimal keep-alive HTTP/1.1 client on
+asyncio streams, because httpx needs so much CPU per request that it saturates near 2k
+requests/s on two cores, below what the bare app serves (``--client httpx`` uses it anyway).
+The bare app answers list-lots with the very bytes the buyer answers (held in memory), and
 submit-bid by parsing the JSON and answering 201 with a body, so the ratios isolate what the
-portal adds. Samples are taken in interleaved rounds and the median round is reported, so that
-drift on a shared machine evens out. ``--client raw`` drives the servers with a minimal
-keep-alive HTTP/1.1 client instead, which needs far less CPU per request than httpx: httpx
-saturates near 2k requests/s on two cores, below what the bare app serves.
+portal adds. Every submit-bid is a new bid (a fresh externalBidId), stored before it is
+answered. Samples are taken in interleaved rounds and the median round is reported, so that
+drift on a shared machine evens out.
 Targets: list-lots ≥ 0.5x bare, submit-bid ≥ 0.3x bare, ≥ 500 signed webhook deliveries/s.
 Prints a table; the exit code is 0 whether or not a target is met (it is a measurement).
 """
@@ -63,7 +66,8 @@ LOT = {
 UNIQUE = "__N__"  # replaced in each submitted body by a fresh number
 LIST_PATH = "/api/lots/external?status=published"
 PRODUCER = {"X-API-Key": API_KEY, "content-type": "application/json"}
-ROLES = ("bare", "buyer", "buyer-novalidate")
+ROLES = ("bare", "buyer", "buyer-novalidate", "buyer-nocache")
+ROLES_OF = {"list-lots": ROLES, "submit-bid": ROLES[:3]}  # the cache serves reads only
 KINDS = ("list-lots", "submit-bid")
 
 
@@ -81,10 +85,13 @@ def buyer_env(folder: Path, webhook_url: str = "") -> dict[str, str]:
 # ---------------------------------------------------------------------------------- servers
 
 
-def buyer_app(folder: Path, validate: bool) -> Any:
+def buyer_app(folder: Path, validate: bool, cache: bool = True) -> Any:
     from lotflow.reference.buyer import BuyerSettings, create_app
 
-    env = buyer_env(folder) | {"LOTFLOW_VALIDATE_RESPONSES": "true" if validate else "false"}
+    env = buyer_env(folder) | {
+        "LOTFLOW_VALIDATE_RESPONSES": "true" if validate else "false",
+        "LOTFLOW_ANSWER_CACHE": "true" if cache else "false",
+    }
     return create_app(BuyerSettings.from_env(env), dispatcher_enabled=False)
 
 
@@ -131,6 +138,7 @@ def serve(role: str, arg: str) -> None:
     makers: dict[str, Callable[[], Any]] = {
         "buyer": lambda: buyer_app(Path(arg), validate=True),
         "buyer-novalidate": lambda: buyer_app(Path(arg), validate=False),
+        "buyer-nocache": lambda: buyer_app(Path(arg), validate=True, cache=False),
         "bare": lambda: bare_app(Path(arg)),
         "receiver": receiver_app,
     }
@@ -300,14 +308,19 @@ def measure_http(args: argparse.Namespace, folder: Path) -> dict[tuple[str, str]
         spawned("buyer-novalidate", str(folder / "fast")) as fast,
     ):
         lots = {"buyer": seed(buyer), "buyer-novalidate": seed(fast)}
+        lots["buyer-nocache"] = lots["buyer"]
         listed = httpx.get(buyer + LIST_PATH, headers=PRODUCER).content
         (folder / "lots.json").write_bytes(listed)
-        with spawned("bare", str(folder / "lots.json")) as bare:
+        with (
+            spawned("bare", str(folder / "lots.json")) as bare,
+            spawned("buyer-nocache", str(folder / "buyer")) as uncached,  # the same database
+        ):
             urls = {"bare": bare, "buyer": buyer, "buyer-novalidate": fast}
+            urls["buyer-nocache"] = uncached
             samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for _ in range(args.rounds):  # interleaved, so that drift on a shared machine evens out
                 for kind in KINDS:
-                    for role in ROLES:
+                    for role in ROLES_OF[kind]:
                         load = _load(kind, urls[role], lots.get(role, "0" * 24), args)
                         samples.setdefault((kind, role), []).append(run_load(load))
     return {
@@ -397,7 +410,7 @@ def report(
     print(f"{'endpoint':<12}{'server':<18}{columns}")
     for kind, target in (("list-lots", 0.5), ("submit-bid", 0.3)):
         bare = http[(kind, "bare")]["rps"]
-        for role in ROLES:
+        for role in ROLES_OF[kind]:
             row = http[(kind, role)]
             ratio = row["rps"] / bare
             verdict = "ok" if ratio >= target else "MISSED"
@@ -426,8 +439,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--client",
         choices=("httpx", "raw"),
-        default="httpx",
-        help="load generator: async httpx, or raw keep-alive HTTP/1.1 on asyncio streams",
+        default="raw",
+        help="load generator: raw keep-alive HTTP/1.1 on asyncio streams (default), or httpx",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lotflow-bench-") as workdir:

@@ -14,6 +14,7 @@ from lotflow.reference.buyer.tables import bids
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from lotflow.db import Prepared
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
 
@@ -34,8 +35,10 @@ __all__ = [
 
 PRODUCER_SOURCE = "producer-dashboard"
 REJECTED_BY_BUYER = "rejected_by_buyer"
-_BY_EXTERNAL_ID = select(bids.c.doc, bids.c.terms_hash).where(
-    bids.c.lot_id == bindparam("lot_id"), bids.c.external_bid_id == bindparam("external_id")
+_BY_EXTERNAL_ID = Prepared(
+    select(bids.c.doc, bids.c.terms_hash).where(
+        bids.c.lot_id == bindparam("lot_id"), bids.c.external_bid_id == bindparam("external_id")
+    )
 )
 
 
@@ -85,7 +88,7 @@ def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
         rules.volume_errors(body["volume"], lot) + rules.pricing_errors(amount, body["pricing"])
     )
     bid = _new_bid(tx, body, lot)
-    store.insert(tx.conn, BID, bid, terms_hash=terms)
+    stored = store.insert(tx.conn, BID, bid, terms_hash=terms)
     tx.notify(
         lot["orgId"],
         "bid_received",
@@ -96,7 +99,7 @@ def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
     )
     if bid["expiresAt"] is not None:
         tx.expiry_set()
-    return Reply(201, raw_json=store.encode({"bid": bid}))
+    return Reply(201, raw_json=store.splice_one("bid", stored))
 
 
 def _new_bid(tx: Tx, body: dict[str, Any], lot: Doc) -> Doc:
@@ -128,7 +131,7 @@ def _new_bid(tx: Tx, body: dict[str, Any], lot: Doc) -> Doc:
 
 def _by_external_id(conn: Connection, lot_id: str, external_id: str) -> tuple[str, str] | None:
     """The stored bid's JSON and terms hash for ``(lotId, externalBidId)``."""
-    row = conn.execute(_BY_EXTERNAL_ID, {"lot_id": lot_id, "external_id": external_id}).first()
+    row = _BY_EXTERNAL_ID.first(conn, {"lot_id": lot_id, "external_id": external_id})
     return (row[0], row[1]) if row is not None else None
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from lotflow.reference.buyer import notifications, outbox
+from lotflow.reference.buyer.answers import AnswerCache
 from lotflow.reference.buyer.settings import BuyerSettings
 from lotflow.reference.buyer.store import Doc, StaleWrite
 from lotflow.reference.buyer.wakeup import WakeSignal
@@ -41,8 +42,10 @@ class BuyerContext:
     bid_machine: StateMachine = field(init=False)
     counter_machine: StateMachine = field(init=False)
     contract_machine: StateMachine = field(init=False)
+    answers: AnswerCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.answers = AnswerCache(self.db, enabled=self.settings.answer_cache)
         workflow = load_workflow()
         self.lot_machine = workflow.machine("buyer.lot")
         self.bid_machine = workflow.machine("buyer.bid")
@@ -58,7 +61,8 @@ class BuyerContext:
         """A write transaction; commits when the block ends, rolls back when it raises.
 
         A concurrent change (a conditional update that matched nothing) or a unique constraint
-        becomes a 409 problem; the dispatcher is woken after the commit when events were added.
+        becomes a 409 problem; the dispatcher is woken after the commit when events were added
+        (with group commit, when the group commits).
         """
         try:
             with self.db.write() as conn:
@@ -76,7 +80,7 @@ class BuyerContext:
                 "conflict", "A concurrent request made the same change first; nothing was changed."
             ) from exc
         if tx.woke:
-            self.signal.notify()
+            self.db.after_commit(self.signal.notify)
 
     def stamp(self) -> str:
         """The current instant as lotflow writes it."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+import anyio
 from lotflow.reference.buyer import (
     bids,
     contracts,
@@ -58,6 +60,39 @@ OPERATIONS: dict[str, Operation] = {
 
 
 def bind(ctx: BuyerContext) -> dict[str, Handler]:
-    """The handlers of every operation, each bound to ``ctx`` (sync ones run in the threadpool,
-    async ones on the event loop)."""
-    return {operation: partial(handler, ctx) for operation, handler in OPERATIONS.items()}
+    """The handlers of every operation, each bound to ``ctx``.
+
+    Async handlers run on the event loop. On PostgreSQL the others run in the threadpool. On
+    SQLite they run inline on the event loop with group commit (``Database.inline_writes``):
+    the writes of every request handled in one turn of the loop commit together, and each
+    answer waits for that commit. A short SQLite transaction costs less than the hand-off to a
+    worker thread (under the GIL a thread would not run it sooner), and its commit costs more
+    than its statements. When another thread of the process (the webhook dispatcher) is
+    writing, the handler goes to the threadpool and waits there instead of on the loop.
+    """
+    bound = {operation: partial(handler, ctx) for operation, handler in OPERATIONS.items()}
+    if not ctx.db.is_sqlite:
+        return dict(bound)
+    return {
+        operation: handler if inspect.iscoroutinefunction(handler.func) else _inline(ctx, handler)
+        for operation, handler in bound.items()
+    }
+
+
+def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Reply]) -> Handler:
+    async def inline_grouped(request: OperationRequest) -> Reply:
+        with ctx.db.inline_writes() as member:
+            if member is not None:
+                try:
+                    reply, failure = handler(request), None
+                except Exception as exc:  # noqa: BLE001 - re-raised once earlier writes commit
+                    reply, failure = None, exc
+        if member is None:
+            return await anyio.to_thread.run_sync(handler, request)
+        await member.committed()
+        if failure is not None:
+            raise failure
+        assert reply is not None
+        return reply
+
+    return inline_grouped

@@ -2,15 +2,17 @@
 
 These are the portal's hottest paths, so each is one prepared query (statements are built once
 per combination of filters, with bound parameters), the stored JSON is spliced into the answer
-unchanged, and on SQLite the read runs inline on the event loop: a WAL reader never waits for a
-writer, and the round trip to a worker thread would cost more than the query.
+unchanged, and on SQLite the read runs inline on the event loop (a WAL reader never waits for a
+writer, and the round trip to a worker thread would cost more than the query) through the
+answer cache of ``answers``, which serves a repeated query without touching the tables while
+the database is unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from lotflow.reference.buyer import store
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["get_external_lot", "list_external_lots"]
 
-T = TypeVar("T")
-
 _OPTIONAL = ("orgId", "type", "minPrice", "maxPrice", "search")
 _GET = select(lots.c.doc).where(lots.c.id == bindparam("id"), lots.c.status != "draft")
 _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
@@ -42,29 +42,40 @@ _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
 async def list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """listExternalLots: non-draft lots matching the filters, newest first, with the total
     (``status`` defaults to published, as the spec declares)."""
-    return await _read(ctx, lambda conn: _list(conn, req.query))
+    query = req.query
+    key = ("list", *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in query.items()))
+    answer = await _read(ctx, key, lambda conn: _list(conn, query))
+    return Reply(200, raw_json=answer)
 
 
 async def get_external_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """getExternalLot: a lot unless it is a draft."""
     lot_id = req.path_params["lotId"]
-    text = await _read(ctx, lambda conn: conn.execute(_GET, {"id": lot_id}).scalar())
-    if text is None:
-        raise Problem.not_found("lot", lot_id)
-    return Reply(200, raw_json=store.splice_one("lot", text))
+    answer = await _read(ctx, ("get", lot_id), lambda conn: _get(conn, lot_id))
+    return Reply(200, raw_json=answer)
 
 
-async def _read(ctx: BuyerContext, work: Callable[[Connection], T]) -> T:
-    """``work(conn)`` in a read transaction: inline on SQLite, in a worker thread otherwise."""
+async def _read(ctx: BuyerContext, key: Hashable, work: Callable[[Connection], bytes]) -> bytes:
+    """``work(conn)`` in a read transaction: on SQLite inline and through the answer cache, in
+    a worker thread otherwise."""
 
-    def run() -> T:
+    def run() -> bytes:
         with ctx.db.read() as conn:
             return work(conn)
 
-    return run() if ctx.db.is_sqlite else await anyio.to_thread.run_sync(run)
+    if ctx.db.is_sqlite:
+        return ctx.answers.answer(key, run)
+    return await anyio.to_thread.run_sync(run)
 
 
-def _list(conn: Connection, query: dict[str, Any]) -> Reply:
+def _get(conn: Connection, lot_id: str) -> bytes:
+    text = conn.execute(_GET, {"id": lot_id}).scalar()
+    if text is None:
+        raise Problem.not_found("lot", lot_id)
+    return store.splice_one("lot", text)
+
+
+def _list(conn: Connection, query: dict[str, Any]) -> bytes:
     standards = [text_column(s) for s in query.get("standards") or ()]
     shape = (tuple(k for k in _OPTIONAL if query.get(k) is not None), len(standards))
     params = _params(query, standards)
@@ -73,8 +84,7 @@ def _list(conn: Connection, query: dict[str, Any]) -> Reply:
         count = int(rows[0][1])
     else:
         count = int(conn.execute(_count_statement(*shape), params).scalar_one())
-    found = store.Page([row[0] for row in rows], count)
-    return Reply(200, raw_json=store.splice_list("lots", found))
+    return store.splice_list("lots", store.Page([row[0] for row in rows], count))
 
 
 def _params(query: dict[str, Any], standards: list[str]) -> dict[str, Any]:

@@ -9,8 +9,10 @@ naming the variable, the value seen and what was expected.
 Besides the portals' own names: ``LOTFLOW_DATABASE_URL``, ``LOTFLOW_BUYER_OPERATORS``,
 ``LOTFLOW_WEBHOOK_AUTH`` (standard | legacy-bearer), ``LOTFLOW_MAX_BODY_BYTES``,
 ``LOTFLOW_WEBHOOK_MAX_ATTEMPTS``, ``LOTFLOW_WEBHOOK_BACKOFF_BASE``, ``LOTFLOW_WEBHOOK_BACKOFF_CAP``,
-``LOTFLOW_WEBHOOK_TIMEOUT`` and ``LOTFLOW_VALIDATE_RESPONSES`` (default on: every answer is
-checked against the spec, a contract-testing portal's own safety net; off saves that cost).
+``LOTFLOW_WEBHOOK_TIMEOUT``, ``LOTFLOW_VALIDATE_RESPONSES`` (default on: every answer is
+checked against the spec, a contract-testing portal's own safety net; off saves that cost) and
+``LOTFLOW_ANSWER_CACHE`` (default on: repeated marketplace reads are served from a cache that
+any commit empties; off queries the tables every time).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class BuyerSettings:
     webhook_backoff_cap: float = 3600.0
     webhook_timeout: float = 10.0
     validate_responses: bool = True  # each answer checked against the spec (500 if it breaks it)
+    answer_cache: bool = True  # repeated marketplace reads answered from a cache (see answers)
     generated: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -103,6 +106,7 @@ class BuyerSettings:
             webhook_backoff_cap=read.number("LOTFLOW_WEBHOOK_BACKOFF_CAP", 3600.0),
             webhook_timeout=read.number("LOTFLOW_WEBHOOK_TIMEOUT", 10.0),
             validate_responses=read.flag("LOTFLOW_VALIDATE_RESPONSES", default=True),
+            answer_cache=read.flag("LOTFLOW_ANSWER_CACHE", default=True),
             generated=dict(read.generated),
         )
 

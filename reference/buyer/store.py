@@ -5,8 +5,8 @@ that a document and its columns never disagree. Updates are conditional on the v
 read (``WHERE id = ? AND version = ?``): when another transaction changed the row first, the
 update touches nothing and :class:`StaleWrite` is raised, which rolls the whole transaction back.
 Documents are stored as ASCII JSON, so the stored text is the exact bytes a response splices in.
-The statements of the frequent operations are built once per shape and reused with bound
-parameters.
+The statements of the frequent operations are built once per shape and run as
+:class:`lotflow.db.Prepared` statements, straight on the driver's cursor.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     Table,
-    Update,
     bindparam,
     func,
     select,
     update,
 )
+
+from lotflow.db import Prepared
 
 __all__ = [
     "Doc",
@@ -94,10 +94,19 @@ def _row_values(kind: Kind, doc: Doc) -> dict[str, Any]:
     return {"version": doc["version"], "doc": dumps(doc), **kind.columns(doc)}
 
 
-def insert(conn: Connection, kind: Kind, doc: Doc, **extra: Any) -> None:
-    """Insert a new document (``extra``: columns that are not derived from it)."""
+def insert(conn: Connection, kind: Kind, doc: Doc, **extra: Any) -> str:
+    """Insert a new document (``extra``: columns that are not derived from it); its stored JSON
+    text is returned (for :func:`splice_one`)."""
     values = {"id": doc["_id"], "created_at": doc["createdAt"], **_row_values(kind, doc), **extra}
-    conn.execute(kind.table.insert(), values)  # parameters, not .values(): compiled once
+    _insert_statement(kind, tuple(values)).rowcount(conn, values)
+    text: str = values["doc"]
+    return text
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(kind: Kind, columns: tuple[str, ...]) -> Prepared:
+    """``INSERT INTO ... (columns) VALUES (...)``, prepared once per shape."""
+    return Prepared(kind.table.insert(), column_keys=columns)
 
 
 def revise(doc: Doc, stamp: str, **changes: Any) -> Doc:
@@ -112,31 +121,32 @@ def save(conn: Connection, kind: Kind, old: Doc, new: Doc, *, status: str | None
     params = {f"new_{column}": value for column, value in values.items()}
     params |= {"old_id": old["_id"], "old_version": old["version"], "old_status": status}
     statement = _update_statement(kind, tuple(values), status is not None)
-    if conn.execute(statement, params).rowcount != 1:
+    if statement.rowcount(conn, params) != 1:
         raise StaleWrite(kind.name, old["_id"])
 
 
 @lru_cache(maxsize=64)
-def _update_statement(kind: Kind, columns: tuple[str, ...], by_status: bool) -> Update:
-    """``UPDATE ... WHERE id = ? AND version = ? [AND status = ?]``, built once per shape."""
+def _update_statement(kind: Kind, columns: tuple[str, ...], by_status: bool) -> Prepared:
+    """``UPDATE ... WHERE id = ? AND version = ? [AND status = ?]``, prepared once per shape."""
     table = kind.table
     where = [table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version")]
     if by_status:
         where.append(table.c.status == bindparam("old_status"))
-    return update(table).where(*where).values({c: bindparam(f"new_{c}") for c in columns})
+    values = {c: bindparam(f"new_{c}") for c in columns}
+    return Prepared(update(table).where(*where).values(values))
 
 
 def fetch(conn: Connection, kind: Kind, entity_id: str, **where: str) -> Doc | None:
     """The document with ``entity_id`` when its columns equal ``where`` (``not_status``: its
     status differs from the value)."""
     statement = _select_statement(kind, tuple(sorted(where)))
-    text = conn.execute(statement, {"id": entity_id, **where}).scalar()
-    return loads(text) if text is not None else None
+    row = statement.first(conn, {"id": entity_id, **where})
+    return loads(row[0]) if row is not None else None
 
 
 @lru_cache(maxsize=64)
-def _select_statement(kind: Kind, keys: tuple[str, ...]) -> Select[str]:
-    """``SELECT doc ... WHERE id = ? AND ...``, built once per combination of filters."""
+def _select_statement(kind: Kind, keys: tuple[str, ...]) -> Prepared:
+    """``SELECT doc ... WHERE id = ? AND ...``, prepared once per combination of filters."""
     table = kind.table
     where = [table.c.id == bindparam("id")]
     for key in keys:
@@ -144,7 +154,7 @@ def _select_statement(kind: Kind, keys: tuple[str, ...]) -> Select[str]:
             where.append(table.c.status != bindparam(key))
         else:
             where.append(table.c[key] == bindparam(key))
-    return select(table.c.doc).where(*where)
+    return Prepared(select(table.c.doc).where(*where))
 
 
 def fetch_where(

@@ -35,6 +35,7 @@ import json
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -261,6 +262,10 @@ class _Endpoint:
         self.limits = limits
         self.auth = _Auth(spec, op, authenticators)
         self.params = [_Param.compile(spec, p) for p in op.parameters if p.get("in") in _READERS]
+        # Parsed path and query values by raw input; not for operations reading headers.
+        self.parsed: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] | None = (
+            None if any(p.location == "header" for p in self.params) else OrderedDict()
+        )
         schema = op.request_schema
         self.body_validator = validator_for(spec, schema) if schema is not None else None
         self.responses = _ResponseCheck(spec, op) if limits.validate_responses else None
@@ -279,7 +284,7 @@ class _Endpoint:
     async def _prepare(self, request: Request) -> OperationRequest:
         raw = await _read_body(request, self.limits.max_body_bytes)
         principal = self.auth.principal(request, raw)
-        path_params, query = _parameters(self.params, request)
+        path_params, query = self._parameters(request)
         return OperationRequest(
             operation_id=self.op.operation_id,
             path_params=path_params,
@@ -290,6 +295,25 @@ class _Endpoint:
             principal=principal,
             request=request,
         )
+
+    PARSED = 256  # inputs remembered per operation
+
+    def _parameters(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Path and query values, parsed and validated once per distinct raw input (clients
+        repeat the same queries); each request gets its own copies."""
+        memo = self.parsed
+        if memo is None:
+            return _parameters(self.params, request)
+        key = (request.scope.get("query_string", b""), *request.path_params.items())
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _parameters(self.params, request)  # raises for bad input
+            if len(memo) > self.PARSED:
+                memo.popitem(last=False)
+        else:
+            memo.move_to_end(key)
+        path_params, query = found
+        return dict(path_params), {k: _copied(v) for k, v in query.items()}
 
     def _body(self, request: Request, raw: bytes) -> Any:
         if self.body_validator is None:
@@ -319,6 +343,10 @@ class _Endpoint:
             self.responses.check(reply, content)
         media_type = JSON_MEDIA_TYPE if content else None
         return Response(content, reply.status, headers=reply.headers, media_type=media_type)
+
+
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
 
 def _is_async(handler: Any) -> bool:
@@ -574,10 +602,18 @@ def _unknown_query(params: list[_Param], request: Request) -> list[FieldError]:
 
 
 class _ResponseCheck:
-    """The documented responses of one operation, with their JSON body validators."""
+    """The documented responses of one operation, with their JSON body validators.
+
+    A handler that answers from a cache returns the very ``raw_json`` bytes object it returned
+    before; the last few bodies that passed are remembered by identity (holding a reference, so
+    the identity cannot be reused) and are not parsed and validated again.
+    """
+
+    PASSED = 32  # bodies remembered per operation
 
     def __init__(self, spec: dict[str, Any], op: Operation) -> None:
         self.op = op
+        self.passed: OrderedDict[tuple[int, int], bytes] = OrderedDict()
         self.declared: dict[str, tuple[bool, Validator | None]] = {}
         for status, response in op.responses.items():
             content = response.get("content") or {}
@@ -586,6 +622,9 @@ class _ResponseCheck:
             self.declared[status.upper()] = (bool(content), validator)
 
     def check(self, reply: Reply, content: bytes) -> None:
+        key = (reply.status, id(content))
+        if reply.raw_json is not None and self.passed.get(key) is content:
+            return
         errors = self._errors(reply, content)
         if errors:
             log.error(
@@ -600,6 +639,10 @@ class _ResponseCheck:
             )
             code = "response_contract_violation"
             raise Problem(500, "Response contract violation", detail, code, errors=errors)
+        if reply.raw_json is not None:
+            self.passed[key] = content
+            if len(self.passed) > self.PASSED:
+                self.passed.popitem(last=False)
 
     def _errors(self, reply: Reply, content: bytes) -> list[FieldError]:
         declared = self._declared(str(reply.status))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import (
@@ -135,3 +137,227 @@ def test_postgresql_urls_use_psycopg_3(url: str) -> None:
 def test_a_malformed_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="not a SQLAlchemy URL"):
         Database("not a url")
+
+
+# ---------------------------------------------------------------------------------- change counter
+
+
+def test_the_change_counter_moves_when_any_connection_commits(db: Database, tmp_path: Path) -> None:
+    import sqlite3
+
+    first = db.change_counter()
+    assert first is not None
+    assert db.change_counter() == first  # nothing committed: the same number
+    with db.write() as conn:
+        conn.execute(update(counters).values(value=1))
+    after_own = db.change_counter()
+    assert after_own != first
+    other = sqlite3.connect(tmp_path / "lotflow.sqlite3")  # as another process would
+    with other:
+        other.execute("UPDATE counters SET value = 2")
+    other.close()
+    assert db.change_counter() not in (first, after_own)
+
+
+def test_there_is_no_change_counter_without_a_sqlite_file() -> None:
+    assert Database("sqlite://").change_counter() is None
+    assert Database("postgresql://u:p@db.example/lotflow").change_counter() is None
+
+
+# ---------------------------------------------------------------------------------- prepared
+
+
+def test_prepared_statements_insert_read_and_update(db: Database) -> None:
+    from sqlalchemy import bindparam
+
+    from lotflow.db import Prepared
+
+    add = Prepared(insert(counters), column_keys=["id", "value", "version"])
+    get = Prepared(select(counters.c.value).where(counters.c.id == bindparam("id")))
+    bump = Prepared(
+        update(counters)
+        .where(counters.c.id == bindparam("which"), counters.c.version == bindparam("seen"))
+        .values(value=bindparam("new_value"), version=bindparam("new_version"))
+    )
+    with db.write() as conn:
+        assert add.rowcount(conn, {"id": 2, "value": 7, "version": 1}) == 1
+        assert get.first(conn, {"id": 2}) == (7,)
+        assert get.first(conn, {"id": 3}) is None
+        assert bump.rowcount(conn, {"which": 2, "seen": 1, "new_value": 8, "new_version": 2}) == 1
+        assert bump.rowcount(conn, {"which": 2, "seen": 1, "new_value": 9, "new_version": 2}) == 0
+    with db.read() as conn:
+        assert conn.execute(select(counters.c.value).where(counters.c.id == 2)).scalar_one() == 8
+
+
+def test_prepared_statements_convert_parameters_and_raise_sqlalchemy_errors(db: Database) -> None:
+    from sqlalchemy import Boolean, bindparam
+
+    from lotflow.db import Prepared
+
+    flags = Table(
+        "flags", MetaData(), Column("id", Integer, primary_key=True), Column("on", Boolean)
+    )
+    flags.create(db.engine)
+    add = Prepared(insert(flags), column_keys=["id", "on"])
+    with db.write() as conn:
+        add.rowcount(conn, {"id": 1, "on": True})
+        assert conn.execute(select(flags.c.on)).scalar_one() is True
+        with pytest.raises(IntegrityError):
+            add.rowcount(conn, {"id": 1, "on": False})
+    with pytest.raises(ValueError, match="expanding"), db.read() as conn:
+        Prepared(select(flags.c.id).where(flags.c.id.in_(bindparam("ids", expanding=True)))).first(
+            conn, {"ids": [1]}
+        )
+
+
+# ---------------------------------------------------------------------------------- group commit
+
+
+def _value(db: Database, counter_id: int = 1) -> int | None:
+    with db.read() as conn:
+        row = conn.execute(select(counters.c.value).where(counters.c.id == counter_id)).first()
+    return None if row is None else int(row[0])
+
+
+def _insert_counter(db: Database, counter_id: int, fail: bool) -> None:
+    with db.write() as conn:
+        conn.execute(insert(counters).values(id=counter_id, value=counter_id, version=1))
+        if fail:
+            raise RuntimeError("this request failed")
+
+
+async def _member_writes(db: Database, counter_id: int, fail: bool = False) -> Any:
+    """One request's worth of writing through inline_writes; returns the member."""
+    with db.inline_writes() as member:
+        assert member is not None
+        with contextlib.suppress(RuntimeError):
+            _insert_counter(db, counter_id, fail)
+    return member
+
+
+@pytest.mark.anyio
+async def test_writers_of_one_loop_turn_share_one_commit_that_each_awaits(db: Database) -> None:
+    first = await _member_writes(db, 2)
+    second = await _member_writes(db, 3)
+    assert first.group is second.group  # the same turn of the loop: one transaction
+    version = db.change_counter()
+    assert (_value(db, 2), _value(db, 3)) == (None, None)  # nothing committed yet
+    await first.committed()
+    await second.committed()
+    assert (_value(db, 2), _value(db, 3)) == (2, 3)
+    assert db.change_counter() != version
+    later = await _member_writes(db, 4)
+    assert later.group is not first.group  # the next turn opens a new group
+    await later.committed()
+    assert _value(db, 4) == 4
+
+
+@pytest.mark.anyio
+async def test_a_failing_writer_in_a_group_rolls_back_only_its_own_changes(db: Database) -> None:
+    good = await _member_writes(db, 2)
+    bad = await _member_writes(db, 3, fail=True)
+    also_good = await _member_writes(db, 4)
+    for member in (good, bad, also_good):
+        await member.committed()
+    assert (_value(db, 2), _value(db, 3), _value(db, 4)) == (2, None, 4)
+
+
+@pytest.mark.anyio
+async def test_a_failed_group_commit_fails_every_member_and_stores_nothing(db: Database) -> None:
+    with db.inline_writes() as member:
+        assert member is not None
+        with db.write() as conn:
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at COMMIT instead
+            conn.execute(insert(children).values(id=1, parent_id="missing"))
+    other = await _member_writes(db, 2)
+    called: list[str] = []
+    with db.inline_writes() as third:
+        assert third is not None
+        with db.write():
+            db.after_commit(lambda: called.append("after"))
+    for waiting in (member, other, third):
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            await waiting.committed()
+    assert _value(db, 2) is None
+    assert called == []
+    again = await _member_writes(db, 5)  # the database is usable again
+    await again.committed()
+    assert _value(db, 5) == 5
+
+
+@pytest.mark.anyio
+async def test_reads_after_writing_see_the_members_own_writes_and_callbacks_wait(
+    db: Database,
+) -> None:
+    called: list[int | None] = []
+    with db.inline_writes() as member:
+        assert member is not None
+        with db.read() as conn:  # nothing written yet: an ordinary read
+            assert conn.execute(select(counters.c.value)).scalar_one() == 0
+        with db.write() as conn:
+            conn.execute(update(counters).values(value=41))
+            db.after_commit(lambda: called.append(_value(db)))
+        with db.read() as conn:
+            assert conn.execute(select(counters.c.value)).scalar_one() == 41
+    assert called == []
+    await member.committed()
+    assert called == [41]
+
+
+def test_outside_an_event_loop_there_is_no_group(db: Database) -> None:
+    with db.inline_writes() as member:
+        assert member is None
+        with db.write() as conn:  # an ordinary transaction
+            conn.execute(update(counters).values(value=3))
+    assert _value(db) == 3
+
+
+@pytest.mark.anyio
+async def test_no_group_while_another_thread_writes(db: Database) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with db.write():
+            entered.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert entered.wait(timeout=30)
+        with db.inline_writes() as member:
+            assert member is None
+    finally:
+        release.set()
+        thread.join()
+    with db.inline_writes() as member:
+        assert member is not None
+
+
+@pytest.mark.anyio
+async def test_a_thread_waiting_to_write_gets_the_lock_before_any_new_group(db: Database) -> None:
+    import time
+
+    done = threading.Event()
+
+    def thread_writer() -> None:
+        with db.write() as conn:
+            conn.execute(update(counters).where(counters.c.id == 1).values(value=7))
+        done.set()
+
+    thread = threading.Thread(target=thread_writer)
+    with db.inline_writes() as holding:
+        assert holding is not None
+        _insert_counter(db, 2, fail=False)  # the open group holds the writer lock
+        thread.start()
+        deadline = time.monotonic() + 30
+        while db._waiting == 0:  # until the thread is queued behind the group
+            assert time.monotonic() < deadline, "the writer thread never queued"
+            time.sleep(0.001)
+        assert not done.is_set()
+        with db.inline_writes() as member:
+            assert member is None  # no new group while a thread waits: it goes next
+    await holding.committed()
+    thread.join(timeout=30)
+    assert done.is_set()
+    assert (_value(db, 1), _value(db, 2)) == (7, 2)

@@ -105,3 +105,29 @@ async def test_response_checks_can_be_switched_off(portal_spec: dict[str, Any]) 
     app = portal_app(portal_spec, {"getItem": _reply(broken)}, validate_responses=False)
     response = await send(app, "GET", f"/items/{ITEM_ID}", headers=KEY_HEADERS)
     assert (response.status_code, response.json()) == (200, {"item": {"name": "no id"}})
+
+
+async def test_the_same_body_object_is_validated_once_and_a_broken_one_every_time(
+    portal_spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lotflow.http
+
+    checked: list[bytes] = []
+    real = lotflow.http._ResponseCheck._errors
+
+    def counting(self: Any, reply: Reply, content: bytes) -> Any:
+        checked.append(content)
+        return real(self, reply, content)
+
+    monkeypatch.setattr(lotflow.http._ResponseCheck, "_errors", counting)
+    cached = b'{"items":[],"count":0}'
+    broken = b'{"items":"not a list","count":0}'
+    bodies = iter([cached, cached, bytes(bytearray(cached)), broken, broken])
+    app = portal_app(portal_spec, {"listItems": lambda _req: Reply(200, raw_json=next(bodies))})
+    statuses = []
+    for _ in range(5):
+        response = await send(app, "GET", "/items", headers=KEY_HEADERS)
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 200, 500, 500]
+    # the second answer is the very object already checked; the third equal bytes are a new one
+    assert checked == [cached, cached, broken, broken]

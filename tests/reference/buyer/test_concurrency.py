@@ -130,3 +130,25 @@ def test_parallel_duplicate_submissions_make_exactly_one_bid(server: Server) -> 
     assert statuses(answers) == [200] * (N - 1) + [201]
     assert len({answer.json()["bid"]["_id"] for answer in answers}) == 1
     assert server.count(bids) == 1
+
+
+def test_parallel_distinct_submissions_are_each_stored_once_and_answered_after_commit(
+    server: Server,
+) -> None:
+    """On SQLite concurrent writers share group commits; every answer must still mean stored."""
+    from lotflow.reference.buyer.tables import notifications
+
+    lot, _ = server.lot_with_bids(0)
+    answers = together(
+        N,
+        server.url,
+        lambda c, i: c.post("/api/bids", json=bid_body(lot, f"p{i}"), headers=PRODUCER),
+    )
+    assert statuses(answers) == [201] * N
+    assert server.count(bids) == N
+    assert server.count(notifications, notifications.c.status == "bid_received") == N
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for answer in answers:
+            bid = answer.json()["bid"]
+            stored = client.get(f"/api/bids/{bid['_id']}", headers=OPERATOR)
+            assert stored.json()["bid"] == bid

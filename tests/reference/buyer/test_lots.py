@@ -3,11 +3,13 @@ filters, ordering and pagination."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.reference.buyer.portal import LOT, ORG_A, Portal
+from tests.reference.buyer.portal import API_KEY, LOT, ORG_A, Portal
 
 pytestmark = pytest.mark.anyio
 
@@ -236,3 +238,79 @@ async def test_lots_made_in_the_same_instant_keep_their_order(portal: Portal) ->
     first, second = await portal.draft_lot(), await portal.draft_lot()
     listed = (await portal.op("GET", "/api/lots")).json()["lots"]
     assert [lot["_id"] for lot in listed] == [second["_id"], first["_id"]]
+
+
+async def test_marketplace_reads_follow_every_change_including_other_processes(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repeated marketplace reads are answered from a cache keyed on the database's change
+    counter; no answer may outlive a change, whoever commits it."""
+    from lotflow.reference.buyer import marketplace
+    from lotflow.reference.buyer.tables import lots
+
+    from lotflow.db import Database
+
+    lot = await portal.published_lot()
+    queries: list[str] = []
+    real_list = marketplace._list
+    monkeypatch.setattr(
+        marketplace, "_list", lambda conn, query: queries.append("list") or real_list(conn, query)
+    )
+
+    async def titles() -> list[str]:
+        listed = (await portal.producer("GET", "/api/lots/external")).json()["lots"]
+        return [entry["title"] for entry in listed]
+
+    async def one_title() -> str:
+        found = await portal.producer("GET", f"/api/lots/external/{lot['_id']}")
+        return str(found.json()["lot"]["title"])
+
+    assert await titles() == [LOT["title"]]
+    assert await titles() == [LOT["title"]]  # the repeat, from the cache
+    cached = portal.ctx.db.change_counter() is not None  # a SQLite file (not PostgreSQL)
+    assert queries == (["list"] if cached else ["list", "list"])
+    assert await one_title() == LOT["title"]
+    changed = await portal.op("PATCH", f"/api/lots/{lot['_id']}", json={"title": "Changed here"})
+    assert changed.status_code == 200, changed.text
+    assert await titles() == ["Changed here"]
+    assert await one_title() == "Changed here"
+    other = Database(portal.ctx.db.url.render_as_string(hide_password=False))  # another process
+    try:
+        with other.write() as conn:
+            doc = conn.execute(lots.select().where(lots.c.id == lot["_id"])).one().doc
+            conn.execute(
+                lots.update()
+                .where(lots.c.id == lot["_id"])
+                .values(doc=doc.replace("Changed here", "Changed elsewhere"))
+            )
+    finally:
+        other.dispose()
+    assert await titles() == ["Changed elsewhere"]
+    assert await one_title() == "Changed elsewhere"
+    second = await portal.published_lot(title="A second lot")
+    assert await titles() == ["A second lot", "Changed elsewhere"]
+    await portal.op("DELETE", f"/api/lots/{second['_id']}")
+    assert await titles() == ["Changed elsewhere"]
+
+
+async def test_without_the_answer_cache_every_marketplace_read_queries_the_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lotflow.reference.buyer import marketplace
+
+    from lotflow.clock import FakeClock
+    from tests.reference.buyer.portal import START, make_app
+
+    app = make_app(tmp_path, FakeClock(START), LOTFLOW_ANSWER_CACHE="0")
+    queries: list[str] = []
+    real_list = marketplace._list
+    monkeypatch.setattr(
+        marketplace, "_list", lambda conn, query: queries.append("list") or real_list(conn, query)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://buyer.test") as client:
+        for _ in range(3):
+            listed = await client.get("/api/lots/external", headers={"X-API-Key": API_KEY})
+            assert listed.json() == {"lots": [], "count": 0}
+    app.state.buyer.db.dispose()
+    assert queries == ["list"] * 3

@@ -136,6 +136,7 @@ def test_without_a_webhook_url_there_is_no_base(tmp_path: Path) -> None:
         ("LOTFLOW_DATABASE_URL", "not a url", "SQLAlchemy URL"),
         ("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "whsec_!!!", "base64"),
         ("LOTFLOW_VALIDATE_RESPONSES", "maybe", "switch"),
+        ("LOTFLOW_ANSWER_CACHE", "sometimes", "switch"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable_and_the_value(

@@ -1,0 +1,53 @@
+"""Encoded answers of the producers' marketplace reads, reused while the database is unchanged.
+
+Producer portals poll ``listExternalLots`` and ``getExternalLot`` with the same queries over and
+over. An answer is labelled with the database's change counter read before its query ran
+(:meth:`lotflow.db.Database.change_counter`: it moves on every commit by any connection, in this
+process or another); while the counter still reads the same, the answer is what the query would
+return again, so the very same bytes are served. Any commit empties the cache. Where the database
+has no such counter (PostgreSQL, in-memory SQLite), or with ``LOTFLOW_ANSWER_CACHE=0``, nothing
+is cached.
+
+Serving the same bytes object also lets the response check skip bodies it has already validated
+(see ``lotflow.http``). The cache is used from the event loop only (the SQLite reads run inline
+there), so it needs no lock.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from lotflow.db import Database
+
+__all__ = ["AnswerCache"]
+
+
+class AnswerCache:
+    """At most ``size`` answers by key, all from one state of the database."""
+
+    def __init__(self, db: Database, size: int = 64, *, enabled: bool = True) -> None:
+        self.db = db
+        self.size = size
+        self.enabled = enabled
+        self.version: int | None = None
+        self.answers: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def answer(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        """The cached answer for ``key`` if the database has not changed since it was made,
+        else ``make()`` (which queries the database), kept for next time."""
+        version = self.db.change_counter() if self.enabled else None
+        if version is None:
+            return make()
+        if version != self.version:
+            self.answers.clear()
+            self.version = version
+        found = self.answers.get(key)
+        if found is not None:
+            self.answers.move_to_end(key)
+            return found
+        made = make()
+        self.answers[key] = made
+        if len(self.answers) > self.size:
+            self.answers.popitem(last=False)
+        return made
