@@ -46,7 +46,7 @@ def create_app(
     db.create_all(metadata)
     ctx = BuyerContext(settings, db, clock or SystemClock())
     dispatcher = Dispatcher(db, settings, ctx.clock, webhook_transport, signal=ctx.signal)
-    if settings.webhook_base_url is None:
+    if settings.webhook_base_url is None and not dispatcher_enabled:  # else the dispatcher says it
         log.warning("PRODUCER_DASHBOARD_WEBHOOK_URL is not set: webhook events stay pending.")
     app = build_app(
         ctx.spec,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import anyio
 from lotflow.reference.buyer import (
@@ -79,7 +80,9 @@ def bind(ctx: BuyerContext) -> dict[str, Handler]:
     }
 
 
-def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Reply]) -> Handler:
+def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Any]) -> Handler:
+    """``handler`` (synchronous) run as described in :func:`bind`."""
+
     async def inline_grouped(request: OperationRequest) -> Reply:
         with ctx.db.inline_writes() as member:
             if member is not None:
@@ -88,11 +91,13 @@ def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Reply]) -> 
                 except Exception as exc:  # noqa: BLE001 - re-raised once earlier writes commit
                     reply, failure = None, exc
         if member is None:
-            return await anyio.to_thread.run_sync(handler, request)
-        await member.committed()
-        if failure is not None:
-            raise failure
-        assert reply is not None
+            reply = await anyio.to_thread.run_sync(handler, request)
+        else:
+            await member.committed()
+            if failure is not None:
+                raise failure
+        if not isinstance(reply, Reply):
+            raise TypeError(f"handler {handler!r} returned {reply!r}, not a Reply")
         return reply
 
     return inline_grouped

@@ -132,7 +132,7 @@ def _update_statement(kind: Kind, columns: tuple[str, ...], by_status: bool) -> 
     where = [table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version")]
     if by_status:
         where.append(table.c.status == bindparam("old_status"))
-    values = {c: bindparam(f"new_{c}") for c in columns}
+    values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in columns}
     return Prepared(update(table).where(*where).values(values))
 
 

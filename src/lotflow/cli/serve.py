@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,4 +72,8 @@ def _run(app: Any, host: str, port: int, portal: str) -> None:
         f"Starting the reference {portal} portal on http://{host}:{port or '<free port>'} "
         f"(Ctrl-C stops it)"
     )
-    server.run()
+    try:
+        server.run()  # on Ctrl-C uvicorn shuts down cleanly, then raises the interrupt again
+    except KeyboardInterrupt:
+        click.echo(f"Stopped the reference {portal} portal.")
+        sys.exit(130)

@@ -1,0 +1,70 @@
+"""``lotflow serve buyer --demo`` as a user runs it: a real server on a free port, the generated
+credentials printed, requests answered with them, Ctrl-C stopping it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+
+def test_serve_buyer_in_demo_mode_prints_its_credentials_and_answers_with_them(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODUCER_", "LOTFLOW_"))}
+    command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--demo", "--port", "0"]
+    process = subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        for line in process.stdout:  # until uvicorn says where it listens
+            seen.append(line)
+            if "Uvicorn running on" in line:
+                break
+        printed = "".join(seen)
+        url = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", printed)
+        assert url is not None, printed
+        api_key = re.search(r"PRODUCER_API_KEY=(\S+)", printed)
+        operators = re.search(r"LOTFLOW_BUYER_OPERATORS=(.+)", printed)
+        assert api_key is not None, printed
+        assert operators is not None, printed
+        token = json.loads(operators.group(1))[0]["token"]
+        with httpx.Client(base_url=url.group(1), timeout=30) as client:
+            lot = {
+                "title": "HEFA-SPK SAF, 100,000 gal",
+                "type": "HEFA-SPK",
+                "volume": {"amount": 100000, "unit": "gallons"},
+                "pricing": {"price": 650000, "currency": "USD", "pricePerUnit": 6.5},
+            }
+            operator = {"Authorization": f"Bearer {token}"}
+            created = client.post("/api/lots", json=lot, headers=operator)
+            assert created.status_code == 201, created.text
+            lot_id = created.json()["lot"]["_id"]
+            assert client.post(f"/api/lots/{lot_id}/publish", headers=operator).status_code == 200
+            producer = {"X-API-Key": api_key.group(1)}
+            listed = client.get("/api/lots/external", headers=producer).json()
+            assert [entry["_id"] for entry in listed["lots"]] == [lot_id]
+            refused = client.get("/api/lots/external", headers={"X-API-Key": "wrong"})
+            assert refused.status_code == 401
+        assert (tmp_path / "lotflow-buyer.sqlite3").exists()  # the default database file
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        code = process.wait(timeout=30)
+    assert code == 130, "".join(seen) + rest  # stopped by Ctrl-C, as a shell reports it
+    assert "Finished server process" in rest
+    assert "Stopped the reference buyer portal." in rest
+    assert "Traceback" not in rest
