@@ -1,12 +1,13 @@
-"""Encoded answers of the producers' marketplace reads, reused while the database is unchanged.
+"""Encoded answers of the producers' marketplace reads, reused while the lots are unchanged.
 
 Producer portals poll ``listExternalLots`` and ``getExternalLot`` with the same queries over and
-over. An answer is labelled with the database's change counter read before its query ran
-(:meth:`lotflow.db.Database.change_counter`: it moves on every commit by any connection, in this
-process or another); while the counter still reads the same, the answer is what the query would
-return again, so the very same bytes are served. Any commit empties the cache. Where the database
-has no such counter (PostgreSQL, in-memory SQLite), or with ``LOTFLOW_ANSWER_CACHE=0``, nothing
-is cached.
+over. An answer is labelled with the ``lots`` change counter read before its query ran
+(:meth:`lotflow.db.Database.change_counter`; SQLite triggers move it on every committed change
+to ``lots`` or ``lot_standards``, by this process, another one or a hand-written statement);
+while the counter still reads the same, the answer is what the query would return again, so the
+very same bytes are served. Bids, notifications and webhook bookkeeping leave it alone; any lot
+change empties the cache. Where the database keeps no counter (PostgreSQL, in-memory SQLite),
+or with ``LOTFLOW_ANSWER_CACHE=0``, nothing is cached.
 
 Serving the same bytes object also lets the response check skip bodies it has already validated
 (see ``lotflow.http``). The cache is used from the event loop only (the SQLite reads run inline
@@ -20,11 +21,13 @@ from collections.abc import Callable, Hashable
 
 from lotflow.db import Database
 
-__all__ = ["AnswerCache"]
+__all__ = ["COUNTER", "AnswerCache"]
+
+COUNTER = "lots"  # the change counter of lots and lot_standards (set up by create_app)
 
 
 class AnswerCache:
-    """At most ``size`` answers by key, all from one state of the database."""
+    """At most ``size`` answers by key, all from one state of the lots."""
 
     def __init__(self, db: Database, size: int = 64, *, enabled: bool = True) -> None:
         self.db = db
@@ -34,9 +37,9 @@ class AnswerCache:
         self.answers: OrderedDict[Hashable, bytes] = OrderedDict()
 
     def answer(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
-        """The cached answer for ``key`` if the database has not changed since it was made,
+        """The cached answer for ``key`` if the lots have not changed since it was made,
         else ``make()`` (which queries the database), kept for next time."""
-        version = self.db.change_counter() if self.enabled else None
+        version = self.db.change_counter(COUNTER) if self.enabled else None
         if version is None:
             return make()
         if version != self.version:

@@ -15,12 +15,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from lotflow.reference.buyer import answers
 from lotflow.reference.buyer.auth import authenticators
 from lotflow.reference.buyer.context import BuyerContext
 from lotflow.reference.buyer.dispatcher import Dispatcher
 from lotflow.reference.buyer.handlers import bind
 from lotflow.reference.buyer.settings import BuyerSettings
-from lotflow.reference.buyer.tables import metadata
+from lotflow.reference.buyer.tables import lot_standards, lots, metadata
 
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
@@ -44,6 +45,7 @@ def create_app(
     """
     db = Database(settings.database_url)
     db.create_all(metadata)
+    db.count_changes(answers.COUNTER, lots, lot_standards)
     ctx = BuyerContext(settings, db, clock or SystemClock())
     dispatcher = Dispatcher(db, settings, ctx.clock, webhook_transport, signal=ctx.signal)
     if settings.webhook_base_url is None and not dispatcher_enabled:  # else the dispatcher says it

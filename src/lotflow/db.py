@@ -10,17 +10,18 @@ queue for the write lock at the start instead of failing with ``database is lock
 turns into a write halfway through. This is SQLAlchemy's documented pysqlite recipe: pysqlite's
 own transaction handling is switched off and the ``begin`` event emits ``BEGIN`` itself.
 
-Two helpers serve the hot paths of a single-process server on SQLite: ``writer_if_free()`` lets
-the event loop run a short transaction inline when no other thread of the process is writing
-(instead of paying a thread hand-off per request), and ``change_counter()`` reads SQLite's
-``PRAGMA data_version`` on a connection of its own, a number that changes whenever any
-connection, in this process or another, commits; caches of query results key on it.
+Three helpers serve the hot paths of a server on SQLite: ``inline_writes()`` (group commit for
+short write transactions run on the event loop), ``Prepared`` (statements run straight on the
+driver's cursor) and change counters (``count_changes()``/``change_counter()``: a number that
+any committed change to some tables moves, whoever makes it; caches of query results key on
+it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -42,6 +43,7 @@ __all__ = ["Database", "GroupMember", "Prepared", "sqlite_url"]
 log = logging.getLogger("lotflow.db")
 
 _WRITE_OPTION = "lotflow_write"
+_NAME = re.compile(r"[a-z_]+")
 _POSTGRES_ALIASES = ("postgres", "postgresql")
 
 
@@ -58,6 +60,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: Engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
         self._writer_lock = threading.RLock() if self.is_sqlite else None
+        self._counts_changes = self.is_sqlite and self.url.database not in (None, "", ":memory:")
         self._probe: Any = None
         self._probe_lock = threading.Lock()
         self._group: _Group | None = None
@@ -162,26 +165,51 @@ class Database:
             group = self._group = _Group(self, loop)
         return group
 
-    def change_counter(self) -> int | None:
-        """A number that changes whenever a transaction commits anywhere in the database, or
-        None when the database cannot tell cheaply (anything but a SQLite file).
+    def count_changes(self, name: str, *tables: Table) -> None:
+        """Keep a change counter ``name`` that every committed insert, update or delete on
+        ``tables`` moves, whoever writes (another process, a hand-written statement): SQLite
+        triggers, created if missing. Elsewhere nothing is kept and :meth:`change_counter`
+        answers None."""
+        if not _NAME.fullmatch(name) or not all(_NAME.fullmatch(t.name) for t in tables):
+            raise ValueError(f"change counter and table names are [a-z_]+, not {name!r}")
+        if not self._counts_changes:
+            return
+        with self.write() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS lotflow_change_counters "
+                "(name VARCHAR(64) PRIMARY KEY, value INTEGER NOT NULL)"
+            )
+            conn.exec_driver_sql(
+                "INSERT OR IGNORE INTO lotflow_change_counters (name, value) VALUES (?, 0)", (name,)
+            )
+            for table in tables:
+                for change in ("INSERT", "UPDATE", "DELETE"):
+                    conn.exec_driver_sql(_trigger(name, table.name, change))
 
-        Read before a query, it labels the query's result: a result labelled with the value
-        read now is still current.
+    def change_counter(self, name: str) -> int | None:
+        """The committed value of the change counter ``name`` (see :meth:`count_changes`), or
+        None when there is none (not a SQLite file, or never set up).
+
+        Read before a query on the counted tables, it labels the query's result: a result
+        labelled with the value read now is still current. The read costs microseconds: one
+        statement on a connection of its own, outside any transaction.
         """
-        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+        if not self._counts_changes:
             return None
         with self._probe_lock:
             if self._probe is None:
                 probe = self.engine.raw_connection()
-                probe.detach()  # a connection of its own: it sees every other one's commits
+                probe.detach()  # a connection of its own, reading the latest commit each time
                 self._probe = probe
             cursor = self._probe.cursor()
             try:
-                cursor.execute("PRAGMA data_version")
-                return int(cursor.fetchone()[0])
+                cursor.execute("SELECT value FROM lotflow_change_counters WHERE name = ?", (name,))
+                row = cursor.fetchone()
+            except self.engine.dialect.loaded_dbapi.OperationalError:
+                return None  # no counters table: never set up
             finally:
                 cursor.close()
+        return int(row[0]) if row is not None else None
 
     def create_all(self, metadata: MetaData) -> None:
         """Create the tables of ``metadata`` that do not exist yet."""
@@ -194,6 +222,14 @@ class Database:
                 self._probe.close()
                 self._probe = None
         self.engine.dispose()
+
+
+def _trigger(name: str, table: str, change: str) -> str:
+    """The DDL of one change-counting trigger (DDL takes no parameters; both names matched
+    ``_NAME``, ``change`` is INSERT, UPDATE or DELETE)."""
+    head = f"CREATE TRIGGER IF NOT EXISTS lotflow_count_{name}_{table}_{change.lower()}"
+    body = f"UPDATE lotflow_change_counters SET value = value + 1 WHERE name = '{name}'"  # noqa: S608
+    return f"{head} AFTER {change} ON {table} BEGIN {body}; END"
 
 
 _MEMBER: ContextVar[GroupMember | None] = ContextVar("lotflow_db_group_member", default=None)

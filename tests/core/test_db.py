@@ -142,26 +142,48 @@ def test_a_malformed_url_is_a_config_error() -> None:
 # ---------------------------------------------------------------------------------- change counter
 
 
-def test_the_change_counter_moves_when_any_connection_commits(db: Database, tmp_path: Path) -> None:
+def test_a_change_counter_moves_with_every_commit_to_its_tables_by_anyone(
+    db: Database, tmp_path: Path
+) -> None:
     import sqlite3
 
-    first = db.change_counter()
-    assert first is not None
-    assert db.change_counter() == first  # nothing committed: the same number
+    assert db.change_counter("parents") is None  # not set up yet
+    db.count_changes("parents", parents, children)
+    db.count_changes("parents", parents, children)  # idempotent: set up again at every start
+    first = db.change_counter("parents")
+    assert first == 0
     with db.write() as conn:
-        conn.execute(update(counters).values(value=1))
-    after_own = db.change_counter()
-    assert after_own != first
+        conn.execute(update(counters).values(value=1))  # not a counted table
+    assert db.change_counter("parents") == first
+    with db.write() as conn:
+        conn.execute(insert(parents).values(id="p1"))
+        conn.execute(insert(children).values(id=1, parent_id="p1"))
+    after_own = db.change_counter("parents")
+    assert after_own == 2  # one per changed row
+    with db.write() as conn:
+        conn.execute(insert(parents).values(id="p2"))
+        assert db.change_counter("parents") == after_own  # not committed yet
+    assert db.change_counter("parents") == after_own + 1
     other = sqlite3.connect(tmp_path / "lotflow.sqlite3")  # as another process would
     with other:
-        other.execute("UPDATE counters SET value = 2")
+        other.execute("DELETE FROM children")
     other.close()
-    assert db.change_counter() not in (first, after_own)
+    assert db.change_counter("parents") == after_own + 2  # the trigger counts their delete
 
 
-def test_there_is_no_change_counter_without_a_sqlite_file() -> None:
-    assert Database("sqlite://").change_counter() is None
-    assert Database("postgresql://u:p@db.example/lotflow").change_counter() is None
+def test_there_are_no_change_counters_without_a_sqlite_file() -> None:
+    memory = Database("sqlite://")
+    memory.create_all(metadata)
+    memory.count_changes("parents", parents)
+    assert memory.change_counter("parents") is None
+    postgres = Database("postgresql://u:p@db.example/lotflow")
+    postgres.count_changes("parents", parents)  # nothing to set up: no connection is made
+    assert postgres.change_counter("parents") is None
+
+
+def test_change_counter_names_are_checked(db: Database) -> None:
+    with pytest.raises(ValueError, match="not 'x; DROP'"):
+        db.count_changes("x; DROP", parents)
 
 
 # ---------------------------------------------------------------------------------- prepared
@@ -240,12 +262,10 @@ async def test_writers_of_one_loop_turn_share_one_commit_that_each_awaits(db: Da
     first = await _member_writes(db, 2)
     second = await _member_writes(db, 3)
     assert first.group is second.group  # the same turn of the loop: one transaction
-    version = db.change_counter()
     assert (_value(db, 2), _value(db, 3)) == (None, None)  # nothing committed yet
     await first.committed()
     await second.committed()
     assert (_value(db, 2), _value(db, 3)) == (2, 3)
-    assert db.change_counter() != version
     later = await _member_writes(db, 4)
     assert later.group is not first.group  # the next turn opens a new group
     await later.committed()

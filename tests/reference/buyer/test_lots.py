@@ -267,9 +267,12 @@ async def test_marketplace_reads_follow_every_change_including_other_processes(
 
     assert await titles() == [LOT["title"]]
     assert await titles() == [LOT["title"]]  # the repeat, from the cache
-    cached = portal.ctx.db.change_counter() is not None  # a SQLite file (not PostgreSQL)
+    cached = portal.ctx.db.change_counter("lots") is not None  # a SQLite file, not PostgreSQL
     assert queries == (["list"] if cached else ["list", "list"])
     assert await one_title() == LOT["title"]
+    await portal.bid(lot)  # commits, but changes no lot: the cached answer stays
+    assert await titles() == [LOT["title"]]
+    assert queries == (["list"] if cached else ["list"] * 3)
     changed = await portal.op("PATCH", f"/api/lots/{lot['_id']}", json={"title": "Changed here"})
     assert changed.status_code == 200, changed.text
     assert await titles() == ["Changed here"]
