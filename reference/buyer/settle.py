@@ -35,11 +35,6 @@ __all__ = [
 
 LOT_AWARDED = "lot_awarded"
 
-# spec/workflow.yaml lets acceptCounterOffer reject the lot's other open bids (buyer.bid) but has
-# no buyer.counter_offer transition withdrawing their pending counter-offers for that cause;
-# the counter-offer of a rejected bid cannot stay pending, so it is withdrawn (reported gap).
-_COUNTER_WITHDRAWN_BY_AWARD = frozenset({"acceptCounterOffer"})
-
 
 @dataclass(frozen=True)
 class Award:
@@ -174,8 +169,7 @@ def close_counter(tx: Tx, bid: Doc, cause: str, target: str) -> Doc | None:
     counter = store.fetch(tx.conn, COUNTER, counter_id, status="pending")
     if counter is None:
         return None
-    if cause not in _COUNTER_WITHDRAWN_BY_AWARD or target != "withdrawn":
-        tx.ctx.counter_machine.require(cause, "pending", target, entity_id=counter_id)
+    tx.ctx.counter_machine.require(cause, "pending", target, entity_id=counter_id)
     closed = store.revise(counter, tx.stamp, status=target)
     if target in ("accepted", "declined"):
         closed["respondedAt"] = tx.stamp
