@@ -86,3 +86,34 @@ def test_the_html_twin_is_self_contained_and_readable_without_scripts(tmp_path: 
     assert "✗ status: counterBid answered 409, expected 201" in text
     assert "→ producer received bid.accepted (attempt 2)" in text
     assert "B->>BP: createLot" in text
+
+
+def test_the_html_twin_draws_each_diagram_as_svg_with_page_unique_markers(tmp_path: Path) -> None:
+    _, page = written(tmp_path)
+    assert page.count("<svg ") == 2
+    assert "id='d1-head'" in page
+    assert "id='d2-head'" in page
+    assert "url(#d2-cross)" in page  # the outage's refused deliveries end in a cross
+    assert "<title>Sequence diagram: Producer portal down while the buyer accepts</title>" in page
+
+
+def test_svg_labels_are_escaped_and_columns_widen_for_long_labels() -> None:
+    from lotflow.reporters.sequence import Arrow, Block, Diagram, Note
+    from lotflow.reporters.svg import to_svg
+
+    participants = (("B", "Buyer operator"), ("BP", "Buyer Portal"))
+    step = Block(Note("1. <step> & more"), (Arrow("B", "BP", "x"),), False)
+    short = Diagram(participants, (step,))
+    long_label = "a very long operation label " * 4
+    wide = Diagram(participants, (Block(Note("1."), (Arrow("B", "BP", long_label),), False),))
+    drawn = to_svg(short, ident="t", title="a < b")
+    assert "1. &lt;step&gt; &amp; more" in drawn
+    assert "<title>a &lt; b</title>" in drawn
+
+    def gap(svg: str) -> float:
+        found = re.search(r"<line class='arrow request' x1='([0-9.]+)' [^>]*x2='([0-9.]+)'", svg)
+        assert found is not None
+        return float(found.group(2)) - float(found.group(1))
+
+    assert gap(to_svg(wide, ident="w", title="w")) > gap(drawn)
+    assert gap(to_svg(wide, ident="w", title="w")) >= len(long_label) * 6

@@ -1,9 +1,10 @@
-"""The story report: each scenario as narrative steps plus a Mermaid sequence diagram of every
-call and webhook, as Markdown (``story.md``) and as a self-contained HTML twin (``story.html``).
+"""The story report: each scenario as narrative steps plus a sequence diagram of every call and
+webhook, as Markdown (``story.md``, the diagram as Mermaid text) and as a self-contained HTML
+twin (``story.html``, the diagram drawn as inline SVG, its Mermaid text folded under it).
 
 The HTML page has no scripts and loads nothing from the network (its Content-Security-Policy
-forbids it): the diagram is Mermaid text in ``<pre class="mermaid">``, readable as it is and
-renderable by any Mermaid viewer. Both files say the same things, built from one narrative.
+forbids it), so it shows the same in any browser, offline, attached to a CI run. Both files say
+the same things, built from one narrative and one diagram model (``sequence``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from lotflow import __version__
 from lotflow.engine import events as ev
-from lotflow.reporters.mermaid import sequence_diagram
+from lotflow.reporters.mermaid import sequence_diagram, to_mermaid
+from lotflow.reporters.sequence import build
+from lotflow.reporters.svg import to_svg
 from lotflow.reporters.wording import (
     MARKS,
     SKIPPED_NOTE,
@@ -140,21 +143,25 @@ class StoryReporter:
             f"<p class='summary'><strong>{html.escape(self._headline())}</strong></p>",
             f"<ul class='facts'>{facts}</ul>",
         ]
-        body += [self._html_scenario(s) for s in self.scenarios]
+        body += [self._html_scenario(s, n) for n, s in enumerate(self.scenarios, start=1)]
         return PAGE.format(body="\n".join(body))
 
-    def _html_scenario(self, scenario: ev.ScenarioFinished) -> str:
+    def _html_scenario(self, scenario: ev.ScenarioFinished, number: int) -> str:
         facts, description = self._scenario_facts(scenario)
         outcome = "passed" if scenario.passed else "failed"
         items = [self._html_step(step) for step in scenario.steps]
+        diagram = build(scenario)
+        picture = to_svg(diagram, ident=f"d{number}", title=f"Sequence diagram: {scenario.name}")
         return (
             f"<section class='{outcome}'>"
             f"<h2>{MARKS[outcome]} {html.escape(scenario.name)}</h2>"
             f"<p class='facts'>{html.escape(facts)}</p>"
             + (f"<p>{html.escape(description)}</p>" if description else "")
             + f"<ol>{''.join(items)}</ol>"
-            "<h3>Sequence diagram (Mermaid)</h3>"
-            f"<pre class='mermaid'>{html.escape(sequence_diagram(scenario))}</pre>"
+            "<h3>Sequence diagram</h3>"
+            f"<figure class='diagram'>{picture}</figure>"
+            "<details><summary>Mermaid source</summary>"
+            f"<pre class='mermaid'>{html.escape(to_mermaid(diagram))}</pre></details>"
             "</section>"
         )
 
@@ -188,6 +195,9 @@ li.failed {{ color: #cf222e; }}
 li.skipped {{ color: #8c959f; }}
 li ul {{ font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }}
 small {{ color: #57606a; }}
+figure.diagram {{ margin: 0.5rem 0; }}
+figure.diagram svg {{ max-width: 100%; height: auto; }}
+details {{ margin: 0.5rem 0 1rem; color: #57606a; }}
 pre.mermaid {{ background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }}
 </style>
 </head>
