@@ -127,35 +127,68 @@ def get_lot(ctx: ProducerContext, req: OperationRequest) -> Reply:
 
 
 def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
-    """Fetch every published lot from the buyer; store newer versions; close lots no longer
-    listed."""
+    """Fetch every published lot from the buyer and store newer versions; read each open lot
+    it no longer lists: reserved or sold → awarded, cancelled or gone → closed. Every call to the
+    buyer is made before anything is written, so a buyer failure (502) changes nothing."""
     fetched = _fetch_published(ctx)
-    created = updated = closed = 0
+    listed = {lot["_id"] for lot in fetched}
+    lots = ctx.tables.lots
+    with ctx.db.read() as conn:
+        unlisted = [
+            lot["_id"]
+            for lot in docstore.find(conn, lots, lots.c.status == "open")
+            if lot["_id"] not in listed
+        ]
+    now_at = {lot_id: _fetch_one(ctx, lot_id) for lot_id in unlisted}
+    created = updated = awarded = closed = 0
     with ctx.db.write() as conn:
         for buyer_lot in fetched:
-            known = docstore.get(conn, ctx.tables.lots, buyer_lot["_id"]) is not None
+            known = docstore.get(conn, lots, buyer_lot["_id"]) is not None
             applied, _ = upsert_lot(conn, ctx, buyer_lot, "syncMarketplace", source="sync")
             created += applied and not known
             updated += applied and known
-        listed = {lot["_id"] for lot in fetched}
-        lots = ctx.tables.lots
-        for lot in docstore.find(conn, lots, lots.c.status == "open"):
-            if lot["_id"] not in listed:
-                gone = {
-                    **lot,
-                    "status": "closed",
-                    "buyerStatus": "cancelled",
-                    "updatedAt": isoformat(ctx.clock.now()),
-                }
-                conn.execute(
-                    lots.update()
-                    .where(lots.c.id == lot["_id"])
-                    .values(doc=docstore.dumps(gone), status="closed")
-                )
+        for lot_id, buyer_lot in now_at.items():
+            if buyer_lot is not None and buyer_lot["status"] != "published":
+                applied, _ = upsert_lot(conn, ctx, buyer_lot, "syncMarketplace", source="sync")
+                status = ctx.workflow.producer_status("lot", buyer_lot["status"])
+                awarded += applied and status == "awarded"
+                closed += applied and status == "closed"
+            elif buyer_lot is None and _close_gone(conn, ctx, lot_id):
                 closed += 1
-    return Reply(
-        200, {"fetched": len(fetched), "created": created, "updated": updated, "closed": closed}
+    counts = {"created": created, "updated": updated, "awarded": awarded, "closed": closed}
+    return Reply(200, {"fetched": len(fetched), **counts})
+
+
+def _close_gone(conn: Connection, ctx: ProducerContext, lot_id: str) -> bool:
+    """An open lot the buyer does not have any more becomes closed."""
+    lots = ctx.tables.lots
+    lot = docstore.get(conn, lots, lot_id)
+    if lot is None or lot["status"] != "open":
+        return False
+    ctx.lot_machine.require("syncMarketplace", "open", "closed", entity_id=lot_id)
+    gone = {**lot, "status": "closed", "buyerStatus": "cancelled"}
+    gone["updatedAt"] = isoformat(ctx.clock.now())
+    conn.execute(
+        lots.update().where(lots.c.id == lot_id).values(doc=docstore.dumps(gone), status="closed")
     )
+    return True
+
+
+def _fetch_one(ctx: ProducerContext, lot_id: str) -> Doc | None:
+    """The buyer's lot as it is now, or None when the buyer does not have it (404)."""
+    try:
+        response = ctx.buyer.call("getExternalLot", path={"lotId": lot_id})
+    except TransportError as exc:
+        raise buyer_unavailable(str(exc)) from exc
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise buyer_unavailable(
+            f"GET /api/lots/external/{lot_id} answered {response.status_code}: "
+            f"{response.text[:200]}"
+        )
+    lot: Doc = response.json()["lot"]
+    return lot
 
 
 def _fetch_published(ctx: ProducerContext) -> list[Doc]:

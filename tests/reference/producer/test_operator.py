@@ -153,12 +153,52 @@ async def test_sync_reconciles_with_the_buyers_published_lots(producer: Producer
     other["_id"] = "6750a1c2e4b0f1a2b3c4d5e7"
     producer.buyer.lots = [other]  # the first lot was withdrawn while we missed lot.deleted
     result = (await producer.op("POST", "/api/marketplace/sync")).json()
-    assert result == {"fetched": 1, "created": 1, "updated": 0, "closed": 1}
-    statuses = {
-        lot["_id"]: lot["status"]
-        for lot in (await producer.op("GET", "/api/marketplace/lots")).json()["lots"]
+    assert result == {"fetched": 1, "created": 1, "updated": 0, "awarded": 0, "closed": 1}
+    assert await marketplace_statuses(producer) == {LOT_ID: "closed", other["_id"]: "open"}
+
+
+async def marketplace_statuses(producer: Producer) -> dict[str, str]:
+    listed = (await producer.op("GET", "/api/marketplace/lots")).json()["lots"]
+    return {lot["_id"]: lot["status"] for lot in listed}
+
+
+@pytest.mark.parametrize(
+    ("buyer_status", "expected", "counted"),
+    [
+        ("sold", "awarded", "awarded"),
+        ("reserved", "awarded", "awarded"),
+        ("cancelled", "closed", "closed"),
+    ],
+)
+async def test_sync_reads_each_lot_the_buyer_stopped_listing(
+    producer: Producer, buyer_status: str, expected: str, counted: str
+) -> None:
+    await producer.lot_event("lot.published", buyer_lot())
+    producer.buyer.unlisted[LOT_ID] = buyer_lot(version=3, status=buyer_status)
+    result = (await producer.op("POST", "/api/marketplace/sync")).json()
+    assert result == {"fetched": 0, "created": 0, "updated": 0, "awarded": 0, "closed": 0} | {
+        counted: 1
     }
-    assert statuses == {LOT_ID: "closed", other["_id"]: "open"}
+    assert await marketplace_statuses(producer) == {LOT_ID: expected}
+    lot = (await producer.op("GET", f"/api/marketplace/lots/{LOT_ID}")).json()["lot"]
+    assert (lot["buyerStatus"], lot["version"]) == (buyer_status, 3)
+    again = (await producer.op("POST", "/api/marketplace/sync")).json()  # safe to repeat
+    assert again == {"fetched": 0, "created": 0, "updated": 0, "awarded": 0, "closed": 0}
+
+
+async def test_sync_changes_nothing_when_the_buyer_cannot_be_asked_about_a_lot(
+    producer: Producer,
+) -> None:
+    await producer.lot_event("lot.published", buyer_lot())
+    new_lot = buyer_lot(version=1)
+    new_lot["_id"] = "6750a1c2e4b0f1a2b3c4d5e7"
+    producer.buyer.lots = [new_lot]
+    producer.buyer.script[f"/api/lots/external/{LOT_ID}"] = [
+        httpx.Response(500, json={"title": "boom", "status": 500})
+    ]
+    response = await producer.op("POST", "/api/marketplace/sync")
+    assert (response.status_code, response.json()["code"]) == (502, "buyer_unavailable")
+    assert await marketplace_statuses(producer) == {LOT_ID: "open"}  # the new lot not stored
 
 
 async def test_bids_and_contracts_are_scoped_to_the_organisation(producer: Producer) -> None:
