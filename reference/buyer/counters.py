@@ -89,11 +89,12 @@ def _answerable_counter(tx: Tx, bid: Doc, named: str | None, target: str) -> Doc
     current_id = bid.get("counterOfferId")
     current = store.fetch(tx.conn, COUNTER, current_id) if current_id else None
     if named is not None and (current is None or current["_id"] != named):
+        known = {"currentCounterOfferId": current["_id"]} if current else {}  # none: omitted
         raise Problem.conflict(
             "counter_offer_mismatch",
             f"Counter-offer {named} is not the current counter-offer of bid {bid['_id']}; "
             "read the bid again.",
-            currentCounterOfferId=current["_id"] if current else None,
+            **known,
         )
     if current is None:  # never countered: the bid itself refuses the answer
         bid_target = "accepted" if target == "accepted" else "pending"

@@ -155,17 +155,34 @@ def _problem_of(response: httpx.Response) -> Doc:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and {"type", "title", "status"} <= body.keys():
-        return body
-    message = (
-        body.get("error") if isinstance(body, dict) else response.text[:200]
-    )  # today's {error: "..."}
+    if _is_problem(body):
+        return dict(body)
+    said = (
+        [body.get(k) for k in ("error", "detail", "title", "message")]
+        if isinstance(body, dict)
+        else []
+    )
+    message = next((m for m in said if isinstance(m, str)), response.text[:200])  # today's {error}
     return {
         "type": "about:blank",
         "title": "Buyer refusal",
         "status": response.status_code,
         "detail": str(message),
     }
+
+
+def _is_problem(body: object) -> bool:
+    """A problem document as the spec's Problem schema has it (else it is wrapped in one)."""
+    if not isinstance(body, dict):
+        return False
+    status = body.get("status")
+    texts = all(isinstance(body.get(k), str) for k in ("type", "title"))
+    in_range = isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599
+    return (
+        texts
+        and in_range
+        and all(isinstance(body.get(k, ""), str) for k in ("detail", "instance", "code"))
+    )
 
 
 def passed_on(response: httpx.Response, buyer_problem: Doc, what: str) -> Problem:

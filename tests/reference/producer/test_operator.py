@@ -70,6 +70,17 @@ async def test_todays_error_shape_is_understood_too(producer: Producer) -> None:
     assert response.json()["buyerProblem"]["detail"] == "Invalid volume"
 
 
+async def test_a_buyer_problem_that_breaks_the_problem_schema_is_wrapped_not_echoed(
+    producer: Producer,
+) -> None:
+    odd = {"type": "about:blank", "title": "Nope", "status": "422", "detail": ["not", "text"]}
+    producer.buyer.script["/api/bids"] = [httpx.Response(422, json=odd)]
+    response = await producer.op("POST", "/api/producer/bids", json=BID)
+    assert response.status_code == 422  # not a 500 for breaking the response contract
+    passed = response.json()["buyerProblem"]
+    assert (passed["title"], passed["status"], passed["detail"]) == ("Buyer refusal", 422, "Nope")
+
+
 async def test_a_transient_buyer_failure_is_retried(producer: Producer) -> None:
     producer.buyer.script["/api/bids"] = [httpx.Response(503)]
     response = await producer.op("POST", "/api/producer/bids", json=BID)
