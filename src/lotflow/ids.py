@@ -4,12 +4,16 @@ An entity id is 24 lowercase hex characters laid out like a MongoDB ObjectId: 4 
 seconds, 5 bytes chosen at random once per process, and a 3-byte counter that starts at a random
 value. Ids made by one process never repeat (until 2**24 ids within one second); ids of different
 processes differ by their random part.
+
+``restart(seed)`` makes the ids that follow reproducible (the same sequence for the same seed),
+for runs that must replay exactly, such as a fuzzer shrinking a failure; never in production.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import random
 import re
 import secrets
 import string
@@ -17,7 +21,7 @@ import threading
 
 from lotflow.clock import SystemClock
 
-__all__ = ["is_object_id", "new_event_id", "new_object_id"]
+__all__ = ["is_object_id", "new_event_id", "new_object_id", "restart"]
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -45,6 +49,22 @@ class _ProcessPart:
 
 
 _process = _ProcessPart()
+_replay: random.Random | None = None  # set by restart(): event ids from a seeded generator
+
+
+def restart(seed: int | None) -> None:
+    """From now on, ids in this process follow a sequence fixed by ``seed``; ``None`` goes back
+    to random ids (a fresh random part and counter)."""
+    global _replay  # the process-wide id source, like _process
+    with _process._lock:
+        if seed is None:
+            _replay = None
+            _process._pid = -1  # the next id draws a fresh random part and counter
+            return
+        _replay = random.Random(seed)  # reproducible on purpose: not a secret
+        _process._random = f"{_replay.getrandbits(40):010x}"
+        _process._counter = itertools.count()
+        _process._pid = os.getpid()
 
 
 def new_object_id(seconds: int | None = None) -> str:
@@ -56,7 +76,8 @@ def new_object_id(seconds: int | None = None) -> str:
 
 def new_event_id() -> str:
     """A new webhook event id: ``msg_`` and 27 base62 characters from ``secrets``."""
-    number = secrets.randbelow(_EVENT_ID_SPACE)
+    replay = _replay
+    number = replay.randrange(_EVENT_ID_SPACE) if replay else secrets.randbelow(_EVENT_ID_SPACE)
     chars = []
     for _ in range(_EVENT_ID_LENGTH):
         number, digit = divmod(number, len(_BASE62))

@@ -62,3 +62,24 @@ def test_an_event_id_is_msg_and_27_base62_characters_the_contract_accepts() -> N
 
 def test_event_ids_do_not_repeat() -> None:
     assert len({new_event_id() for _ in range(20_000)}) == 20_000
+
+
+def test_restart_makes_the_following_ids_a_reproducible_sequence() -> None:
+    from lotflow.ids import restart
+
+    def sequence() -> list[str]:
+        return [new_object_id(1_700_000_000) for _ in range(3)] + [new_event_id() for _ in range(2)]
+
+    try:
+        restart(7)
+        first = sequence()
+        restart(7)
+        assert sequence() == first
+        restart(8)
+        other = sequence()
+    finally:
+        restart(None)
+    assert other != first
+    assert all(is_object_id(i) for i in other[:3])
+    assert len(set(first)) == 5
+    assert sequence() != first  # random again

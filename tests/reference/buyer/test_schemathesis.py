@@ -27,6 +27,7 @@ from lotflow.reference.buyer.kinds import LOT as LOT_KIND
 from lotflow.reference.buyer.tables import metadata
 from schemathesis.config import SchemathesisConfig
 
+from lotflow import ids
 from lotflow.clock import FakeClock
 from tests.reference.buyer.contract_data import make_contract_valid
 from tests.reference.buyer.portal import API_KEY, LOT, START, TOKENS, bid_body, buyer_env
@@ -133,6 +134,7 @@ class BuyerWorkflow(schema.as_state_machine()):  # type: ignore[misc]
         self.withdrawn: set[str] = set()
 
     def setup(self) -> None:
+        ids.restart(0)  # the same ids at every replay: Hypothesis replays a case to shrink it
         reset(APP)
 
     def after_call(self, response: Any, case: schemathesis.Case) -> None:
@@ -149,4 +151,7 @@ class BuyerWorkflow(schema.as_state_machine()):  # type: ignore[misc]
 
 
 def test_workflows_through_the_links_conform() -> None:
-    BuyerWorkflow.run(settings=STATEFUL)
+    try:
+        BuyerWorkflow.run(settings=STATEFUL)
+    finally:
+        ids.restart(None)  # random ids again for the tests that follow in this process
