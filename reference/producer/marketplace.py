@@ -147,13 +147,13 @@ def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
             applied, _ = upsert_lot(conn, ctx, buyer_lot, "syncMarketplace", source="sync")
             created += applied and not known
             updated += applied and known
-        for lot_id, buyer_lot in now_at.items():
-            if buyer_lot is not None and buyer_lot["status"] != "published":
-                applied, _ = upsert_lot(conn, ctx, buyer_lot, "syncMarketplace", source="sync")
-                status = ctx.workflow.producer_status("lot", buyer_lot["status"])
+        for lot_id, current in now_at.items():
+            if current is not None and current["status"] != "published":
+                applied, _ = upsert_lot(conn, ctx, current, "syncMarketplace", source="sync")
+                status = ctx.workflow.producer_status("lot", current["status"])
                 awarded += applied and status == "awarded"
                 closed += applied and status == "closed"
-            elif buyer_lot is None and _close_gone(conn, ctx, lot_id):
+            elif current is None and _close_gone(conn, ctx, lot_id):
                 closed += 1
     counts = {"created": created, "updated": updated, "awarded": awarded, "closed": closed}
     return Reply(200, {"fetched": len(fetched), **counts})
