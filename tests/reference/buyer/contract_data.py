@@ -10,6 +10,7 @@ the behaviour tests). Negative cases are never touched.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -20,14 +21,19 @@ DEFAULT_VOLUME = {"amount": 1000, "unit": "gallons"}
 DEFAULT_PRICING = {"price": 1000, "currency": "USD", "pricePerUnit": 1}
 
 
-def make_contract_valid(operation_id: str, body: Any, lot: dict[str, Any]) -> None:
-    """Complete ``body`` (in place) so that it satisfies the rules of ``operation_id``;
-    ``lot`` is the published lot that bids are placed on."""
-    if not isinstance(body, dict):
-        return
+def make_contract_valid(operation_id: str, body: Any, lot: dict[str, Any]) -> Any:
+    """A copy of ``body`` completed to satisfy the rules of ``operation_id`` (``body`` itself when
+    there is nothing to complete); ``lot`` is the published lot that bids are placed on.
+
+    Never in place: Schemathesis hands out the spec's example bodies as shared objects, and an
+    example changed by one case would make the next draw differently, which Hypothesis reports
+    as a flaky strategy when it replays a case."""
     fix = _FIXES.get(operation_id)
-    if fix is not None:
-        fix(body, lot)
+    if fix is None or not isinstance(body, dict):
+        return body
+    fixed = copy.deepcopy(body)
+    fix(fixed, lot)
+    return fixed
 
 
 def _capped_per_unit(amount: float, per_unit: float) -> float:

@@ -108,7 +108,7 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, _kwa
         return
     if case.meta is not None and case.meta.generation.mode.is_positive:
         operation_id = operation.definition.raw["operationId"]
-        make_contract_valid(operation_id, case.body, _open_lot())
+        case.body = make_contract_valid(operation_id, case.body, _open_lot())
 
 
 def _open_lot() -> dict[str, Any]:
