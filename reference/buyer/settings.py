@@ -11,8 +11,8 @@ Besides the portals' own names: ``LOTFLOW_DATABASE_URL``, ``LOTFLOW_BUYER_OPERAT
 ``LOTFLOW_WEBHOOK_MAX_ATTEMPTS``, ``LOTFLOW_WEBHOOK_BACKOFF_BASE``, ``LOTFLOW_WEBHOOK_BACKOFF_CAP``,
 ``LOTFLOW_WEBHOOK_TIMEOUT``, ``LOTFLOW_VALIDATE_RESPONSES`` (default on: every answer is
 checked against the spec, a contract-testing portal's own safety net; off saves that cost) and
-``LOTFLOW_ANSWER_CACHE`` (default on: repeated marketplace reads are served from a cache that
-any commit empties; off queries the tables every time).
+``LOTFLOW_ANSWER_CACHE`` (default on: on SQLite, repeated marketplace reads are served from a
+cache that any committed change to a lot empties; off queries the tables every time).
 """
 
 from __future__ import annotations
