@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 from lotflow.reference.common.settings import EnvReader, Operator
 
-from lotflow.signing import split_secrets
-
 DEMO_ORGS = ("Iberia Biofuels S.L.", "Baltic Renewables AB")
 
 
@@ -35,29 +33,36 @@ class ProducerSettings:
         missing."""
         read = EnvReader(env, demo)
         buyer_url = read.url(
-            "NEXT_PUBLIC_BUYER_DASHBOARD_URL", "the buyer portal's base URL", required=True
+            "NEXT_PUBLIC_BUYER_DASHBOARD_URL",
+            "the buyer portal's base URL, e.g. http://localhost:3004",
+            required=True,
         )
         api_key = read.secret(
             "BUYER_API_KEY", "the API key this portal sends to the buyer in X-API-Key"
         )
-        bid_secret = read.secret(
-            "BUYER_WEBHOOK_SECRET", "the secret that verifies the buyer's webhooks", make="whsec"
+        bid_secrets = read.webhook_secrets(
+            "BUYER_WEBHOOK_SECRET", "the secret(s) that verify the buyer's webhooks"
         )
         operators = read.operators("LOTFLOW_PRODUCER_OPERATORS", DEMO_ORGS)
         read.finish("producer")
-        lot_secret = read.text("MARKETPLACE_WEBHOOK_SECRET") or bid_secret
+        lot_secrets = read.webhook_secrets(
+            "MARKETPLACE_WEBHOOK_SECRET",
+            "the secret(s) that verify the buyer's lot webhooks (default: BUYER_WEBHOOK_SECRET)",
+            required=False,
+        )
         return cls(
-            database_url=read.text("LOTFLOW_DATABASE_URL", "sqlite:///./lotflow-producer.sqlite3"),
-            buyer_url=buyer_url,
+            database_url=read.database_url(
+                "LOTFLOW_DATABASE_URL", "sqlite:///./lotflow-producer.sqlite3"
+            ),
+            buyer_url=(buyer_url or "").rstrip("/"),
             buyer_api_key=api_key,
-            bid_secrets=tuple(split_secrets(bid_secret)),
-            lot_secrets=tuple(split_secrets(lot_secret)),
+            bid_secrets=bid_secrets,
+            lot_secrets=lot_secrets or bid_secrets,
             operators=operators,
             webhook_auth=read.choice("LOTFLOW_WEBHOOK_AUTH", ("standard", "legacy-bearer")),
             max_body_bytes=int(read.number("LOTFLOW_MAX_BODY_BYTES", 1_000_000, minimum=1024)),
             buyer_timeout=read.number("LOTFLOW_BUYER_TIMEOUT", 10.0, minimum=0.1),
-            buyer_retries=int(read.number("LOTFLOW_BUYER_RETRIES", 2)),
-            validate_responses=read.text("LOTFLOW_VALIDATE_RESPONSES", "1")
-            not in ("0", "false", "no"),
+            buyer_retries=int(read.number("LOTFLOW_BUYER_RETRIES", 2, zero_ok=True)),
+            validate_responses=read.flag("LOTFLOW_VALIDATE_RESPONSES", default=True),
             generated=dict(read.generated),
         )
