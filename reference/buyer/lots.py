@@ -26,18 +26,6 @@ __all__ = [
     "update_lot",
 ]
 
-_TERMS = (
-    "title",
-    "description",
-    "type",
-    "volume",
-    "pricing",
-    "delivery",
-    "compliance",
-    "airlineName",
-    "expiresAt",
-)
-
 
 # ---------------------------------------------------------------------------------- reads
 
@@ -84,8 +72,8 @@ def create_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 
 def _new_lot(tx: Tx, org_id: str, body: dict[str, Any]) -> Doc:
-    """A draft lot document."""
-    terms = {k: body[k] for k in _TERMS if k in body and k != "expiresAt"}
+    """A draft lot document. ``body`` passed the closed LotInput schema: its keys are terms."""
+    terms = {k: v for k, v in body.items() if k != "expiresAt"}
     return {
         "_id": tx.new_id(),
         "orgId": org_id,
@@ -127,8 +115,9 @@ def update_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def _lot_changes(lot: Doc, body: dict[str, Any]) -> dict[str, Any]:
     """The fields that change. A new volume without new pricing keeps the unit price and
-    recomputes the total; new pricing must be consistent with the resulting volume."""
-    changes = {k: body[k] for k in _TERMS if k in body}
+    recomputes the total; new pricing must be consistent with the resulting volume. ``body``
+    passed the closed LotUpdate schema: besides ``version`` its keys are terms."""
+    changes = {k: v for k, v in body.items() if k != "version"}
     volume: Doc = changes.get("volume") or lot["volume"]
     if "pricing" in changes:
         rules.check(rules.pricing_errors(volume["amount"], changes["pricing"]))
