@@ -13,7 +13,8 @@ does, in this order:
 4. for a JSON request body: 415 for another media type, 400 ``invalid_json`` when it does not
    parse, 422 ``validation_failed`` when it breaks the schema (or is required and absent);
 5. call the handler with an :class:`OperationRequest`; it returns a :class:`Reply` or raises a
-   :class:`~lotflow.problems.Problem`. Sync handlers run in the threadpool.
+   :class:`~lotflow.problems.Problem`, or a :class:`~lotflow.errors.DomainError` that is
+   answered as its problem (``Problem.from_error``). Sync handlers run in the threadpool.
 6. with ``validate_responses``, check the reply against the documented response; a mismatch is a
    server bug, answered 500 ``response_contract_violation`` and logged.
 
@@ -49,6 +50,7 @@ from starlette.routing import Match, Route, compile_path
 from starlette.types import Scope
 
 from lotflow.errors import (
+    DomainError,
     InvalidSignatureError,
     MissingSignatureError,
     SignatureError,
@@ -277,6 +279,8 @@ class _Endpoint:
             return self._render(reply)
         except Problem as problem:
             return problem.to_response(request.url.path)
+        except DomainError as refused:  # the domain's refusals become problems here, and only here
+            return Problem.from_error(refused).to_response(request.url.path)
         except Exception:  # the boundary: the traceback goes to the log, the client gets a problem
             log.exception("%s (%s %s) failed", self.op.operation_id, request.method, request.url)
             return _internal_error().to_response(request.url.path)
@@ -695,6 +699,10 @@ async def _problem(request: Request, exc: Problem) -> Response:
     return exc.to_response(request.url.path)
 
 
+async def _refused(request: Request, exc: DomainError) -> Response:
+    return Problem.from_error(exc).to_response(request.url.path)
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     log.error("Unhandled error on %s %s", request.method, request.url, exc_info=exc)
     return _internal_error().to_response(request.url.path)
@@ -705,5 +713,6 @@ _EXCEPTION_HANDLERS: dict[
 ] = {
     HTTPException: _http_error,
     Problem: _problem,
+    DomainError: _refused,
     Exception: _unhandled,
 }

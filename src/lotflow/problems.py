@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
+
+from lotflow.errors import ConflictError, DomainError, FieldError, NotFoundError, RuleError
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "PROBLEM_TYPE_BASE", "FieldError", "Problem"]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://lotflow.dev/problems/"
 _STANDARD_MEMBERS = ("type", "title", "status", "detail", "instance", "code", "errors")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One finding about one field: a JSON pointer into the body (``/volume/amount``) or the
-    name of a parameter (``limit``)."""
-
-    field: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        """The ``errors[]`` entry on the wire."""
-        return {"field": self.field, "message": self.message}
 
 
 class Problem(Exception):  # noqa: N818 - RFC 9457 names it; it is raised only to be answered
@@ -83,6 +71,18 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 names it; it is raised only t
         return Response(
             content.encode("utf-8"), self.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
         )
+
+    @classmethod
+    def from_error(cls, error: DomainError) -> Problem:
+        """The answer to a refusal of the domain: 404 for a missing entity, 409 for a state
+        conflict, 422 for a broken rule (400 for any other ``DomainError``)."""
+        if isinstance(error, RuleError):
+            return cls.validation(error.errors, code=error.code)
+        if isinstance(error, NotFoundError):
+            return cls(404, "Not found", error.detail, error.code, extra=error.extra)
+        if isinstance(error, ConflictError):
+            return cls.conflict(error.code, error.detail, **error.extra)
+        return cls(400, "Bad request", error.detail, error.code, extra=error.extra)
 
     @classmethod
     def not_found(cls, what: str, ident: str) -> Problem:

@@ -107,3 +107,34 @@ def test_a_validation_problem_summarises_its_field_errors_in_the_detail() -> Non
     )
     assert problem.detail == "/name is required; /age must be at least 0"
     assert Problem.validation([], code="volume_exceeds_lot").code == "volume_exceeds_lot"
+
+
+def test_domain_refusals_become_the_problems_a_client_acts_on() -> None:
+    from lotflow.errors import (
+        DomainError,
+        FieldError,
+        IllegalTransitionError,
+        NotFoundError,
+        RuleError,
+    )
+
+    missing = Problem.from_error(NotFoundError("lot", "abc"))
+    assert (missing.status, missing.code, missing.detail) == (
+        404,
+        "not_found",
+        "No lot with id 'abc' is visible to you.",
+    )
+    illegal = Problem.from_error(
+        IllegalTransitionError("Bid x is accepted.", current="accepted", operation="counterBid")
+    ).to_dict()
+    assert illegal["status"] == 409
+    assert illegal["code"] == "illegal_transition"
+    assert (illegal["currentState"], illegal["operation"]) == ("accepted", "counterBid")
+    broken = Problem.from_error(RuleError([FieldError("/pricing/price", "too high")], "bad_price"))
+    assert (broken.status, broken.code, [e.field for e in broken.errors]) == (
+        422,
+        "bad_price",
+        ["/pricing/price"],
+    )
+    other = Problem.from_error(DomainError("Not like this.", "odd", hint="x")).to_dict()
+    assert (other["status"], other["code"], other["hint"]) == (400, "odd", "x")
