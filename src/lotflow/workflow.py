@@ -1,9 +1,11 @@
 """The workflow state machines of the contract, loaded from ``spec/workflow.yaml``.
 
-Reference portals ask a machine whether a cause (an operationId, a webhook event or a timer) may
-move an entity from its current state, and answer 409 ``illegal_transition`` when it may not.
-``lotflow spec check`` verifies the machines against the OpenAPI documents, and
-``lotflow spec diagram`` draws them as Mermaid state diagrams.
+Reference portals ask a machine for the transition a cause (an operationId, a webhook event or a
+timer) takes from an entity's current state (:meth:`StateMachine.transition`): it raises
+:class:`~lotflow.errors.IllegalTransitionError` when there is none (answered 409
+``illegal_transition`` at the HTTP boundary), and the transition it returns names the webhook
+events the change sends. ``lotflow spec check`` verifies the machines against the OpenAPI
+documents, and ``lotflow spec diagram`` draws them as Mermaid state diagrams.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from lotflow.errors import SpecError
+from lotflow.errors import IllegalTransitionError, SpecError
 
 CauseKind = Literal["operation", "event", "timer"]
 CAUSE_KINDS: tuple[CauseKind, ...] = ("operation", "event", "timer")
@@ -75,22 +77,61 @@ class StateMachine:
         reachable = self.targets(cause, current)
         return bool(reachable) if target is None else target in reachable
 
+    @property
+    def open_states(self) -> tuple[str, ...]:
+        """The states an entity can still leave (every state that is not terminal), in order."""
+        return tuple(state for state in self.states if state not in self.terminal)
+
+    def sources(self, cause: str, target: str) -> tuple[str, ...]:
+        """The states from which ``cause`` leads to ``target``, in the machine's order."""
+        found = {
+            s
+            for t in self.transitions
+            if t.cause.name == cause and t.target == target
+            for s in t.source
+        }
+        return tuple(state for state in self.states if state in found)
+
+    def transition(
+        self, cause: str, current: str | None, target: str | None = None, *, entity_id: str = ""
+    ) -> Transition:
+        """The transition ``cause`` takes from ``current`` (``None``: creation) to ``target``
+        (any, when there is only one); :class:`IllegalTransitionError` when there is none.
+
+        Transitions that differ only in their ``when`` are the same move (the check of the
+        workflow makes sure they emit the same events), so the first is returned.
+        """
+        found = [
+            t
+            for t in self.transitions
+            if t.cause.name == cause
+            and (current in t.source if current is not None else t.creates)
+            and (target is None or t.target == target)
+        ]
+        if not found:
+            raise self._illegal(cause, current, target, entity_id)
+        if target is None and len({t.target for t in found}) > 1:
+            targets = ", ".join(sorted({t.target for t in found}))
+            raise SpecError(f"{self.name}: {cause} from {current} may lead to {targets}; name one.")
+        return found[0]
+
     def require(
         self, cause: str, current: str, target: str | None = None, *, entity_id: str = ""
     ) -> None:
-        """Raise a 409 ``illegal_transition`` problem unless the transition is legal."""
-        if self.allows(cause, current, target):
-            return
-        from lotflow.problems import Problem
+        """Raise :class:`IllegalTransitionError` unless the transition is legal."""
+        self.transition(cause, current, target, entity_id=entity_id)
 
+    def _illegal(
+        self, cause: str, current: str | None, target: str | None, entity_id: str
+    ) -> IllegalTransitionError:
         allowed = sorted({s for t in self.transitions if t.cause.name == cause for s in t.source})
         wanted = f" to {target}" if target else ""
         what = f"{self.entity.replace('_', '-')} {entity_id}".strip()
-        raise Problem.conflict(
-            "illegal_transition",
-            f"{what.capitalize()} is {current}; {cause} cannot move it{wanted}"
+        state = current or "not created yet"
+        return IllegalTransitionError(
+            f"{what.capitalize()} is {state}; {cause} cannot move it{wanted}"
             f" (allowed from: {', '.join(allowed) or 'nowhere'}).",
-            currentState=current,
+            current=current or "",
             operation=cause,
         )
 
@@ -124,6 +165,52 @@ class Workflow:
     def producer_status(self, entity: str, buyer_status: str) -> str | None:
         """The producer-side status that corresponds to ``buyer_status`` of ``entity``."""
         return self.mapping.get(entity, {}).get(buyer_status)
+
+    def expected_events(self, portal: str, cause: str, moves: Iterable[Move]) -> list[Move]:
+        """The events a change must send, by the contract: for each entity the change moved, the
+        events its transition emits (each returned as the move that emits it, ``event`` set).
+
+        ``cause`` is an operationId, an event, or ``"timer"`` for what the clock triggers. A
+        revision that moved no state and matches no transition sends nothing; a state move the
+        machine does not have raises :class:`IllegalTransitionError`: that is a bug to report,
+        not an event to expect.
+        """
+        expected = []
+        for move in moves:
+            machine = self.machine(f"{portal}.{move.entity}")
+            step = _step(machine, cause, move)
+            expected += [
+                Move(move.entity, move.entity_id, move.source, move.target, e)
+                for e in (step.emits if step else ())
+            ]
+        return expected
+
+
+@dataclass(frozen=True)
+class Move:
+    """One entity's change as observed: ``source`` is None for a new entity; ``event`` names
+    the event a move sends (see :meth:`Workflow.expected_events`)."""
+
+    entity: str
+    entity_id: str
+    source: str | None
+    target: str
+    event: str = ""
+
+
+def _step(machine: StateMachine, cause: str, move: Move) -> Transition | None:
+    if cause == "timer":
+        timers = [
+            t
+            for t in machine.transitions
+            if t.cause.kind == "timer" and move.source in t.source and t.target == move.target
+        ]
+        if timers:
+            return timers[0]
+        raise machine._illegal("timer", move.source, move.target, move.entity_id)
+    if move.source == move.target and not machine.allows(cause, move.source, move.target):
+        return None  # a revision that is no move (a link to a new entity)
+    return machine.transition(cause, move.source, move.target, entity_id=move.entity_id)
 
 
 def workflow_path() -> Path:
@@ -234,8 +321,26 @@ def _check_machine(machine: StateMachine, operations: set[str], events: set[str]
             for s in t.source
             if s in machine.terminal
         ]
+    problems += _disagreeing_emits(machine)
     unreachable = states - machine.reachable_states()
     problems += [f"{name}: state {s!r} is unreachable" for s in sorted(unreachable)]
+    return problems
+
+
+def _disagreeing_emits(machine: StateMachine) -> list[str]:
+    """Transitions that make the same move (cause, from, to) must send the same events: a portal
+    cannot tell them apart by anything but their prose ``when``."""
+    seen: dict[tuple[str, str | None, str], tuple[str, ...]] = {}
+    problems = []
+    for t in machine.transitions:
+        for source in t.source or (None,):
+            move = (t.cause.name, source, t.target)
+            if seen.setdefault(move, t.emits) != t.emits:
+                start = source or "creation"
+                problems.append(
+                    f"{machine.name}: {t.cause} from {start} to {t.target} emits "
+                    f"{list(seen[move])} in one transition and {list(t.emits)} in another"
+                )
     return problems
 
 
