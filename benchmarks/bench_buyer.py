@@ -391,7 +391,7 @@ def _queue(db: Any, settings: Any, events: int) -> None:
     }
     with ctx.transaction() as tx:
         for _ in range(events):
-            tx.emit("lot.updated", ORG, lot=lot, organization=tx.organization(lot))
+            tx.enqueue("lot.updated", ORG, {"lot": lot, "organization": tx.organization(lot)})
 
 
 # ---------------------------------------------------------------------------------- report

@@ -35,13 +35,14 @@ class AnswerCache:
         self.enabled = enabled
         self.version: int | None = None
         self.answers: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.made = 0  # answers made by querying the tables (the rest came from the cache)
 
     def answer(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """The cached answer for ``key`` if the lots have not changed since it was made,
         else ``make()`` (which queries the database), kept for next time."""
         version = self.db.change_counter(COUNTER) if self.enabled else None
         if version is None:
-            return make()
+            return self._made(make)
         if version != self.version:
             self.answers.clear()
             self.version = version
@@ -49,8 +50,12 @@ class AnswerCache:
         if found is not None:
             self.answers.move_to_end(key)
             return found
-        made = make()
+        made = self._made(make)
         self.answers[key] = made
         if len(self.answers) > self.size:
             self.answers.popitem(last=False)
         return made
+
+    def _made(self, make: Callable[[], bytes]) -> bytes:
+        self.made += 1
+        return make()

@@ -7,16 +7,17 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import rules, settle, store
+from lotflow.reference.buyer import rules, settle
 from lotflow.reference.buyer.kinds import BID, CONTRACT, COUNTER, LOT
-from lotflow.reference.buyer.store import Doc
 from lotflow.reference.buyer.tables import bids
+from lotflow.reference.common import shapes, store
+from lotflow.reference.common.store import Doc
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from lotflow.db import Prepared
+from lotflow.errors import ConflictError, NotFoundError
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext, Tx
@@ -25,6 +26,7 @@ __all__ = [
     "PRODUCER_SOURCE",
     "bid_detail",
     "decide_bid",
+    "external_bid",
     "get_bid",
     "get_external_bid",
     "list_lot_bids",
@@ -55,13 +57,15 @@ def submit_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     try:
         with ctx.transaction() as tx:
             return _submit(tx, body, terms)
-    except Problem as problem:
-        if not isinstance(problem.__cause__, IntegrityError):
+    except ConflictError as refused:
+        if not isinstance(refused.__cause__, IntegrityError):
             raise
-        return _replay_after_race(ctx, body, terms, problem)
+        return _replay_after_race(ctx, body, terms, refused)
 
 
-def _replay_after_race(ctx: BuyerContext, body: dict[str, Any], terms: str, lost: Problem) -> Reply:
+def _replay_after_race(
+    ctx: BuyerContext, body: dict[str, Any], terms: str, lost: ConflictError
+) -> Reply:
     """A concurrent duplicate inserted first: answer as a repeat of its submission."""
     with ctx.db.read() as conn:
         found = _by_external_id(conn, body["lotId"], body["externalBidId"])
@@ -71,16 +75,14 @@ def _replay_after_race(ctx: BuyerContext, body: dict[str, Any], terms: str, lost
 
 
 def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
-    lot = store.fetch(tx.conn, LOT, body["lotId"], not_status="draft")
-    if lot is None:
-        raise Problem.not_found("lot", body["lotId"])
+    lot = store.require(tx.conn, LOT, body["lotId"], not_status="draft")
     existing = _by_external_id(tx.conn, lot["_id"], body["externalBidId"])
     if existing is not None:
         return _replay(existing, terms)
     if lot["status"] != "published":
-        raise Problem.conflict(
-            "lot_not_open",
+        raise ConflictError(
             f"Lot {lot['_id']} is {lot['status']}; bids are taken only while it is published.",
+            "lot_not_open",
             currentState=lot["status"],
         )
     amount = body["volume"]["amount"]
@@ -88,7 +90,7 @@ def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
         rules.volume_errors(body["volume"], lot) + rules.pricing_errors(amount, body["pricing"])
     )
     bid = _new_bid(tx, body, lot)
-    stored = store.insert(tx.conn, BID, bid, terms_hash=terms)
+    stored = tx.create(BID, bid, "submitBid", terms_hash=terms)
     tx.notify(
         lot["orgId"],
         "bid_received",
@@ -103,22 +105,16 @@ def _submit(tx: Tx, body: dict[str, Any], terms: str) -> Reply:
 
 
 def _new_bid(tx: Tx, body: dict[str, Any], lot: Doc) -> Doc:
-    """A pending bid document, its fields in the spec's order."""
+    """A pending bid document: the validated submission (what it left out is null, as the Bid
+    schema has it) and what the buyer adds."""
+    absent = {name: None for name in shapes.optional_members("buyer", "BidSubmission")}
     return {
         "_id": tx.new_id(),
-        "lotId": lot["_id"],
         "buyerOrgId": lot["orgId"],
-        "bidderId": body["bidderId"],
-        "bidderName": body["bidderName"],
-        "bidderEmail": body.get("bidderEmail"),
-        "volume": body["volume"],
-        "pricing": body["pricing"],
-        "message": body.get("message"),
-        "deliveryDate": body.get("deliveryDate"),
-        "deliveryLocation": body.get("deliveryLocation"),
-        "externalBidId": body["externalBidId"],
-        "expiresAt": body.get("expiresAt"),
-        "status": "pending",
+        **absent,
+        **body,
+        "lotId": lot["_id"],
+        "status": tx.ctx.machine(BID).initial,
         "source": PRODUCER_SOURCE,
         "counterOfferId": None,
         "contractId": None,
@@ -139,10 +135,10 @@ def _replay(found: tuple[str, str], terms: str) -> Reply:
     text, stored_terms = found
     if stored_terms != terms:
         bid = store.loads(text)
-        raise Problem.conflict(
-            "duplicate_external_bid",
+        raise ConflictError(
             f"externalBidId {bid['externalBidId']!r} was already submitted on lot {bid['lotId']} "
             f"with other terms (bid {bid['_id']}); use a new externalBidId for a new bid.",
+            "duplicate_external_bid",
             bidId=bid["_id"],
         )
     return Reply(200, raw_json=store.splice_one("bid", text))
@@ -181,10 +177,16 @@ def get_external_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """getExternalBid: a bid submitted through the API, with its counter-offer and contract."""
     bid_id = req.path_params["bidId"]
     with ctx.db.read() as conn:
-        bid = store.fetch(conn, BID, bid_id)
-        if bid is None or bid.get("source") != PRODUCER_SOURCE:
-            raise Problem.not_found("bid", bid_id)
+        bid = external_bid(conn, bid_id)
         return Reply(200, raw_json=store.encode(bid_detail(conn, bid)))
+
+
+def external_bid(conn: Connection, bid_id: str) -> Doc:
+    """A bid submitted through the producers' API, or not found."""
+    bid = store.require(conn, BID, bid_id)
+    if bid.get("source") != PRODUCER_SOURCE:
+        raise NotFoundError(BID.name, bid_id)
+    return bid
 
 
 def get_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
@@ -195,11 +197,8 @@ def get_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 
 def owned_bid(conn: Connection, bid_id: str, org_id: str) -> Doc:
-    """A bid on one of ``org_id``'s lots, or 404."""
-    bid = store.fetch(conn, BID, bid_id, org_id=org_id)
-    if bid is None:
-        raise Problem.not_found("bid", bid_id)
-    return bid
+    """A bid on one of ``org_id``'s lots, or not found."""
+    return store.require(conn, BID, bid_id, org_id=org_id)
 
 
 def list_lot_bids(ctx: BuyerContext, req: OperationRequest) -> Reply:
@@ -209,8 +208,7 @@ def list_lot_bids(ctx: BuyerContext, req: OperationRequest) -> Reply:
     if query.get("status") is not None:
         where.append(bids.c.status == query["status"])
     with ctx.db.read() as conn:
-        if store.fetch(conn, LOT, lot_id, org_id=req.principal.org_id) is None:
-            raise Problem.not_found("lot", lot_id)
+        store.require(conn, LOT, lot_id, org_id=req.principal.org_id)
         limit, offset = query["limit"], query["offset"]
         found = store.page(conn, bids, where, limit=limit, offset=offset, newest_first=False)
     return Reply(200, raw_json=store.splice_list("bids", found))
@@ -226,10 +224,9 @@ def decide_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.transaction() as tx:
         bid = owned_bid(tx.conn, req.path_params["bidId"], req.principal.org_id)
         settle.require_unexpired(tx, "bid", bid, "decideBid")
-        lot = store.fetch(tx.conn, LOT, bid["lotId"])
-        assert lot is not None, f"bid {bid['_id']} names a missing lot"
+        lot = tx.current(LOT, bid["lotId"])
         if body["status"] == "rejected":
-            rejected = _reject(tx, bid, lot, body.get("reason"))
+            rejected = _reject(tx, bid, body.get("reason"))
             return Reply(200, raw_json=store.encode({"bid": rejected}))
         create = body.get("createContract", True)
         done = settle.award(
@@ -239,10 +236,8 @@ def decide_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     return Reply(200, raw_json=store.encode(result))
 
 
-def _reject(tx: Tx, bid: Doc, lot: Doc, reason: str | None) -> Doc:
-    tx.ctx.bid_machine.require("decideBid", bid["status"], "rejected", entity_id=bid["_id"])
-    rejected = store.revise(bid, tx.stamp, status="rejected", rejectionReason=reason)
-    store.save(tx.conn, BID, bid, rejected)
+def _reject(tx: Tx, bid: Doc, reason: str | None) -> Doc:
+    said = {"reason": reason or REJECTED_BY_BUYER}
+    rejected = tx.move(BID, bid, "decideBid", "rejected", say=said, rejectionReason=reason)
     settle.close_counter(tx, bid, "decideBid", "withdrawn")
-    tx.emit("bid.rejected", lot["orgId"], bid=rejected, lot=lot, reason=reason or REJECTED_BY_BUYER)
     return rejected

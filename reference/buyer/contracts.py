@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lotflow.reference.buyer import settle, store
-from lotflow.reference.buyer.bids import PRODUCER_SOURCE, owned_bid
+from lotflow.reference.buyer import settle
+from lotflow.reference.buyer.bids import external_bid, owned_bid
 from lotflow.reference.buyer.kinds import BID, CONTRACT, LOT
-from lotflow.reference.buyer.store import Doc
 from lotflow.reference.buyer.tables import contracts
+from lotflow.reference.common import store
+from lotflow.reference.common.store import Doc
 from sqlalchemy import Connection
 
+from lotflow.errors import ConflictError, IllegalTransitionError, NotFoundError
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext
@@ -34,28 +35,20 @@ def create_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.transaction() as tx:
         bid = owned_bid(tx.conn, body["bidId"], req.principal.org_id)
         if bid["status"] != "accepted":
-            raise Problem.conflict(
-                "illegal_transition",
+            raise IllegalTransitionError(
                 f"Bid {bid['_id']} is {bid['status']}; createContract needs an accepted bid.",
-                currentState=bid["status"],
+                current=bid["status"],
                 operation="createContract",
             )
         if bid.get("contractId"):
-            raise Problem.conflict(
-                "contract_exists",
+            raise ConflictError(
                 f"Bid {bid['_id']} already has contract {bid['contractId']}.",
+                "contract_exists",
                 contractId=bid["contractId"],
             )
-        lot = store.fetch(tx.conn, LOT, bid["lotId"])
-        assert lot is not None, f"bid {bid['_id']} names a missing lot"
-        ctx.lot_machine.require("createContract", lot["status"], "sold", entity_id=lot["_id"])
-        sold = store.revise(lot, tx.stamp, status="sold")
-        store.save(tx.conn, LOT, lot, sold, status="reserved")  # the lot first, as everywhere
-        with_contract = store.revise(bid, tx.stamp, contractId=tx.new_id())
-        store.save(tx.conn, BID, bid, with_contract)
-        contract = settle.create_contract(tx, with_contract, sold, body, None)
-        tx.emit("contract.created", lot["orgId"], contract=contract, bid=with_contract, lot=sold)
-        tx.emit("lot.updated", lot["orgId"], lot=sold, organization=tx.organization(sold))
+        lot = tx.move(LOT, tx.current(LOT, bid["lotId"]), "createContract", "sold")  # lot first
+        with_contract = tx.revise(BID, bid, contractId=tx.new_id())
+        contract = settle.make_contract(tx, with_contract, lot, "createContract", body)
     return Reply(201, raw_json=store.encode({"contract": contract}))
 
 
@@ -71,10 +64,11 @@ def get_external_contract(ctx: BuyerContext, req: OperationRequest) -> Reply:
     this portal holds came through it)."""
     contract_id = req.path_params["contractId"]
     with ctx.db.read() as conn:
-        contract = store.fetch(conn, CONTRACT, contract_id)
-        bid = store.fetch(conn, BID, contract["bidId"]) if contract else None
-    if contract is None or bid is None or bid.get("source") != PRODUCER_SOURCE:
-        raise Problem.not_found("contract", contract_id)
+        contract = store.require(conn, CONTRACT, contract_id)
+        try:
+            external_bid(conn, contract["bidId"])
+        except NotFoundError:
+            raise NotFoundError(CONTRACT.name, contract_id) from None
     return Reply(200, raw_json=store.encode({"contract": contract}))
 
 
@@ -94,16 +88,9 @@ def update_contract_status(ctx: BuyerContext, req: OperationRequest) -> Reply:
     target = req.body["status"]
     with ctx.transaction() as tx:
         contract = _owned(tx.conn, req.path_params["contractId"], req.principal.org_id)
-        ctx.contract_machine.require(
-            "updateContractStatus", contract["status"], target, entity_id=contract["_id"]
-        )
-        moved = store.revise(contract, tx.stamp, status=target)
-        store.save(tx.conn, CONTRACT, contract, moved)
+        moved = tx.move(CONTRACT, contract, "updateContractStatus", target)
     return Reply(200, raw_json=store.encode({"contract": moved}))
 
 
 def _owned(conn: Connection, contract_id: str, org_id: str) -> Doc:
-    contract = store.fetch(conn, CONTRACT, contract_id, org_id=org_id)
-    if contract is None:
-        raise Problem.not_found("contract", contract_id)
-    return contract
+    return store.require(conn, CONTRACT, contract_id, org_id=org_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import rules, settle, store
-from lotflow.reference.buyer.bids import PRODUCER_SOURCE, owned_bid
+from lotflow.reference.buyer import rules, settle
+from lotflow.reference.buyer.bids import external_bid, owned_bid
 from lotflow.reference.buyer.kinds import BID, COUNTER, LOT
-from lotflow.reference.buyer.store import Doc
+from lotflow.reference.common import store
+from lotflow.reference.common.store import Doc
 
+from lotflow.errors import ConflictError, IllegalTransitionError
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext, Tx
@@ -25,13 +26,10 @@ def counter_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     with ctx.transaction() as tx:
         bid = owned_bid(tx.conn, req.path_params["bidId"], req.principal.org_id)
         settle.require_unexpired(tx, "bid", bid, "counterBid")
-        ctx.bid_machine.require("counterBid", bid["status"], "countered", entity_id=bid["_id"])
-        lot = _lot_of(tx, bid)
-        counter = _new_counter(tx, bid, lot, body)
-        countered = store.revise(bid, tx.stamp, status="countered", counterOfferId=counter["_id"])
-        store.save(tx.conn, BID, bid, countered)
-        store.insert(tx.conn, COUNTER, counter)
-        tx.emit("bid.counter_offer", lot["orgId"], bid=countered, lot=lot, counterOffer=counter)
+        ctx.machine(BID).require("counterBid", bid["status"], "countered", entity_id=bid["_id"])
+        counter = _new_counter(tx, bid, tx.current(LOT, bid["lotId"]), body)
+        countered = tx.move(BID, bid, "counterBid", "countered", counterOfferId=counter["_id"])
+        tx.create(COUNTER, counter, "counterBid")
         if counter["expiresAt"] is not None:
             tx.expiry_set()
     return Reply(201, raw_json=store.encode({"bid": countered, "counterOffer": counter}))
@@ -61,7 +59,7 @@ def _new_counter(tx: Tx, bid: Doc, lot: Doc, body: dict[str, Any]) -> Doc:
         "paymentTerms": body.get("paymentTerms") or bid["pricing"].get("paymentTerms"),
         "message": body.get("message"),
         "expiresAt": body.get("expiresAt"),
-        "status": "pending",
+        "status": tx.ctx.machine(COUNTER).initial,
         "createdAt": tx.stamp,
         "respondedAt": None,
         "updatedAt": tx.stamp,
@@ -75,11 +73,9 @@ def accept_counter_offer(ctx: BuyerContext, req: OperationRequest) -> Reply:
     body = req.body
     target = "accepted" if body["accept"] else "declined"
     with ctx.transaction() as tx:
-        bid = store.fetch(tx.conn, BID, req.path_params["bidId"])
-        if bid is None or bid.get("source") != PRODUCER_SOURCE:
-            raise Problem.not_found("bid", req.path_params["bidId"])
+        bid = external_bid(tx.conn, req.path_params["bidId"])
         counter = _answerable_counter(tx, bid, body.get("counterOfferId"), target)
-        lot = _lot_of(tx, bid)
+        lot = tx.current(LOT, bid["lotId"])
         result = _accept(tx, bid, lot, counter) if body["accept"] else _decline(tx, bid, lot)
     return Reply(200, raw_json=store.encode({"success": True, **result}))
 
@@ -90,18 +86,22 @@ def _answerable_counter(tx: Tx, bid: Doc, named: str | None, target: str) -> Doc
     current = store.fetch(tx.conn, COUNTER, current_id) if current_id else None
     if named is not None and (current is None or current["_id"] != named):
         known = {"currentCounterOfferId": current["_id"]} if current else {}  # none: omitted
-        raise Problem.conflict(
-            "counter_offer_mismatch",
+        raise ConflictError(
             f"Counter-offer {named} is not the current counter-offer of bid {bid['_id']}; "
             "read the bid again.",
+            "counter_offer_mismatch",
             **known,
         )
     if current is None:  # never countered: the bid itself refuses the answer
         bid_target = "accepted" if target == "accepted" else "pending"
-        machine = tx.ctx.bid_machine
+        machine = tx.ctx.machine(BID)
         machine.require("acceptCounterOffer", bid["status"], bid_target, entity_id=bid["_id"])
-        raise AssertionError(f"bid {bid['_id']} is countered without a counter-offer")
-    tx.ctx.counter_machine.require(
+        raise IllegalTransitionError(  # a countered bid always has one; say so if not
+            f"Bid {bid['_id']} is {bid['status']} but has no counter-offer to answer.",
+            current=bid["status"],
+            operation="acceptCounterOffer",
+        )
+    tx.ctx.machine(COUNTER).require(
         "acceptCounterOffer", current["status"], target, entity_id=current["_id"]
     )
     settle.require_unexpired(tx, "counter-offer", current, "acceptCounterOffer")
@@ -116,9 +116,7 @@ def _accept(tx: Tx, bid: Doc, lot: Doc, counter: Doc) -> Doc:
 
 
 def _decline(tx: Tx, bid: Doc, lot: Doc) -> Doc:
-    tx.ctx.bid_machine.require("acceptCounterOffer", bid["status"], "pending", entity_id=bid["_id"])
-    pending = store.revise(bid, tx.stamp, status="pending")
-    store.save(tx.conn, BID, bid, pending)
+    pending = tx.move(BID, bid, "acceptCounterOffer", "pending")
     counter = settle.close_counter(tx, bid, "acceptCounterOffer", "declined")
     _notify(tx, bid, lot, "counter_declined", "Counter-offer declined", "declined")
     return {"bid": pending, "counterOffer": counter}
@@ -127,9 +125,3 @@ def _decline(tx: Tx, bid: Doc, lot: Doc) -> Doc:
 def _notify(tx: Tx, bid: Doc, lot: Doc, kind: str, title: str, verb: str) -> None:
     message = f"{bid['bidderName']} {verb} your counter-offer on {lot['title']}"
     tx.notify(lot["orgId"], kind, title, message, lot_id=lot["_id"], bid_id=bid["_id"])
-
-
-def _lot_of(tx: Tx, bid: Doc) -> Doc:
-    lot = store.fetch(tx.conn, LOT, bid["lotId"])
-    assert lot is not None, f"bid {bid['_id']} names a missing lot"
-    return lot

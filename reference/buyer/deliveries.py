@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import store
 from lotflow.reference.buyer.outbox import DELIVERED, FAILED, PENDING
 from lotflow.reference.buyer.tables import attempts, outbox
+from lotflow.reference.common import store
 from sqlalchemy import Connection, Row, func, select, update
 
 from lotflow.clock import isoformat

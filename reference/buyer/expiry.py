@@ -2,16 +2,17 @@
 
 A pending counter-offer whose ``expiresAt`` passed becomes expired and its bid pending again; a
 pending bid whose ``expiresAt`` passed becomes expired and its producer gets bid.rejected with
-reason ``expired``. Which states a timer moves is read from the machines, not restated here.
+reason ``expired`` (the events are the timer transition's own). Which states a timer moves is
+read from the machines, not restated here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lotflow.reference.buyer import store
-from lotflow.reference.buyer.kinds import BID, COUNTER, LOT
+from lotflow.reference.buyer.kinds import BID, COUNTER
 from lotflow.reference.buyer.tables import bids, counter_offers
+from lotflow.reference.common import store
 from sqlalchemy import Connection, func, select
 
 from lotflow.errors import SpecError
@@ -52,35 +53,31 @@ def _timer(machine: StateMachine, source: str, target: str) -> Transition:
 
 def _expire_counters(tx: Tx) -> int:
     ctx = tx.ctx
+    expire = _timer(ctx.machine(COUNTER), "pending", EXPIRED)
+    back_to_pending = _timer(ctx.machine(BID), "countered", "pending")
     due = store.fetch_where(
         tx.conn,
         COUNTER,
-        counter_offers.c.status == "pending",
+        counter_offers.c.status.in_(expire.source),
         counter_offers.c.expires_at <= tx.stamp,
         limit=BATCH,
     )
-    _timer(ctx.counter_machine, "pending", EXPIRED)
-    back_to_pending = _timer(ctx.bid_machine, "countered", "pending")
     for counter in due:  # the bid before its counter-offer, the portal's one order of writes
         bid = store.fetch(tx.conn, BID, counter["bidId"], status="countered")
         if bid is not None and bid.get("counterOfferId") == counter["_id"]:
-            ctx.bid_machine.require(back_to_pending.cause.name, bid["status"], "pending")
-            store.save(tx.conn, BID, bid, store.revise(bid, tx.stamp, status="pending"))
-        store.save(tx.conn, COUNTER, counter, store.revise(counter, tx.stamp, status=EXPIRED))
+            tx.move(BID, bid, back_to_pending.cause.name, back_to_pending.target)
+        tx.move(COUNTER, counter, expire.cause.name, EXPIRED)
     return len(due)
 
 
 def _expire_bids(tx: Tx) -> int:
-    timer = _timer(tx.ctx.bid_machine, "pending", EXPIRED)
+    timer = _timer(tx.ctx.machine(BID), "pending", EXPIRED)
     due = store.fetch_where(
         tx.conn, BID, bids.c.status.in_(timer.source), bids.c.expires_at <= tx.stamp, limit=BATCH
     )
+    said = {"reason": EXPIRED}
     for bid in due:
-        expired = store.revise(bid, tx.stamp, status=EXPIRED, rejectionReason=EXPIRED)
-        store.save(tx.conn, BID, bid, expired)
-        lot = store.fetch(tx.conn, LOT, bid["lotId"])
-        for event in timer.emits:
-            tx.emit(event, bid["buyerOrgId"], bid=expired, lot=lot, reason=EXPIRED)
+        tx.move(BID, bid, timer.cause.name, EXPIRED, say=said, rejectionReason=EXPIRED)
     return len(due)
 
 

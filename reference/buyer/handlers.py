@@ -23,9 +23,10 @@ from lotflow.http import Handler, OperationRequest, Reply
 
 __all__ = ["OPERATIONS", "bind"]
 
-Operation = Callable[[BuyerContext, OperationRequest], "Reply | Awaitable[Reply]"]
+Service = Callable[[BuyerContext, OperationRequest], "Reply | Awaitable[Reply]"]
+"""What a buyer operation does, given the portal's context (bound to it by :func:`bind`)."""
 
-OPERATIONS: dict[str, Operation] = {
+OPERATIONS: dict[str, Service] = {
     # producer-facing
     "listExternalLots": marketplace.list_external_lots,
     "getExternalLot": marketplace.get_external_lot,

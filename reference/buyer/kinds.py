@@ -1,16 +1,15 @@
-"""The buyer's entity kinds: each table with the columns derived from its documents."""
+"""The buyer's entity kinds: each table with the columns derived from its documents, the member
+that carries it in webhook payloads, and the ids that link it to other entities."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from lotflow.reference.buyer import rules, tables
-from lotflow.reference.buyer.store import Doc, Kind, text_column
+from lotflow.reference.common.store import Doc, Kind, text_column
 from sqlalchemy import Connection, delete, insert
 
-__all__ = ["BID", "CONTRACT", "COUNTER", "LOT", "OPEN_BID_STATES", "sync_standards"]
-
-OPEN_BID_STATES = ("pending", "countered")
+__all__ = ["BID", "CONTRACT", "COUNTER", "KINDS", "LOT", "sync_standards"]
 
 
 def _lot_columns(lot: Doc) -> dict[str, Any]:
@@ -52,10 +51,24 @@ def _contract_columns(contract: Doc) -> dict[str, Any]:
     }
 
 
-LOT = Kind("lot", tables.lots, _lot_columns)
-BID = Kind("bid", tables.bids, _bid_columns)
-COUNTER = Kind("counter-offer", tables.counter_offers, _counter_columns)
-CONTRACT = Kind("contract", tables.contracts, _contract_columns)
+LOT = Kind("lot", tables.lots, _lot_columns, part="lot")
+BID = Kind("bid", tables.bids, _bid_columns, part="bid", links={"lotId": LOT})
+COUNTER = Kind(
+    "counter-offer",
+    tables.counter_offers,
+    _counter_columns,
+    part="counterOffer",
+    links={"bidId": BID, "lotId": LOT},
+)
+CONTRACT = Kind(
+    "contract",
+    tables.contracts,
+    _contract_columns,
+    part="contract",
+    links={"bidId": BID, "lotId": LOT},
+)
+KINDS = {"lot": LOT, "bid": BID, "counter_offer": COUNTER, "contract": CONTRACT}
+"""Each kind by the entity name its state machine (``buyer.<entity>``) has in the workflow."""
 
 
 def sync_standards(conn: Connection, lot: Doc) -> None:

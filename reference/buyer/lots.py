@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import rules, settle, store
+from lotflow.reference.buyer import rules, settle
 from lotflow.reference.buyer.kinds import LOT, sync_standards
-from lotflow.reference.buyer.store import Doc
 from lotflow.reference.buyer.tables import lots
+from lotflow.reference.common import store
+from lotflow.reference.common.store import Doc
 
+from lotflow.errors import ConflictError
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext, Tx
@@ -21,7 +22,6 @@ __all__ = [
     "delete_lot",
     "get_lot",
     "list_lots",
-    "owned_lot",
     "publish_lot",
     "update_lot",
 ]
@@ -43,18 +43,8 @@ def list_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
 def get_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """getLot: one of the organisation's lots."""
     with ctx.db.read() as conn:
-        lot = store.fetch(conn, LOT, req.path_params["lotId"], org_id=req.principal.org_id)
-    if lot is None:
-        raise Problem.not_found("lot", req.path_params["lotId"])
+        lot = store.require(conn, LOT, req.path_params["lotId"], org_id=req.principal.org_id)
     return Reply(200, raw_json=store.encode({"lot": lot}))
-
-
-def owned_lot(tx: Tx, lot_id: str, org_id: str) -> Doc:
-    """The organisation's lot, or 404."""
-    lot = store.fetch(tx.conn, LOT, lot_id, org_id=org_id)
-    if lot is None:
-        raise Problem.not_found("lot", lot_id)
-    return lot
 
 
 # ---------------------------------------------------------------------------------- writes
@@ -66,7 +56,7 @@ def create_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     rules.check(rules.pricing_errors(body["volume"]["amount"], body["pricing"]))
     with ctx.transaction() as tx:
         lot = _new_lot(tx, req.principal.org_id, body)
-        store.insert(tx.conn, LOT, lot)
+        tx.create(LOT, lot, "createLot")
         sync_standards(tx.conn, lot)
     return Reply(201, raw_json=store.encode({"lot": lot}))
 
@@ -78,7 +68,7 @@ def _new_lot(tx: Tx, org_id: str, body: dict[str, Any]) -> Doc:
         "_id": tx.new_id(),
         "orgId": org_id,
         **terms,
-        "status": "draft",
+        "status": tx.ctx.machine(LOT).initial,
         "publishedAt": None,
         "expiresAt": body.get("expiresAt"),
         "createdAt": tx.stamp,
@@ -91,25 +81,21 @@ def update_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """updateLot: change a draft or published lot; a published one sends lot.updated."""
     body = req.body
     with ctx.transaction() as tx:
-        lot = owned_lot(tx, req.path_params["lotId"], req.principal.org_id)
-        ctx.lot_machine.require("updateLot", lot["status"], lot["status"], entity_id=lot["_id"])
+        lot = store.require(tx.conn, LOT, req.path_params["lotId"], org_id=req.principal.org_id)
+        ctx.machine(LOT).require("updateLot", lot["status"], lot["status"], entity_id=lot["_id"])
         if body.get("version", lot["version"]) != lot["version"]:
-            raise Problem.conflict(
-                "version_conflict",
+            raise ConflictError(
                 f"Lot {lot['_id']} is at version {lot['version']}; the update was for version "
                 f"{body['version']}. Read it again and retry.",
+                "version_conflict",
                 currentVersion=lot["version"],
             )
         changes = _lot_changes(lot, body)
         if not changes:
             return Reply(200, raw_json=store.encode({"lot": lot}))
-        updated = store.revise(lot, tx.stamp, **changes)
-        store.save(tx.conn, LOT, lot, updated)
+        updated = tx.move(LOT, lot, "updateLot", lot["status"], **changes)
         if "compliance" in changes:
             sync_standards(tx.conn, updated)
-        if updated["status"] == "published":
-            organization = tx.organization(updated)
-            tx.emit("lot.updated", updated["orgId"], lot=updated, organization=organization)
     return Reply(200, raw_json=store.encode({"lot": updated}))
 
 
@@ -131,12 +117,8 @@ def _lot_changes(lot: Doc, body: dict[str, Any]) -> dict[str, Any]:
 def publish_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """publishLot: draft → published; sends lot.published and notifies the buyer."""
     with ctx.transaction() as tx:
-        lot = owned_lot(tx, req.path_params["lotId"], req.principal.org_id)
-        ctx.lot_machine.require("publishLot", lot["status"], "published", entity_id=lot["_id"])
-        published = store.revise(lot, tx.stamp, status="published", publishedAt=tx.stamp)
-        store.save(tx.conn, LOT, lot, published)
-        organization = tx.organization(published)
-        tx.emit("lot.published", lot["orgId"], lot=published, organization=organization)
+        lot = store.require(tx.conn, LOT, req.path_params["lotId"], org_id=req.principal.org_id)
+        published = tx.move(LOT, lot, "publishLot", "published", publishedAt=tx.stamp)
         tx.notify(
             lot["orgId"],
             "lot_published",
@@ -149,14 +131,9 @@ def publish_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
 
 def delete_lot(ctx: BuyerContext, req: OperationRequest) -> Reply:
     """deleteLot: the lot becomes cancelled, its open bids and pending counter-offers withdrawn;
-    lot.deleted is sent when producers had seen it."""
+    lot.deleted is sent when producers had seen it (the workflow's transition from published)."""
     with ctx.transaction() as tx:
-        lot = owned_lot(tx, req.path_params["lotId"], req.principal.org_id)
-        ctx.lot_machine.require("deleteLot", lot["status"], "cancelled", entity_id=lot["_id"])
-        cancelled = store.revise(lot, tx.stamp, status="cancelled")
-        store.save(tx.conn, LOT, lot, cancelled)
-        if lot["status"] == "published":
-            settle.withdraw_open_bids(tx, cancelled)
-            organization = tx.organization(cancelled)
-            tx.emit("lot.deleted", lot["orgId"], lot=cancelled, organization=organization)
+        lot = store.require(tx.conn, LOT, req.path_params["lotId"], org_id=req.principal.org_id)
+        cancelled = tx.move(LOT, lot, "deleteLot", "cancelled")
+        settle.withdraw_open_bids(tx, cancelled)
     return Reply(200, raw_json=store.encode({"lot": cancelled}))

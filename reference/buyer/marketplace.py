@@ -11,24 +11,24 @@ the database is unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from lotflow.reference.buyer import store
-from lotflow.reference.buyer.store import text_column
 from lotflow.reference.buyer.tables import lot_standards, lots
+from lotflow.reference.common import store
+from lotflow.reference.common.store import text_column
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
 
+from lotflow.errors import NotFoundError, SpecError
 from lotflow.http import OperationRequest, Reply
-from lotflow.problems import Problem
+from lotflow.openapi import load_portal_spec, operations
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext
 
 __all__ = ["get_external_lot", "list_external_lots"]
 
-_OPTIONAL = ("orgId", "type", "minPrice", "maxPrice", "search")
 _GET = select(lots.c.doc).where(lots.c.id == bindparam("id"), lots.c.status != "draft")
 _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "orgId": lambda: lots.c.org_id == bindparam("orgId"),
@@ -37,6 +37,23 @@ _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "maxPrice": lambda: lots.c.price <= bindparam("maxPrice"),
     "search": lambda: lots.c.search_text.like(bindparam("search"), escape="\\"),
 }
+"""How each optional filter of listExternalLots narrows the query. ``_optional_filters`` holds
+it to the operation's declared query parameters, so the spec and this table cannot drift."""
+_PAGING = ("status", "limit", "offset", "standards")  # bound apart from the optional filters
+
+
+@cache
+def _optional_filters() -> tuple[str, ...]:
+    """The optional filters of listExternalLots, in the order the spec declares them."""
+    listing = operations(load_portal_spec("buyer"))["listExternalLots"]
+    names = tuple(p["name"] for p in listing.parameters if p.get("in") == "query")
+    filters = tuple(name for name in names if name not in _PAGING)
+    if set(filters) != set(_FILTERS):
+        raise SpecError(
+            f"listExternalLots declares the filters {sorted(filters)}; the buyer implements "
+            f"{sorted(_FILTERS)}."
+        )
+    return filters
 
 
 async def list_external_lots(ctx: BuyerContext, req: OperationRequest) -> Reply:
@@ -65,19 +82,19 @@ async def _read(ctx: BuyerContext, key: Hashable, work: Callable[[Connection], b
 
     if ctx.db.is_sqlite:
         return ctx.answers.answer(key, run)
-    return await anyio.to_thread.run_sync(run)
+    return await anyio.to_thread.run_sync(ctx.answers.answer, key, run)
 
 
 def _get(conn: Connection, lot_id: str) -> bytes:
     text = conn.execute(_GET, {"id": lot_id}).scalar()
     if text is None:
-        raise Problem.not_found("lot", lot_id)
+        raise NotFoundError("lot", lot_id)
     return store.splice_one("lot", text)
 
 
 def _list(conn: Connection, query: dict[str, Any]) -> bytes:
     standards = [text_column(s) for s in query.get("standards") or ()]
-    shape = (tuple(k for k in _OPTIONAL if query.get(k) is not None), len(standards))
+    shape = (tuple(k for k in _optional_filters() if query.get(k) is not None), len(standards))
     params = _params(query, standards)
     rows = conn.execute(_page_statement(*shape), params).all()
     if rows:

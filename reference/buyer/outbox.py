@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lotflow.reference.buyer.store import dumps
 from lotflow.reference.buyer.tables import outbox
+from lotflow.reference.common.store import dumps
 from sqlalchemy import Connection
 
 from lotflow.ids import new_event_id

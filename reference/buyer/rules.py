@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lotflow.reference.buyer.store import Doc
+from lotflow.reference.common import shapes
+from lotflow.reference.common.store import Doc
 
-from lotflow.problems import FieldError, Problem
+from lotflow.errors import FieldError, RuleError
 
 __all__ = [
-    "MAX_MONEY",
     "PRICE_TOLERANCE",
     "check",
     "expiry_stamp",
@@ -28,16 +28,16 @@ __all__ = [
 ]
 
 PRICE_TOLERANCE = 0.01
-MAX_MONEY = 1_000_000_000_000  # components.yaml Money.maximum
+
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 )
 
 
 def check(errors: list[tuple[str, FieldError]]) -> None:
-    """Raise one 422 problem for every broken rule; its ``code`` is the first rule's."""
+    """Raise one ``RuleError`` (a 422) for every broken rule; its ``code`` is the first rule's."""
     if errors:
-        raise Problem.validation([error for _, error in errors], code=errors[0][0])
+        raise RuleError([error for _, error in errors], code=errors[0][0])
 
 
 def pricing_errors(
@@ -57,9 +57,10 @@ def pricing_errors(
 def total_price(amount: float, price_per_unit: float, at: str) -> float:
     """The total for a volume, to the cent; 422 when it exceeds what the contract can carry."""
     total = round(amount * price_per_unit, 2)
-    if total > MAX_MONEY:
-        message = f"makes a total of {total}, above the maximum of {MAX_MONEY}"
-        raise Problem.validation([FieldError(at, message)], code="price_out_of_range")
+    most = shapes.bound("buyer", "Money", "maximum")
+    if total > most:
+        message = f"makes a total of {total}, above the maximum of {most}"
+        raise RuleError([FieldError(at, message)], code="price_out_of_range")
     return total
 
 
@@ -82,7 +83,7 @@ def expiry_stamp(value: str | None, at: str) -> str | None:
         return None
     instant = _parse(value)
     if instant is None:
-        raise Problem.validation([FieldError(at, "must be a date-time between years 1 and 9999")])
+        raise RuleError([FieldError(at, "must be a date-time between years 1 and 9999")])
     return stamp(instant)
 
 

@@ -1,11 +1,12 @@
 """Changes that span entities, each inside the caller's transaction: awarding a lot to a bid (with
 its contract), rejecting or withdrawing the other open bids, closing a pending counter-offer.
 
-Every state change is checked against the workflow machines first (409 ``illegal_transition``,
-nothing changed) and written with a conditional update, so that of two concurrent awards on one
-lot exactly one commits. Every transaction of the portal changes rows in the same order (lot,
-then bids, then their counter-offers, then contracts), so that concurrent transactions on
-PostgreSQL wait for each other instead of deadlocking.
+Every state change goes through :meth:`Tx.move`: checked against the workflow machines first
+(``IllegalTransitionError``, nothing changed), written with a conditional update, so that of two
+concurrent awards on one lot exactly one commits, and announced with exactly the events its
+transition emits. Every transaction of the portal changes rows in the same order (lot, then
+bids, then their counter-offers, then contracts), so that concurrent transactions on PostgreSQL
+wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lotflow.reference.buyer import rules, store
-from lotflow.reference.buyer.kinds import BID, CONTRACT, COUNTER, LOT, OPEN_BID_STATES
-from lotflow.reference.buyer.store import Doc
+from lotflow.reference.buyer import rules
+from lotflow.reference.buyer.kinds import BID, CONTRACT, COUNTER, LOT
 from lotflow.reference.buyer.tables import bids
+from lotflow.reference.common import shapes, store
+from lotflow.reference.common.store import Doc
 
-from lotflow.problems import Problem
+from lotflow.errors import IllegalTransitionError
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import Tx
@@ -27,7 +29,8 @@ __all__ = [
     "Award",
     "award",
     "close_counter",
-    "create_contract",
+    "counter_pricing",
+    "make_contract",
     "reject_open_bids",
     "require_unexpired",
     "withdraw_open_bids",
@@ -57,48 +60,29 @@ def award(
     counter: Doc | None = None,
 ) -> Award:
     """Accept ``bid`` (on the terms of its pending ``counter`` when given): the lot is sold
-    (reserved when ``create`` is false), the contract made, the other open bids rejected, and
-    the events written.
+    (reserved when ``create`` is false), the contract made, the other open bids rejected.
 
     The lot is written first: on PostgreSQL concurrent awards queue on the lot row, and all but
     the first find it no longer published (a conditional update that matches nothing: 409).
     """
-    lot_target = "sold" if create else "reserved"
-    tx.ctx.bid_machine.require(cause, bid["status"], "accepted", entity_id=bid["_id"])
-    tx.ctx.lot_machine.require(cause, lot["status"], lot_target, entity_id=lot["_id"])
-    awarded = store.revise(lot, tx.stamp, status=lot_target)
-    store.save(tx.conn, LOT, lot, awarded, status="published")
-    changes: dict[str, Any] = {"status": "accepted", "contractId": tx.new_id() if create else None}
+    tx.ctx.machine(BID).require(cause, bid["status"], "accepted", entity_id=bid["_id"])
+    awarded = tx.move(LOT, lot, cause, "sold" if create else "reserved")
+    changes: dict[str, Any] = {"contractId": tx.new_id() if create else None}
     if counter is not None:
         changes |= {"volume": counter["volume"], "pricing": counter_pricing(counter)}
-    accepted = store.revise(bid, tx.stamp, **changes)
-    store.save(tx.conn, BID, bid, accepted, status=bid["status"])
+    accepted = tx.move(BID, bid, cause, "accepted", **changes)
     answered = close_counter(tx, bid, cause, "accepted") if counter is not None else None
-    contract = create_contract(tx, accepted, awarded, terms or {}, answered) if create else None
-    _emit_award(tx, accepted, awarded, contract, answered)
+    contract = make_contract(tx, accepted, awarded, cause, terms or {}) if create else None
     reject_open_bids(tx, awarded, accepted["_id"], cause)
-    tx.emit("lot.updated", lot["orgId"], lot=awarded, organization=tx.organization(awarded))
     return Award(accepted, awarded, contract, answered)
 
 
-def _emit_award(tx: Tx, bid: Doc, lot: Doc, contract: Doc | None, counter: Doc | None) -> None:
-    parts = {"contract": contract} if contract else {}
-    if counter is not None:
-        parts["counterOffer"] = counter
-    tx.emit("bid.accepted", lot["orgId"], bid=bid, lot=lot, **parts)
-    if contract is not None:
-        tx.emit("contract.created", lot["orgId"], contract=contract, bid=bid, lot=lot)
-
-
 def counter_pricing(counter: Doc) -> Doc:
-    """A counter-offer's terms as a ``Pricing``."""
-    pricing = {k: counter[k] for k in ("price", "currency", "pricePerUnit")}
-    if counter.get("paymentTerms") is not None:
-        pricing["paymentTerms"] = counter["paymentTerms"]
-    return pricing
+    """A counter-offer's terms as a ``Pricing`` (the members the Pricing schema declares)."""
+    return {k: counter[k] for k in shapes.members("buyer", "Pricing") if counter.get(k) is not None}
 
 
-def create_contract(tx: Tx, bid: Doc, lot: Doc, terms: dict[str, Any], counter: Doc | None) -> Doc:
+def make_contract(tx: Tx, bid: Doc, lot: Doc, cause: str, terms: dict[str, Any]) -> Doc:
     """Insert the contract of an accepted bid (its id is ``bid.contractId``) on the accepted
     terms; the unique keys allow one contract per lot and per bid."""
     delivery = lot.get("delivery") or {}
@@ -119,13 +103,13 @@ def create_contract(tx: Tx, bid: Doc, lot: Doc, terms: dict[str, Any], counter: 
         "deliveryLocation": terms.get("deliveryLocation")
         or bid["deliveryLocation"]
         or delivery.get("deliveryLocation"),
-        "counterOfferId": counter["_id"] if counter else None,
-        "status": "draft",
+        "counterOfferId": _accepted_counter_id(tx, bid),
+        "status": tx.ctx.machine(CONTRACT).initial,
         "createdAt": tx.stamp,
         "updatedAt": tx.stamp,
         "version": 1,
     }
-    store.insert(tx.conn, CONTRACT, contract)
+    tx.create(CONTRACT, contract, cause)
     tx.notify(
         lot["orgId"],
         "contract_created",
@@ -138,26 +122,32 @@ def create_contract(tx: Tx, bid: Doc, lot: Doc, terms: dict[str, Any], counter: 
     return contract
 
 
+def _accepted_counter_id(tx: Tx, bid: Doc) -> str | None:
+    """The bid's counter-offer when the bid was accepted on its terms."""
+    counter_id = bid.get("counterOfferId")
+    if counter_id is None:
+        return None
+    counter = tx.current(COUNTER, counter_id)
+    return counter_id if counter["status"] == "accepted" else None
+
+
 def _contract_number(tx: Tx, contract_id: str) -> str:
     return f"LF-{tx.now.year}-{contract_id[-6:].upper()}"
 
 
 def reject_open_bids(tx: Tx, lot: Doc, winner_id: str, cause: str) -> None:
     """The lot's other open bids lose (reason ``lot_awarded``); their producers are told."""
-    for bid in _open_bids(tx, lot["_id"], exclude=winner_id):
-        tx.ctx.bid_machine.require(cause, bid["status"], "rejected", entity_id=bid["_id"])
-        rejected = store.revise(bid, tx.stamp, status="rejected", rejectionReason=LOT_AWARDED)
-        store.save(tx.conn, BID, bid, rejected)
+    for bid in _open_bids(tx, lot["_id"], cause, "rejected", exclude=winner_id):
+        reason = {"reason": LOT_AWARDED}
+        tx.move(BID, bid, cause, "rejected", say=reason, rejectionReason=LOT_AWARDED)
         close_counter(tx, bid, cause, "withdrawn")
-        tx.emit("bid.rejected", lot["orgId"], bid=rejected, lot=lot, reason=LOT_AWARDED)
 
 
 def withdraw_open_bids(tx: Tx, lot: Doc) -> None:
     """The withdrawn lot's open bids and their pending counter-offers are withdrawn (producers
     learn it from lot.deleted)."""
-    for bid in _open_bids(tx, lot["_id"]):
-        tx.ctx.bid_machine.require("deleteLot", bid["status"], "withdrawn", entity_id=bid["_id"])
-        store.save(tx.conn, BID, bid, store.revise(bid, tx.stamp, status="withdrawn"))
+    for bid in _open_bids(tx, lot["_id"], "deleteLot", "withdrawn"):
+        tx.move(BID, bid, "deleteLot", "withdrawn")
         close_counter(tx, bid, "deleteLot", "withdrawn")
 
 
@@ -169,30 +159,32 @@ def close_counter(tx: Tx, bid: Doc, cause: str, target: str) -> Doc | None:
     counter = store.fetch(tx.conn, COUNTER, counter_id, status="pending")
     if counter is None:
         return None
-    tx.ctx.counter_machine.require(cause, "pending", target, entity_id=counter_id)
-    closed = store.revise(counter, tx.stamp, status=target)
-    if target in ("accepted", "declined"):
-        closed["respondedAt"] = tx.stamp
-    store.save(tx.conn, COUNTER, counter, closed)
-    return closed
+    answered: dict[str, Any] = (
+        {"respondedAt": tx.stamp} if target in ("accepted", "declined") else {}
+    )
+    return tx.move(COUNTER, counter, cause, target, **answered)
 
 
-def _open_bids(tx: Tx, lot_id: str, exclude: str | None = None) -> list[Doc]:
-    conditions = [bids.c.lot_id == lot_id, bids.c.status.in_(OPEN_BID_STATES)]
+def _open_bids(
+    tx: Tx, lot_id: str, cause: str, target: str, exclude: str | None = None
+) -> list[Doc]:
+    """The lot's bids that ``cause`` can move to ``target`` (the machine says from where)."""
+    sources = tx.ctx.machine(BID).sources(cause, target)
+    conditions = [bids.c.lot_id == lot_id, bids.c.status.in_(sources)]
     if exclude is not None:
         conditions.append(bids.c.id != exclude)
     return store.fetch_where(tx.conn, BID, *conditions)
 
 
 def require_unexpired(tx: Tx, what: str, doc: Doc, cause: str) -> None:
-    """409 when a pending bid or counter-offer has passed its ``expiresAt`` (the expiry sweep may
-    not have run yet): it is expired, whatever the stored status still says."""
+    """Refuse (409 ``illegal_transition``) when a pending bid or counter-offer has passed its
+    ``expiresAt`` (the expiry sweep may not have run yet): it is expired, whatever the stored
+    status still says."""
     expires = rules.expiry_stamp(doc.get("expiresAt"), "/expiresAt")
     if doc["status"] != "pending" or expires is None or expires > tx.stamp:
         return
-    raise Problem.conflict(
-        "illegal_transition",
+    raise IllegalTransitionError(
         f"The {what} {doc['_id']} expired at {doc['expiresAt']}; {cause} is no longer possible.",
-        currentState="expired",
+        current="expired",
         operation=cause,
     )

@@ -1,16 +1,17 @@
 """The buyer's tables (SQLAlchemy Core, portable: SQLite by default, PostgreSQL by URL).
 
 Each entity is stored as its JSON document (``doc``, ASCII JSON exactly as served) plus the
-columns that filters, ordering and arbitration need. ``seq`` orders rows created within the same
-instant. Races are settled by the database: conditional updates on ``version``/``status`` and the
-unique constraints below (one bid per ``(lot_id, external_bid_id)``, one contract per lot and per
-bid, one event per id).
+columns that filters, ordering and arbitration need (``lotflow.reference.common.store``'s
+:func:`entity_table`, with the buyer organisation's ``org_id``). Races are settled by the
+database: conditional updates on ``version``/``status`` and the unique constraints below (one bid
+per ``(lot_id, external_bid_id)``, one contract per lot and per bid, one event per id).
 """
 
 from __future__ import annotations
 
+from lotflow.reference.common.notifications import notification_table
+from lotflow.reference.common.store import ID, STAMP, entity_table
 from sqlalchemy import (
-    Boolean,
     Column,
     Float,
     Index,
@@ -36,25 +37,10 @@ __all__ = [
 
 metadata = MetaData()
 
-ID = 24
-STAMP = 32  # lotflow.clock.isoformat: fixed width, so text order is time order
-
 
 def _entity(name: str, *columns: Column[object] | Index | UniqueConstraint) -> Table:
-    """A document table: ``seq`` key, unique ``id``, ``org_id``, ``status``, ``version``,
-    ``created_at`` and the JSON ``doc``, plus the entity's own columns."""
-    return Table(
-        name,
-        metadata,
-        Column("seq", Integer, primary_key=True, autoincrement=True),
-        Column("id", String(ID), nullable=False, unique=True),
-        Column("org_id", String(ID), nullable=False),
-        Column("status", String(32), nullable=False),
-        Column("version", Integer, nullable=False),
-        Column("created_at", String(STAMP), nullable=False),
-        Column("doc", Text, nullable=False),
-        *columns,
-    )
+    """A document table of the buyer organisation ``org_id``, plus the entity's own columns."""
+    return entity_table(name, metadata, Column("org_id", String(ID), nullable=False), *columns)
 
 
 lots = _entity(
@@ -100,11 +86,7 @@ contracts = _entity(
     Index("ix_contracts_org_created", "org_id", "created_at"),
 )
 
-notifications = _entity(
-    "notifications",
-    Column("unread", Boolean, nullable=False),
-    Index("ix_notifications_org_created", "org_id", "created_at"),
-)
+notifications = notification_table(metadata)
 
 outbox = Table(
     "outbox",

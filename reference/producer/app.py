@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from lotflow.reference.common import notifications
+from lotflow.reference.common import store
 from lotflow.reference.common.auth import operator_token
 from lotflow.reference.producer import bids, contracts, marketplace, receivers
 from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.settings import ProducerSettings
-from lotflow.reference.producer.tables import producer_tables
+from lotflow.reference.producer.tables import metadata
 
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
@@ -23,28 +23,27 @@ from lotflow.db import Database
 from lotflow.http import Handler, OperationRequest, Reply, build_app
 from lotflow.openapi import load_portal_spec
 
-Operation = Callable[[ProducerContext, OperationRequest], Reply]
+Service = Callable[[ProducerContext, OperationRequest], Reply]
+"""What a producer operation does, given the portal's context."""
 
 
 def _list_notifications(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """listProducerNotifications: the organisation's, newest first."""
     with ctx.db.read() as conn:
-        return notifications.list_notifications(
-            conn, ctx.tables.notifications, req.principal.org_id, req
-        )
+        page = ctx.notifications.page(conn, req.principal.org_id, req.query)
+    return Reply(200, raw_json=page)
 
 
 def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    with ctx.db.write() as conn:
-        return notifications.mark_read(
-            conn,
-            ctx.tables.notifications,
-            req.principal.org_id,
-            req.path_params["notificationId"],
-            ctx.clock.now(),
+    """markProducerNotificationRead: sets ``readAt`` once."""
+    with ctx.transaction() as tx:
+        doc = ctx.notifications.mark_read(
+            tx.conn, req.principal.org_id, req.path_params["notificationId"], tx.stamp
         )
+    return Reply(200, raw_json=store.encode({"notification": doc}))
 
 
-OPERATIONS: dict[str, Operation] = {
+OPERATIONS: dict[str, Service] = {
     "receiveLotWebhook": receivers.receive,
     "receiveBidWebhook": receivers.receive,
     "receiveContractWebhook": receivers.receive,
@@ -72,9 +71,8 @@ def create_app(
 ) -> FastAPI:
     """The producer portal app; the database schema is created here."""
     clock = clock or SystemClock()
-    tables = producer_tables()
     db = Database(settings.database_url)
-    db.create_all(tables.metadata)
+    db.create_all(metadata)
 
     def make_buyer() -> SpecClient:
         return SpecClient(
@@ -86,7 +84,7 @@ def create_app(
             transport=buyer_transport,
         )
 
-    ctx = ProducerContext(db, tables, settings, clock, make_buyer)
+    ctx = ProducerContext(db, settings, clock, make_buyer)
     handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
     authenticators = {
         **receivers.authenticators(settings, clock),

@@ -2,120 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
+from lotflow.reference.common import shapes, store
+from lotflow.reference.common.store import Doc
+from lotflow.reference.common.transaction import Transaction
 from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.contracts import store_contract
 from lotflow.reference.producer.marketplace import award_lot, buyer_unavailable
+from lotflow.reference.producer.tables import BID, bids
 from sqlalchemy import Connection
 
-from lotflow.clock import isoformat
 from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
-from lotflow.ids import new_object_id
 from lotflow.problems import Problem
 
 PASSED_ON = {400, 404, 409, 422}  # buyer refusals the producer's caller can act on; others are 502
 
 
-def columns(bid: Doc) -> dict[str, Any]:
-    return {
-        "org_id": bid["producerOrgId"],
-        "lot_id": bid["lotId"],
-        "external_bid_id": bid["externalBidId"],
-        "buyer_bid_id": bid.get("buyerBidId"),
-        "status": bid["status"],
-        "created_at": bid["createdAt"],
-    }
-
-
-def save(conn: Connection, ctx: ProducerContext, bid: Doc, previous: int) -> None:
-    docstore.update(conn, ctx.tables.bids, bid, previous, **columns(bid))
-
-
-def find_mine(conn: Connection, ctx: ProducerContext, buyer_bid: Doc) -> Doc | None:
+def find_mine(conn: Connection, buyer_bid: Doc) -> Doc | None:
     """The producer's bid a buyer bid refers to: by externalBidId, then by the buyer's bid id."""
-    bids = ctx.tables.bids
-    found = docstore.find(conn, bids, bids.c.external_bid_id == buyer_bid.get("externalBidId", ""))
-    found = found or docstore.find(conn, bids, bids.c.buyer_bid_id == buyer_bid["_id"])
+    external = buyer_bid.get("externalBidId", "")
+    found = store.fetch_where(conn, BID, bids.c.external_bid_id == external)
+    found = found or store.fetch_where(conn, BID, bids.c.buyer_bid_id == buyer_bid["_id"])
     return found[0] if found else None
 
 
-def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
-    bid = docstore.require(
-        conn,
-        ctx.tables.bids,
-        req.path_params["bidId"],
-        ctx.tables.bids.c.org_id == req.principal.org_id,
-        what="bid",
-    )
-    return bid
+def _own(conn: Connection, req: OperationRequest) -> Doc:
+    return store.require(conn, BID, req.path_params["bidId"], org_id=req.principal.org_id)
 
 
 def list_bids(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    bids = ctx.tables.bids
-    filters = docstore.equal_to(bids, req.query, {"status": "status", "lotId": "lot_id"})
+    """listProducerBids: the organisation's bids, newest first."""
+    query = req.query
+    filters = store.equal_to(bids, query, {"status": "status", "lotId": "lot_id"})
     conditions = [bids.c.org_id == req.principal.org_id, *filters]
     with ctx.db.read() as conn:
-        return docstore.page_reply(conn, bids, "bids", conditions, req.query)
+        found = store.page(conn, bids, conditions, limit=query["limit"], offset=query["offset"])
+    return Reply(200, raw_json=store.splice_list("bids", found))
 
 
 def get_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """getProducerBid: one of the organisation's bids."""
     with ctx.db.read() as conn:
-        return Reply(200, {"bid": _own(conn, ctx, req)})
+        return Reply(200, raw_json=store.encode({"bid": _own(conn, req)}))
 
 
 def submit_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    now = ctx.clock.now()
+    """submitProducerBid: stored as draft (its externalBidId is its own id), then sent."""
     org = req.principal
-    ident = new_object_id(int(now.timestamp()))
-    bid = {
-        "_id": ident,
-        "externalBidId": ident,
-        "buyerBidId": None,
-        "lotId": req.body["lotId"],
-        "producerOrgId": org.org_id,
-        "bidderName": org.name,
-        "status": "draft",
-        **req.body,
-        "counterOffer": None,
-        "contractId": None,
-        "lostReason": None,
-        "lastError": None,
-        "buyerVersion": None,
-        "createdAt": isoformat(now),
-        "updatedAt": isoformat(now),
-        "version": 1,
-    }
-    bid.setdefault("message", None)
-    with ctx.db.write() as conn:
-        docstore.insert(conn, ctx.tables.bids, bid, **columns(bid))
+    with ctx.transaction() as tx:
+        ident = tx.new_id()
+        bid = {
+            "_id": ident,
+            "externalBidId": ident,
+            "buyerBidId": None,
+            "producerOrgId": org.org_id,
+            "bidderName": org.name,
+            **{name: None for name in shapes.optional_members("producer", "ProducerBidInput")},
+            **req.body,
+            "status": ctx.machine(BID).initial,
+            "counterOffer": None,
+            "contractId": None,
+            "lostReason": None,
+            "lastError": None,
+            "buyerVersion": None,
+            "createdAt": tx.stamp,
+            "updatedAt": tx.stamp,
+            "version": 1,
+        }
+        tx.create(BID, bid, "submitProducerBid")
     return _send(ctx, bid, "submitProducerBid", created=True)
 
 
 def resubmit_bid(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """resubmitProducerBid: a draft bid sent again, under the same externalBidId."""
     with ctx.db.read() as conn:
-        bid = _own(conn, ctx, req)
-    ctx.bid_machine.require("resubmitProducerBid", bid["status"], "submitted", entity_id=bid["_id"])
+        bid = _own(conn, req)
+    ctx.machine(BID).require(
+        "resubmitProducerBid", bid["status"], "submitted", entity_id=bid["_id"]
+    )
     return _send(ctx, bid, "resubmitProducerBid", created=False)
 
 
 def _submission(ctx: ProducerContext, bid: Doc) -> Doc:
+    """The buyer's BidSubmission for ``bid``: its terms (the members the schema declares) and
+    the bidder's identity from the organisation."""
     org = ctx.org(bid["producerOrgId"])
-    optional = {k: bid.get(k) for k in ("message", "deliveryDate", "deliveryLocation", "expiresAt")}
-    return {
-        "lotId": bid["lotId"],
-        "volume": bid["volume"],
-        "pricing": bid["pricing"],
-        "bidderId": org.org_id,
-        "bidderName": org.name,
-        **({"bidderEmail": org.email} if org.email else {}),
-        "externalBidId": bid["externalBidId"],
-        **{k: v for k, v in optional.items() if v is not None},
-    }
+    terms = {k: bid[k] for k in shapes.members("buyer", "BidSubmission") if bid.get(k) is not None}
+    bidder = {"bidderId": org.org_id, "bidderName": org.name}
+    return terms | bidder | ({"bidderEmail": org.email} if org.email else {})
 
 
 def _send(ctx: ProducerContext, bid: Doc, cause: str, *, created: bool) -> Reply:
@@ -123,30 +98,27 @@ def _send(ctx: ProducerContext, bid: Doc, cause: str, *, created: bool) -> Reply
         response = ctx.buyer.call("submitBid", body=_submission(ctx, bid))
     except TransportError as exc:
         raise buyer_unavailable(f"{exc} The bid is kept as draft; resubmit it.") from exc
-    with ctx.db.write() as conn:
-        current = docstore.get(conn, ctx.tables.bids, bid["_id"])
-        assert current is not None
+    with ctx.transaction() as tx:
+        current = tx.current(BID, bid["_id"])
         if response.status_code in (200, 201):
             buyer_bid = response.json()["bid"]
-            ctx.bid_machine.require(cause, current["status"], "submitted", entity_id=bid["_id"])
-            done = docstore.changed(
+            done = tx.move(
+                BID,
                 current,
-                ctx.clock.now(),
-                status="submitted",
+                cause,
+                "submitted",
                 buyerBidId=buyer_bid["_id"],
                 buyerVersion=buyer_bid["version"],
                 lastError=None,
             )
-            save(conn, ctx, done, current["version"])
-            return Reply(201 if created else 200, {"bid": done})
+            return Reply(201 if created else 200, raw_json=store.encode({"bid": done}))
         if response.status_code >= 500 or response.status_code not in PASSED_ON:
             raise buyer_unavailable(
                 f"POST /api/bids answered {response.status_code}: {response.text[:200]}. The "
                 f"bid is kept as draft."
             )
         refused = _problem_of(response)
-        failed = docstore.changed(current, ctx.clock.now(), status="failed", lastError=refused)
-        save(conn, ctx, failed, current["version"])
+        tx.move(BID, current, cause, "failed", lastError=refused)
     raise passed_on(response, refused, "bid")
 
 
@@ -201,11 +173,12 @@ def passed_on(response: httpx.Response, buyer_problem: Doc, what: str) -> Proble
 
 
 def respond_to_counter(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """respondToCounterOffer: the answer is sent to the buyer, then applied here."""
     accept = req.body["accept"]
     with ctx.db.read() as conn:
-        bid = _own(conn, ctx, req)
+        bid = _own(conn, req)
     target = "won" if accept else "submitted"
-    ctx.bid_machine.require("respondToCounterOffer", bid["status"], target, entity_id=bid["_id"])
+    ctx.machine(BID).require("respondToCounterOffer", bid["status"], target, entity_id=bid["_id"])
     counter_id = (bid.get("counterOffer") or {}).get("_id")
     body = {"accept": accept, **({"counterOfferId": counter_id} if counter_id else {})}
     try:
@@ -224,27 +197,31 @@ def respond_to_counter(ctx: ProducerContext, req: OperationRequest) -> Reply:
 
 
 def _apply_answer(ctx: ProducerContext, bid_id: str, target: str, answer: Doc) -> Reply:
-    with ctx.db.write() as conn:
-        current = docstore.get(conn, ctx.tables.bids, bid_id)
-        assert current is not None
+    with ctx.transaction() as tx:
+        current = tx.current(BID, bid_id)
         contract = answer.get("contract")
         changes: Doc = {
             "counterOffer": answer["counterOffer"],
             "buyerVersion": max(answer["bid"]["version"], current.get("buyerVersion") or 0),
         }
-        stored = (
-            store_contract(conn, ctx, contract, current, "respondToCounterOffer")
-            if contract
-            else None
-        )
+        stored = _contract_of_answer(tx, ctx, contract, current) if contract else None
         if stored:
             changes["contractId"] = stored["_id"]
-            award_lot(conn, ctx, current["lotId"], "contract.created")
         if current["status"] != target:  # a webhook may have got here first
-            ctx.bid_machine.require(
-                "respondToCounterOffer", current["status"], target, entity_id=bid_id
-            )
-            changes["status"] = target
-        updated = docstore.changed(current, ctx.clock.now(), **changes)
-        save(conn, ctx, updated, current["version"])
-    return Reply(200, {"bid": updated} | ({"contract": stored} if stored else {}))
+            updated = tx.move(BID, current, "respondToCounterOffer", target, **changes)
+        else:
+            updated = tx.revise(BID, current, **changes)
+    return Reply(
+        200, raw_json=store.encode({"bid": updated} | ({"contract": stored} if stored else {}))
+    )
+
+
+def _contract_of_answer(
+    tx: Transaction, ctx: ProducerContext, contract: Doc, bid: Doc
+) -> Doc | None:
+    """The contract the buyer returned with an accepted counter-offer, stored once; the lot is
+    awarded with it."""
+    stored = store_contract(tx, ctx, contract, bid, "respondToCounterOffer")
+    if stored:
+        award_lot(tx, ctx, bid["lotId"], "contract.created")
+    return stored

@@ -1,65 +1,49 @@
-"""Contracts on the producer side: created once from whichever buyer message brings them first."""
+"""Contracts on the producer side: created once from whichever buyer message brings them first,
+then moved along the producer's own delivery lifecycle."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
+from lotflow.reference.common import shapes, store
+from lotflow.reference.common.store import Doc
+from lotflow.reference.common.transaction import Transaction
 from lotflow.reference.producer.context import ProducerContext
+from lotflow.reference.producer.tables import CONTRACT, contracts
 from sqlalchemy import Connection
 
-from lotflow.clock import isoformat
 from lotflow.http import OperationRequest, Reply
 
-FIELDS = (
-    "contractNumber",
-    "lotId",
-    "buyerOrgId",
-    "sellerOrgId",
-    "volume",
-    "pricing",
-    "terms",
-    "deliveryDate",
-    "deliveryLocation",
-)
+__all__ = ["get_contract", "list_contracts", "store_contract", "update_contract"]
+
+_OWN = frozenset({"_id", "bidId", "status", "version", "createdAt", "updatedAt"})  # set here
 
 
-def _columns(contract: Doc) -> dict[str, Any]:
-    return {
-        "org_id": contract["orgId"],
-        "buyer_bid_id": contract["buyerBidId"],
-        "status": contract["status"],
-        "created_at": contract["createdAt"],
-    }
+def _copied_terms() -> tuple[str, ...]:
+    """The members of the buyer's Contract that a ProducerContract keeps as they are (the
+    spec's two schemas decide; ``bidId`` means the producer's own bid here)."""
+    buyer = set(shapes.members("buyer", "Contract"))
+    return tuple(m for m in shapes.members("producer", "ProducerContract") if m in buyer - _OWN)
 
 
 def store_contract(
-    conn: Connection, ctx: ProducerContext, buyer_contract: Doc, bid: Doc, cause: str
+    tx: Transaction, ctx: ProducerContext, buyer_contract: Doc, bid: Doc, cause: str
 ) -> Doc | None:
     """Create the contract unless it exists; return it when this call created it."""
-    if docstore.get(conn, ctx.tables.contracts, buyer_contract["_id"]) is not None:
+    if store.fetch(tx.conn, CONTRACT, buyer_contract["_id"]) is not None:
         return None
-    now = isoformat(ctx.clock.now())
     contract = {
         "_id": buyer_contract["_id"],
-        **{k: buyer_contract.get(k) for k in FIELDS},
+        **{k: buyer_contract.get(k) for k in _copied_terms()},
         "bidId": bid["_id"],
         "buyerBidId": buyer_contract["bidId"],
         "orgId": bid["producerOrgId"],
-        "status": ctx.contract_machine.initial,
+        "status": ctx.machine(CONTRACT).initial,
         "buyerStatus": buyer_contract["status"],
-        "createdAt": now,
-        "updatedAt": now,
+        "createdAt": tx.stamp,
+        "updatedAt": tx.stamp,
         "version": 1,
     }
-    assert ctx.contract_machine.allows(cause, None, contract["status"]), cause
-    docstore.insert(conn, ctx.tables.contracts, contract, **_columns(contract))
-    notify(
-        conn,
-        ctx.tables.notifications,
-        ctx.clock.now(),
+    tx.create(CONTRACT, contract, cause)
+    tx.notify(
         bid["producerOrgId"],
         "contract_created",
         "Contract created",
@@ -71,38 +55,31 @@ def store_contract(
     return contract
 
 
-def _own(conn: Connection, ctx: ProducerContext, req: OperationRequest) -> Doc:
-    contracts = ctx.tables.contracts
-    contract = docstore.require(
-        conn,
-        contracts,
-        req.path_params["contractId"],
-        contracts.c.org_id == req.principal.org_id,
-        what="contract",
-    )
-    return contract
+def _own(conn: Connection, req: OperationRequest) -> Doc:
+    return store.require(conn, CONTRACT, req.path_params["contractId"], org_id=req.principal.org_id)
 
 
 def get_contract(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """getProducerContract: one of the organisation's contracts."""
     with ctx.db.read() as conn:
-        return Reply(200, {"contract": _own(conn, ctx, req)})
+        return Reply(200, raw_json=store.encode({"contract": _own(conn, req)}))
 
 
 def list_contracts(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    contracts = ctx.tables.contracts
-    status = docstore.equal_to(contracts, req.query, {"status": "status"})
+    """listProducerContracts: the organisation's contracts, newest first."""
+    query = req.query
+    status = store.equal_to(contracts, query, {"status": "status"})
     conditions = [contracts.c.org_id == req.principal.org_id, *status]
     with ctx.db.read() as conn:
-        return docstore.page_reply(conn, contracts, "contracts", conditions, req.query)
+        found = store.page(
+            conn, contracts, conditions, limit=query["limit"], offset=query["offset"]
+        )
+    return Reply(200, raw_json=store.splice_list("contracts", found))
 
 
 def update_contract(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    target = req.body["status"]
-    with ctx.db.write() as conn:
-        contract = _own(conn, ctx, req)
-        ctx.contract_machine.require(
-            "updateProducerContract", contract["status"], target, entity_id=contract["_id"]
-        )
-        moved = docstore.changed(contract, ctx.clock.now(), status=target)
-        docstore.update(conn, ctx.tables.contracts, moved, contract["version"], **_columns(moved))
-    return Reply(200, {"contract": moved})
+    """updateProducerContract: one step along the producer's contract lifecycle."""
+    with ctx.transaction() as tx:
+        contract = _own(tx.conn, req)
+        moved = tx.move(CONTRACT, contract, "updateProducerContract", req.body["status"])
+    return Reply(200, raw_json=store.encode({"contract": moved}))

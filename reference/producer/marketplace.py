@@ -1,47 +1,39 @@
-"""The producer marketplace: lots kept from the buyer's webhooks, reconciled by fetching."""
+"""The producer marketplace: lots kept from the buyer's webhooks, reconciled by fetching.
+
+A marketplace lot's ``version`` is the buyer's lot version last applied (the spec's
+MarketplaceLot), so a buyer lot is stored only when it is newer, and every write is conditional on
+the version and the status that were read. Its status follows the buyer's through the workflow's
+mapping; a change of status is a transition of ``producer.lot``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lotflow.reference.common import docstore
-from lotflow.reference.common.docstore import Doc
-from lotflow.reference.common.notifications import notify
+from lotflow.reference.common import shapes, store
+from lotflow.reference.common.store import Doc
+from lotflow.reference.common.transaction import Transaction
 from lotflow.reference.producer.context import ProducerContext
-from sqlalchemy import Connection
+from lotflow.reference.producer.tables import LOT, lots
 
-from lotflow.clock import isoformat
 from lotflow.errors import TransportError
 from lotflow.http import OperationRequest, Reply
 from lotflow.problems import Problem
 
-LOT_FIELDS = (
-    "title",
-    "description",
-    "type",
-    "volume",
-    "pricing",
-    "delivery",
-    "compliance",
-    "orgId",
-    "airlineName",
-    "publishedAt",
-    "expiresAt",
-)
+__all__ = ["award_lot", "buyer_unavailable", "get_lot", "list_lots", "sync", "upsert_lot"]
+
+_OWN = frozenset({"_id", "status", "version", "updatedAt", "createdAt"})  # set by this portal
 
 
-def _columns(lot: Doc) -> dict[str, Any]:
-    text = f"{lot.get('title', '')} {lot.get('description', '')}".lower()[:5900]
-    return {
-        "status": lot["status"],
-        "type": lot["type"],
-        "search": text,
-        "created_at": lot["createdAt"],
-    }
+def _copied_terms() -> tuple[str, ...]:
+    """The members of a buyer Lot that a MarketplaceLot shows as they are (the spec's two
+    schemas decide; what the producer sets itself is left out)."""
+    buyer_lot = set(shapes.members("buyer", "Lot"))
+    return tuple(m for m in shapes.members("producer", "MarketplaceLot") if m in buyer_lot - _OWN)
 
 
 def upsert_lot(
-    conn: Connection,
+    tx: Transaction,
     ctx: ProducerContext,
     buyer_lot: Doc,
     cause: str,
@@ -51,79 +43,80 @@ def upsert_lot(
     closed: bool = False,
 ) -> tuple[bool, str | None]:
     """Store a newer buyer lot version; return (applied, why not). Notifies on a new open lot."""
-    stored = docstore.get(conn, ctx.tables.lots, buyer_lot["_id"])
+    stored = store.fetch(tx.conn, LOT, buyer_lot["_id"])
     if stored is not None and stored["version"] >= buyer_lot["version"]:
         return False, f"stale lot version {buyer_lot['version']} (have {stored['version']})"
     target = "closed" if closed else ctx.workflow.producer_status("lot", buyer_lot["status"])
     if target is None:
         return False, f"a {buyer_lot['status']} lot is not shown to producers"
     current = stored["status"] if stored else None
-    if target != current and not ctx.lot_machine.allows(cause, current, target):
+    if target != current and not ctx.machine(LOT).allows(cause, current, target):
         return False, f"lot {buyer_lot['_id']} is {current}; {cause} cannot make it {target}"
-    now = isoformat(ctx.clock.now())
-    lot = {
+    lot = _marketplace_lot(tx, buyer_lot, stored, target, organization, source)
+    if stored is None:
+        tx.create(LOT, lot, cause)
+        for org_id in ctx.org_ids():
+            tx.notify(
+                org_id, "lot_available", "New lot", f"New lot: {lot['title']}", lot_id=lot["_id"]
+            )
+    elif target == current:  # newer terms, same status: no transition
+        store.save(tx.conn, LOT, stored, lot, status=current)
+    else:
+        tx.replace(LOT, stored, lot, cause)
+    return True, None
+
+
+def _marketplace_lot(
+    tx: Transaction,
+    buyer_lot: Doc,
+    stored: Doc | None,
+    target: str,
+    organization: Doc | None,
+    source: str,
+) -> Doc:
+    earlier = stored or {}
+    shown = organization or earlier.get("organization")
+    return {
         "_id": buyer_lot["_id"],
-        **{k: buyer_lot[k] for k in LOT_FIELDS if buyer_lot.get(k) is not None},
+        **{k: buyer_lot[k] for k in _copied_terms() if buyer_lot.get(k) is not None},
         "status": target,
         "buyerStatus": buyer_lot["status"],
         "version": buyer_lot["version"],
         "source": source,
-        "organization": organization
-        or (stored or {}).get("organization")
+        "organization": shown
         or {"_id": buyer_lot["orgId"], "name": buyer_lot.get("airlineName") or buyer_lot["orgId"]},
-        "createdAt": (stored or {}).get("createdAt", now),
-        "updatedAt": now,
+        "createdAt": earlier.get("createdAt", tx.stamp),
+        "updatedAt": tx.stamp,
     }
-    if stored is None:
-        docstore.insert(conn, ctx.tables.lots, lot, **_columns(lot))
-    else:
-        docstore.update(conn, ctx.tables.lots, lot, stored["version"], **_columns(lot))
-    if target == "open" and current is None:
-        for org_id in ctx.org_ids():
-            notify(
-                conn,
-                ctx.tables.notifications,
-                ctx.clock.now(),
-                org_id,
-                "lot_available",
-                "New lot",
-                f"New lot: {lot['title']}",
-                lot_id=lot["_id"],
-            )
-    return True, None
 
 
-def award_lot(conn: Connection, ctx: ProducerContext, lot_id: str, cause: str) -> None:
-    """A contract arrived: an open lot becomes awarded (a data-only move; the buyer's version
-    stays)."""
-    stored = docstore.get(conn, ctx.tables.lots, lot_id)
-    if stored is None or not ctx.lot_machine.allows(cause, stored["status"], "awarded"):
+def award_lot(tx: Transaction, ctx: ProducerContext, lot_id: str, cause: str) -> None:
+    """A contract arrived: an open lot becomes awarded (the buyer's version stays: this portal
+    learnt it from a bid or contract event, not from a newer lot)."""
+    stored = store.fetch(tx.conn, LOT, lot_id)
+    if stored is None or not ctx.machine(LOT).allows(cause, stored["status"], "awarded"):
         return
-    awarded = {**stored, "status": "awarded", "updatedAt": isoformat(ctx.clock.now())}
-    conn.execute(
-        ctx.tables.lots.update()
-        .where(ctx.tables.lots.c.id == lot_id)
-        .values(doc=docstore.dumps(awarded), status="awarded")
-    )
+    tx.replace(LOT, stored, {**stored, "status": "awarded", "updatedAt": tx.stamp}, cause)
 
 
 def list_lots(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """listMarketplaceLots: newest first (``refresh`` syncs with the buyer first)."""
     if req.query.get("refresh"):
         sync(ctx, req)
-    lots = ctx.tables.lots
-    conditions = docstore.equal_to(lots, req.query, {"status": "status", "type": "type"})
-    if req.query.get("search"):
-        conditions.append(lots.c.search.contains(req.query["search"].lower(), autoescape=True))
+    query = req.query
+    conditions = store.equal_to(lots, query, {"status": "status", "type": "type"})
+    if query.get("search"):
+        conditions.append(lots.c.search_text.contains(query["search"].lower(), autoescape=True))
     with ctx.db.read() as conn:
-        return docstore.page_reply(conn, lots, "lots", conditions, req.query)
+        found = store.page(conn, lots, conditions, limit=query["limit"], offset=query["offset"])
+    return Reply(200, raw_json=store.splice_list("lots", found))
 
 
 def get_lot(ctx: ProducerContext, req: OperationRequest) -> Reply:
+    """getMarketplaceLot: one lot."""
     with ctx.db.read() as conn:
-        lot = docstore.require(
-            conn, ctx.tables.lots, req.path_params["lotId"], what="marketplace lot"
-        )
-    return Reply(200, {"lot": lot})
+        lot = store.require(conn, LOT, req.path_params["lotId"])
+    return Reply(200, raw_json=store.encode({"lot": lot}))
 
 
 def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
@@ -132,45 +125,41 @@ def sync(ctx: ProducerContext, _req: OperationRequest | None = None) -> Reply:
     buyer is made before anything is written, so a buyer failure (502) changes nothing."""
     fetched = _fetch_published(ctx)
     listed = {lot["_id"] for lot in fetched}
-    lots = ctx.tables.lots
     with ctx.db.read() as conn:
-        unlisted = [
-            lot["_id"]
-            for lot in docstore.find(conn, lots, lots.c.status == "open")
-            if lot["_id"] not in listed
-        ]
-    now_at = {lot_id: _fetch_one(ctx, lot_id) for lot_id in unlisted}
-    created = updated = awarded = closed = 0
-    with ctx.db.write() as conn:
+        still_open = store.fetch_where(conn, LOT, lots.c.status == "open")
+    now_at = {
+        lot["_id"]: _fetch_one(ctx, lot["_id"]) for lot in still_open if lot["_id"] not in listed
+    }
+    counts = {"created": 0, "updated": 0, "awarded": 0, "closed": 0}
+    with ctx.transaction() as tx:
         for buyer_lot in fetched:
-            known = docstore.get(conn, lots, buyer_lot["_id"]) is not None
-            applied, _ = upsert_lot(conn, ctx, buyer_lot, "syncMarketplace", source="sync")
-            created += applied and not known
-            updated += applied and known
+            known = store.fetch(tx.conn, LOT, buyer_lot["_id"]) is not None
+            applied, _ = upsert_lot(tx, ctx, buyer_lot, "syncMarketplace", source="sync")
+            counts["updated" if known else "created"] += applied
         for lot_id, current in now_at.items():
-            if current is not None and current["status"] != "published":
-                applied, _ = upsert_lot(conn, ctx, current, "syncMarketplace", source="sync")
-                status = ctx.workflow.producer_status("lot", current["status"])
-                awarded += applied and status == "awarded"
-                closed += applied and status == "closed"
-            elif current is None and _close_gone(conn, ctx, lot_id):
-                closed += 1
-    counts = {"created": created, "updated": updated, "awarded": awarded, "closed": closed}
+            if outcome := _reconcile(tx, ctx, lot_id, current):
+                counts[outcome] += 1
     return Reply(200, {"fetched": len(fetched), **counts})
 
 
-def _close_gone(conn: Connection, ctx: ProducerContext, lot_id: str) -> bool:
+def _reconcile(tx: Transaction, ctx: ProducerContext, lot_id: str, current: Doc | None) -> str:
+    """Bring an open lot the buyer no longer lists up to date; the count it adds to (or "")."""
+    if current is None:
+        return "closed" if _close_gone(tx, lot_id) else ""
+    if current["status"] == "published":
+        return ""
+    applied, _ = upsert_lot(tx, ctx, current, "syncMarketplace", source="sync")
+    status = ctx.workflow.producer_status("lot", current["status"])
+    return status if applied and status in ("awarded", "closed") else ""
+
+
+def _close_gone(tx: Transaction, lot_id: str) -> bool:
     """An open lot the buyer does not have any more becomes closed."""
-    lots = ctx.tables.lots
-    lot = docstore.get(conn, lots, lot_id)
+    lot = store.fetch(tx.conn, LOT, lot_id)
     if lot is None or lot["status"] != "open":
         return False
-    ctx.lot_machine.require("syncMarketplace", "open", "closed", entity_id=lot_id)
-    gone = {**lot, "status": "closed", "buyerStatus": "cancelled"}
-    gone["updatedAt"] = isoformat(ctx.clock.now())
-    conn.execute(
-        lots.update().where(lots.c.id == lot_id).values(doc=docstore.dumps(gone), status="closed")
-    )
+    gone = {**lot, "status": "closed", "buyerStatus": "cancelled", "updatedAt": tx.stamp}
+    tx.replace(LOT, lot, gone, "syncMarketplace")
     return True
 
 
@@ -192,12 +181,11 @@ def _fetch_one(ctx: ProducerContext, lot_id: str) -> Doc | None:
 
 
 def _fetch_published(ctx: ProducerContext) -> list[Doc]:
-    lots: list[Doc] = []
+    lots_seen: list[Doc] = []
     while True:
+        query: dict[str, Any] = {"status": "published", "limit": 200, "offset": len(lots_seen)}
         try:
-            response = ctx.buyer.call(
-                "listExternalLots", query={"status": "published", "limit": 200, "offset": len(lots)}
-            )
+            response = ctx.buyer.call("listExternalLots", query=query)
         except TransportError as exc:
             raise buyer_unavailable(str(exc)) from exc
         if response.status_code != 200:
@@ -205,12 +193,13 @@ def _fetch_published(ctx: ProducerContext) -> list[Doc]:
                 f"GET /api/lots/external answered {response.status_code}: {response.text[:200]}"
             )
         page = response.json()
-        lots += page["lots"]
-        if not page["lots"] or len(lots) >= page["count"]:
-            return lots
+        lots_seen += page["lots"]
+        if not page["lots"] or len(lots_seen) >= page["count"]:
+            return lots_seen
 
 
 def buyer_unavailable(detail: str) -> Problem:
+    """502 ``buyer_unavailable``: the buyer portal could not be used."""
     return Problem(
         502,
         "Buyer portal unavailable",

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from lotflow.reference.buyer import bids as bids_module
-from lotflow.reference.buyer import store
 from lotflow.reference.buyer.kinds import BID, CONTRACT, LOT
-from lotflow.reference.buyer.store import StaleWrite
 from lotflow.reference.buyer.tables import bids, outbox
+from lotflow.reference.common import store
+from lotflow.reference.common.store import StaleWrite
 from sqlalchemy.exc import IntegrityError
 
-from lotflow.problems import Problem
+from lotflow.errors import ConflictError
 from tests.reference.buyer.portal import Portal, bid_body
 
 pytestmark = pytest.mark.anyio
@@ -35,18 +35,20 @@ async def test_a_write_based_on_a_stale_version_changes_nothing(portal: Portal) 
 async def test_a_stale_write_inside_a_request_is_a_409_that_rolls_everything_back(
     portal: Portal,
 ) -> None:
+    """A transaction that changed a lot (and queued its lot.updated) and then writes over a
+    stale read of another revision loses everything: the change, the event, the write."""
     lot = await portal.published_lot()
     events = portal.count(outbox)
     stale = {**lot, "version": lot["version"] - 1}
 
     def change_based_on_the_stale_read() -> None:
         with portal.ctx.transaction() as tx:
-            tx.emit("lot.updated", lot["orgId"], lot=lot, organization=tx.organization(lot))
+            tx.move(LOT, lot, "updateLot", "published", title="Changed first")
             store.save(tx.conn, LOT, stale, store.revise(stale, tx.stamp, title="Lost"))
 
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(ConflictError) as refused:
         change_based_on_the_stale_read()
-    assert (refused.value.status, refused.value.code) == (409, "version_conflict")
+    assert refused.value.code == "version_conflict"
     assert portal.count(outbox) == events
     assert await portal.lot(lot["_id"]) == lot
 

@@ -241,21 +241,21 @@ async def test_lots_made_in_the_same_instant_keep_their_order(portal: Portal) ->
 
 
 async def test_marketplace_reads_follow_every_change_including_other_processes(
-    portal: Portal, monkeypatch: pytest.MonkeyPatch
+    portal: Portal,
 ) -> None:
     """Repeated marketplace reads are answered from a cache keyed on the database's change
     counter; no answer may outlive a change, whoever commits it."""
-    from lotflow.reference.buyer import marketplace
     from lotflow.reference.buyer.tables import lots
 
     from lotflow.db import Database
 
     lot = await portal.published_lot()
-    queries: list[str] = []
-    real_list = marketplace._list
-    monkeypatch.setattr(
-        marketplace, "_list", lambda conn, query: queries.append("list") or real_list(conn, query)
-    )
+    answers = portal.ctx.answers
+    made_before = answers.made
+
+    def queries() -> int:
+        """Answers made by querying the tables since the test began (not from the cache)."""
+        return answers.made - made_before
 
     async def titles() -> list[str]:
         listed = (await portal.producer("GET", "/api/lots/external")).json()["lots"]
@@ -268,11 +268,11 @@ async def test_marketplace_reads_follow_every_change_including_other_processes(
     assert await titles() == [LOT["title"]]
     assert await titles() == [LOT["title"]]  # the repeat, from the cache
     cached = portal.ctx.db.change_counter("lots") is not None  # a SQLite file, not PostgreSQL
-    assert queries == (["list"] if cached else ["list", "list"])
+    assert queries() == (1 if cached else 2)
     assert await one_title() == LOT["title"]
     await portal.bid(lot)  # commits, but changes no lot: the cached answer stays
     assert await titles() == [LOT["title"]]
-    assert queries == (["list"] if cached else ["list"] * 3)
+    assert queries() == (2 if cached else 4)  # the one-lot read is an answer of its own
     changed = await portal.op("PATCH", f"/api/lots/{lot['_id']}", json={"title": "Changed here"})
     assert changed.status_code == 200, changed.text
     assert await titles() == ["Changed here"]
@@ -297,23 +297,17 @@ async def test_marketplace_reads_follow_every_change_including_other_processes(
 
 
 async def test_without_the_answer_cache_every_marketplace_read_queries_the_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    from lotflow.reference.buyer import marketplace
-
     from lotflow.clock import FakeClock
     from tests.reference.buyer.portal import START, make_app
 
     app = make_app(tmp_path, FakeClock(START), LOTFLOW_ANSWER_CACHE="0")
-    queries: list[str] = []
-    real_list = marketplace._list
-    monkeypatch.setattr(
-        marketplace, "_list", lambda conn, query: queries.append("list") or real_list(conn, query)
-    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://buyer.test") as client:
         for _ in range(3):
             listed = await client.get("/api/lots/external", headers={"X-API-Key": API_KEY})
             assert listed.json() == {"lots": [], "count": 0}
+    answers = app.state.buyer.answers
     app.state.buyer.db.dispose()
-    assert queries == ["list"] * 3
+    assert answers.made == 3

@@ -22,9 +22,10 @@ import httpx
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import settings
-from lotflow.reference.buyer import BuyerSettings, create_app, store
+from lotflow.reference.buyer import BuyerSettings, create_app
 from lotflow.reference.buyer.kinds import LOT as LOT_KIND
 from lotflow.reference.buyer.tables import metadata
+from lotflow.reference.common import store
 from schemathesis.config import SchemathesisConfig
 
 from lotflow import ids

@@ -1,9 +1,17 @@
-"""Documents in tables: insert, read, conditionally update, page, and splice into responses.
+"""Documents in tables, for both reference portals: insert, read, conditionally update, page,
+and splice into responses.
 
 A :class:`Kind` names an entity's table and how its indexed columns derive from its document, so
-that a document and its columns never disagree. Updates are conditional on the version that was
-read (``WHERE id = ? AND version = ?``): when another transaction changed the row first, the
-update touches nothing and :class:`StaleWrite` is raised, which rolls the whole transaction back.
+that a document and its columns never disagree. Every table of a kind is made by
+:func:`entity_table` (``seq`` orders rows created in the same instant; ``id``, ``status``,
+``version``, ``created_at`` and the JSON ``doc``, plus the kind's own columns). Updates are
+conditional on the version that was read (``WHERE id = ? AND version = ?``, and optionally the
+status): when another transaction changed the row first, the update touches nothing and
+:class:`StaleWrite` is raised, which rolls the whole transaction back and is answered 409
+``version_conflict``. :func:`require` is "the caller's entity, or not found" (another tenant's
+entity is reported as absent). Storage raises domain errors only (``lotflow.errors``); the HTTP
+boundary turns them into problems.
+
 Documents are stored as ASCII JSON, so the stored text is the exact bytes a response splices in.
 The statements of the frequent operations are built once per shape and run as
 :class:`lotflow.db.Prepared` statements, straight on the driver's cursor.
@@ -12,15 +20,22 @@ The statements of the frequent operations are built once per shape and run as
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
     Table,
+    Text,
+    UniqueConstraint,
     bindparam,
     func,
     select,
@@ -28,19 +43,25 @@ from sqlalchemy import (
 )
 
 from lotflow.db import Prepared
+from lotflow.errors import ConflictError, NotFoundError
 
 __all__ = [
+    "ID",
+    "STAMP",
     "Doc",
     "Kind",
     "Page",
     "StaleWrite",
     "dumps",
     "encode",
+    "entity_table",
+    "equal_to",
     "fetch",
     "fetch_where",
     "insert",
     "loads",
     "page",
+    "require",
     "revise",
     "save",
     "splice_list",
@@ -49,24 +70,52 @@ __all__ = [
 ]
 
 Doc = dict[str, Any]
+ID = 24  # an ObjectId's 24 hex characters
+STAMP = 32  # lotflow.clock.isoformat: fixed width, so text order is time order
 
 
-class StaleWrite(Exception):  # noqa: N818 - a signal caught by the services, never shown
-    """A conditional update found the row changed by another transaction."""
+class StaleWrite(ConflictError):  # noqa: N818 - named for what happened, answered as a 409
+    """A conditional update found the row changed by another transaction; nothing was changed."""
 
     def __init__(self, kind: str, entity_id: str) -> None:
-        super().__init__(f"{kind} {entity_id} changed concurrently")
+        super().__init__(
+            f"The {kind} {entity_id} changed while this request was handled; nothing was "
+            "changed. Read it again and retry.",
+            "version_conflict",
+        )
         self.kind = kind
         self.entity_id = entity_id
 
 
+def entity_table(
+    name: str, metadata: MetaData, *columns: Column[Any] | Index | UniqueConstraint
+) -> Table:
+    """A document table: ``seq`` key, unique ``id``, ``status``, ``version``, ``created_at`` and
+    the JSON ``doc``, plus the kind's own columns and constraints."""
+    return Table(
+        name,
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(ID), nullable=False, unique=True),
+        Column("status", String(32), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("created_at", String(STAMP), nullable=False),
+        Column("doc", Text, nullable=False),
+        *columns,
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Kind:
-    """An entity kind: its name, its table and its indexed columns computed from a document."""
+    """An entity kind: its name (as a person reads it), its table, its indexed columns computed
+    from a document, the member that carries it in payloads and answers (``part``: ``lot``,
+    ``counterOffer``), and ``links``: the fields that hold another entity's id, with its kind."""
 
     name: str
     table: Table
     columns: Callable[[Doc], dict[str, Any]]
+    part: str = ""
+    links: Mapping[str, Kind] = field(default_factory=dict)
 
 
 def dumps(value: Any) -> str:
@@ -144,6 +193,16 @@ def fetch(conn: Connection, kind: Kind, entity_id: str, **where: str) -> Doc | N
     return loads(row[0]) if row is not None else None
 
 
+def require(conn: Connection, kind: Kind, entity_id: str, **where: str) -> Doc:
+    """The document with ``entity_id`` whose columns equal ``where`` (the caller's own), else
+    :class:`~lotflow.errors.NotFoundError` naming the kind: an entity of another organisation
+    is not found, never forbidden."""
+    doc = fetch(conn, kind, entity_id, **where)
+    if doc is None:
+        raise NotFoundError(kind.name, entity_id)
+    return doc
+
+
 @lru_cache(maxsize=64)
 def _select_statement(kind: Kind, keys: tuple[str, ...]) -> Prepared:
     """``SELECT doc ... WHERE id = ? AND ...``, prepared once per combination of filters."""
@@ -164,6 +223,17 @@ def fetch_where(
     table = kind.table
     statement = select(table.c.doc).where(*conditions).order_by(table.c.seq).limit(limit)
     return [loads(text) for text in conn.execute(statement).scalars()]
+
+
+def equal_to(
+    table: Table, query: Mapping[str, Any], columns: Mapping[str, str]
+) -> list[ColumnElement[bool]]:
+    """Equality filters for the query parameters given (not None): parameter → column name."""
+    return [
+        table.c[column] == query[name]
+        for name, column in columns.items()
+        if query.get(name) is not None
+    ]
 
 
 @dataclass(frozen=True)
