@@ -32,6 +32,7 @@ from sqlalchemy import Row, case, func, select
 
 from lotflow.clock import Clock, isoformat
 from lotflow.db import Database
+from lotflow.threads import in_thread
 
 __all__ = ["Dispatcher"]
 
@@ -76,14 +77,14 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Sweep expiries, then attempt every event due now once; returns the attempts made."""
-        await asyncio.to_thread(expiry.sweep, self.ctx)
+        await in_thread(expiry.sweep, self.ctx)
         base = self.settings.webhook_base_url
         if base is None:
             self._warn_unconfigured()
             return 0
         made, cursor = 0, 0
         while True:
-            claimed = await asyncio.to_thread(self._claim, cursor)
+            claimed = await in_thread(self._claim, cursor)
             if not claimed.events:
                 return made
             sends = (
@@ -91,7 +92,7 @@ class Dispatcher:
                 for e in claimed.events
             )
             results = await asyncio.gather(*sends)
-            await asyncio.to_thread(self._record, claimed, results)
+            await in_thread(self._record, claimed, results)
             made, cursor = made + len(claimed.events), claimed.cursor
 
     async def run_forever(self, stop_event: asyncio.Event) -> None:
@@ -100,7 +101,7 @@ class Dispatcher:
         while not stop_event.is_set():
             try:
                 await self.run_once()
-                delay = await asyncio.to_thread(self.seconds_until_due)
+                delay = await in_thread(self.seconds_until_due)
             except Exception:  # a failing pass must not end delivery: log it, try again later
                 log.exception("Webhook dispatch pass failed; retrying in %ss", ERROR_WAIT)
                 delay = ERROR_WAIT

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-import anyio
 from lotflow.reference.buyer import (
     bids,
     contracts,
@@ -20,6 +19,7 @@ from lotflow.reference.buyer import (
 from lotflow.reference.buyer.context import BuyerContext
 
 from lotflow.http import Handler, OperationRequest, Reply
+from lotflow.threads import in_thread
 
 __all__ = ["OPERATIONS", "bind"]
 
@@ -92,7 +92,7 @@ def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Any]) -> Ha
                 except Exception as exc:  # noqa: BLE001 - re-raised once earlier writes commit
                     reply, failure = None, exc
         if member is None:
-            reply = await anyio.to_thread.run_sync(handler, request)
+            reply = await in_thread(handler, request)
         else:
             await member.committed()
             if failure is not None:

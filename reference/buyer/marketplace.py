@@ -14,7 +14,6 @@ from collections.abc import Callable, Hashable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-import anyio
 from lotflow.reference.buyer.tables import lot_standards, lots
 from lotflow.reference.common import store
 from lotflow.reference.common.store import text_column
@@ -23,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, selec
 from lotflow.errors import NotFoundError, SpecError
 from lotflow.http import OperationRequest, Reply
 from lotflow.openapi import load_portal_spec, operations
+from lotflow.threads import in_thread
 
 if TYPE_CHECKING:
     from lotflow.reference.buyer.context import BuyerContext
@@ -82,7 +82,7 @@ async def _read(ctx: BuyerContext, key: Hashable, work: Callable[[Connection], b
 
     if ctx.db.is_sqlite:
         return ctx.answers.answer(key, run)
-    return await anyio.to_thread.run_sync(ctx.answers.answer, key, run)
+    return await in_thread(ctx.answers.answer, key, run)
 
 
 def _get(conn: Connection, lot_id: str) -> bytes:

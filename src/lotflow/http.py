@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -59,6 +58,7 @@ from lotflow.errors import (
 )
 from lotflow.openapi import Operation, Validator, operations, resolve, validator_for
 from lotflow.problems import FieldError, Problem
+from lotflow.threads import in_thread
 
 __all__ = [
     "SPEC_PATH",
@@ -336,7 +336,7 @@ class _Endpoint:
         if self.is_async:
             reply = await self.handler(prepared)  # type: ignore[misc]
         else:
-            reply = await run_in_threadpool(self.handler, prepared)
+            reply = await in_thread(self.handler, prepared)
         if not isinstance(reply, Reply):
             raise TypeError(f"handler of {self.op.operation_id} returned {reply!r}, not a Reply")
         return reply

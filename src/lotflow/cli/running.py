@@ -4,11 +4,11 @@ run``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 
+from lotflow.clock import Clock, SystemClock
 from lotflow.engine import events as ev
 from lotflow.engine.loader import load_catalogue
 from lotflow.engine.model import Scenario
@@ -35,8 +35,10 @@ def load_scenarios(paths: Sequence[Path]) -> list[Scenario]:
     return load_catalogue(paths, known_operations())
 
 
-def default_report_dir() -> Path:
-    return Path.cwd() / f"lotflow-report-{datetime.now():%Y%m%d-%H%M%S}"
+def default_report_dir(clock: Clock | None = None) -> Path:
+    """``./lotflow-report-<local date and time>``, the time read from ``clock``."""
+    now = (clock or SystemClock()).now().astimezone()
+    return Path.cwd() / f"lotflow-report-{now:%Y%m%d-%H%M%S}"
 
 
 def run_and_report(
