@@ -6,10 +6,9 @@ import html
 import re
 from pathlib import Path
 
-from lotflow.engine import events as ev
 from lotflow.reporters.mermaid import mermaid_text, sequence_diagram
 from lotflow.reporters.story import StoryReporter
-from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed
+from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed, finished
 
 
 def written(tmp_path: Path) -> tuple[str, str]:
@@ -21,7 +20,7 @@ def written(tmp_path: Path) -> tuple[str, str]:
 
 
 def test_every_call_is_an_arrow_from_who_made_it_to_the_portal_with_the_status() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST))
+    diagram = sequence_diagram(finished(HAPPY, "02", False, FIRST))
     assert diagram.startswith("sequenceDiagram\n    participant B as Buyer operator\n")
     assert "    B->>BP: createLot\n    BP-->>B: 201" in diagram
     assert (
@@ -32,14 +31,14 @@ def test_every_call_is_an_arrow_from_who_made_it_to_the_portal_with_the_status()
 
 
 def test_producers_act_as_their_alias_and_call_the_buyer_from_their_portal() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND))
+    diagram = sequence_diagram(finished(OUTAGE, "07", True, SECOND))
     assert "participant P_beta as Producer operator (beta)" in diagram
     assert "P_beta->>PP: submitProducerBid" in diagram
     assert "PP->>BP: submitBid" in diagram
 
 
 def test_every_webhook_is_an_arrow_from_buyer_to_producer_with_attempt_and_outcome() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND))
+    diagram = sequence_diagram(finished(OUTAGE, "07", True, SECOND))
     assert "BP->>PP: bid.accepted (webhook, attempt 1)\n    PP--xBP: 503, not delivered" in diagram
     assert "BP->>PP: bid.accepted (webhook, attempt 2)\n    PP-->>BP: 200" in diagram
     assert "PP--xBP: no answer" in diagram
@@ -47,7 +46,7 @@ def test_every_webhook_is_an_arrow_from_buyer_to_producer_with_attempt_and_outco
 
 
 def test_steps_are_notes_and_a_failed_step_is_shaded() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST))
+    diagram = sequence_diagram(finished(HAPPY, "02", False, FIRST))
     assert "Note over B,L: ✓ 1. The buyer drafts a lot at $6.50/gal" in diagram
     assert re.search(r"rect rgba\([^)]*\)\n\s+Note over B,L: ✗ 3\. The buyer counters", diagram)
     assert diagram.rstrip().endswith("end")

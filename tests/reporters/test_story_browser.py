@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from lotflow.engine import events as ev
 from lotflow.reporters.sequence import Arrow, build
 from lotflow.reporters.story import StoryReporter
-from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed
+from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed, finished
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [  # headless as root in a closed network: no sandbox, no background calls home
@@ -71,8 +70,8 @@ def test_the_story_page_draws_every_diagram_within_the_page_and_fetches_nothing(
     assert diagrams.count() == 2
     page_width = browser_page.evaluate("document.documentElement.clientWidth")
     scenarios = [
-        ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST),
-        ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND),
+        finished(HAPPY, "02", False, FIRST),
+        finished(OUTAGE, "07", True, SECOND),
     ]
     for index, scenario in enumerate(scenarios):
         svg = diagrams.nth(index)

@@ -48,8 +48,12 @@ def run_and_report(
     console: Console,
     *,
     verbose: bool = False,
-) -> ev.RunFinished:
-    """Run ``scenarios``; narrate on ``console``; write JUnit, JSON and the story under ``out``."""
+) -> ev.RunEnd:
+    """Run ``scenarios``; narrate on ``console``; write JUnit, JSON and the story under ``out``.
+
+    Returns the event that ended the run (its ``exit_code`` is the CLI's). On Ctrl-C the
+    reporters still get a RunInterrupted and write what they have; the interrupt goes on.
+    """
     reporters: list[Reporter] = [
         TerminalReporter(console, verbose=verbose),
         JUnitReporter(out / "junit.xml"),
@@ -61,16 +65,23 @@ def run_and_report(
         operations(),
         load_workflow().mapping,
     )
-    finished: ev.RunFinished | None = None
+    ended: list[ev.RunEnd] = []
+
+    def dispatch(event: ev.Event) -> None:
+        for reporter in reporters:
+            reporter.handle(event)
+        if isinstance(event, ev.RunFinished | ev.RunInterrupted | ev.RunErrored):
+            ended.append(event)
+
     try:
         for event in runner.run(scenarios):
-            for reporter in reporters:
-                reporter.handle(event)
-            if isinstance(event, ev.RunFinished):
-                finished = event
+            dispatch(event)
+    except KeyboardInterrupt:
+        if not ended:  # the interrupt came while a reporter worked, outside the runner
+            dispatch(runner.interrupted("interrupted (Ctrl-C)"))
+        raise
     finally:
         runner.close()
         for reporter in reporters:
             reporter.close()
-    assert finished is not None
-    return finished
+    return ended[0]

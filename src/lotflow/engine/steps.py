@@ -296,19 +296,19 @@ class StepExecutor:
     ) -> ev.StepResult:
         """The result of ``step`` as the events carry it."""
         return ev.StepResult(
-            run.scenario.name,
-            run.scenario.slug,
-            step.id,
-            step.title,
-            step.kind,
-            step.actor,
-            step.line,
-            outcome,
-            round(duration, 3),
-            tuple(record.failures),
-            tuple(record.exchanges),
-            seen,
-            _note(step),
+            scenario=run.scenario.name,
+            slug=run.scenario.slug,
+            step_id=step.id,
+            title=step.title,
+            kind=step.kind,
+            actor=step.actor,
+            line=step.line,
+            outcome=outcome,
+            duration=round(duration, 3),
+            failures=tuple(record.failures),
+            exchanges=tuple(record.exchanges),
+            webhooks=seen,
+            note=_note(step),
         )
 
 

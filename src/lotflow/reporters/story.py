@@ -24,9 +24,9 @@ from lotflow.reporters.wording import (
     SKIPPED_NOTE,
     actor_label,
     call_line,
+    ending_line,
     failure_details,
     main_call,
-    summary_line,
     webhook_line,
 )
 
@@ -70,7 +70,7 @@ class StoryReporter:
         self.run: ev.RunStarted | None = None
         self.started: dict[str, ev.ScenarioStarted] = {}
         self.scenarios: list[ev.ScenarioFinished] = []
-        self.summary: ev.RunSummary | None = None
+        self.ended: ev.RunEnd | None = None
 
     def handle(self, event: ev.Event) -> None:
         """Keep what the story needs."""
@@ -80,8 +80,8 @@ class StoryReporter:
             self.started[event.slug] = event
         elif isinstance(event, ev.ScenarioFinished):
             self.scenarios.append(event)
-        elif isinstance(event, ev.RunFinished):
-            self.summary = event.summary
+        elif isinstance(event, ev.RunFinished | ev.RunInterrupted | ev.RunErrored):
+            self.ended = event
 
     def close(self) -> None:
         """Write both files (creating the folder)."""
@@ -91,12 +91,14 @@ class StoryReporter:
 
     # ---------------------------------------------------------------- shared pieces
     def _headline(self) -> str:
-        return summary_line(self.summary) if self.summary else "incomplete run (it did not finish)"
+        if self.ended is None:
+            return "incomplete run: it ended without saying how"
+        return ending_line(self.ended)
 
     def _facts(self) -> list[str]:
         facts = [f"lotflow {__version__}"]
         if self.run is not None:
-            facts += [f"run {self.run.run_id}", f"started {self.run.started_at}"]
+            facts += [f"run {self.run.run_id}", f"started {self.run.at}"]
             facts += [f"{k}: {v}" for k, v in self.run.parties.items()]
         return facts
 

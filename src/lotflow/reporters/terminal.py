@@ -20,10 +20,10 @@ from lotflow.reporters.wording import (
     SKIPPED_NOTE,
     actor_label,
     call_line,
+    ending_line,
     failure_details,
     first_failure,
     main_call,
-    summary_line,
     webhook_line,
 )
 
@@ -57,6 +57,8 @@ class TerminalReporter:
             ev.StepSkipped: self._step_ended,
             ev.ScenarioFinished: self._scenario_finished,
             ev.RunFinished: self._run_finished,
+            ev.RunInterrupted: self._run_finished,
+            ev.RunErrored: self._run_finished,
         }
 
     def handle(self, event: ev.Event) -> None:
@@ -136,11 +138,11 @@ class TerminalReporter:
         where = f" at step {escape(repr(failed.step_id))}" if failed else ""
         self._print(f"[red]✗ FAILED{where}[/] in {event.duration:.2f}s")
 
-    def _run_finished(self, event: ev.RunFinished) -> None:
+    def _run_finished(self, event: ev.RunEnd) -> None:
         self.close()
         colour = "green" if event.ok else "red"
         self._print("")
-        self._print(f"[bold {colour}]{escape(summary_line(event.summary))}[/]")
+        self._print(f"[bold {colour}]{escape(ending_line(event))}[/]")
         for scenario in self._failed:
             failed = first_failure(scenario)
             source = self._sources.get(scenario.slug) or scenario.slug

@@ -75,3 +75,15 @@ def summary_line(summary: ev.RunSummary) -> str:
 def first_failure(scenario: ev.ScenarioFinished) -> ev.StepResult | None:
     """The step that failed the scenario, if any."""
     return next((s for s in scenario.steps if s.outcome == "failed"), None)
+
+
+def ending_line(event: ev.RunEnd) -> str:
+    """How the run ended, in one line: the counts, or why it stopped and what finished before."""
+    counts = summary_line(event.summary)
+    if isinstance(event, ev.RunInterrupted):
+        where = f" during {event.scenario!r}, step {event.step_id!r}" if event.step_id else ""
+        return f"Run {event.reason}{where}; before that: {counts}"
+    if isinstance(event, ev.RunErrored):
+        what = "a configuration error" if event.kind == "configuration" else "an internal error"
+        return f"Run stopped by {what}: {event.message}; before that: {counts}"
+    return counts
