@@ -55,10 +55,14 @@ def test_scenario_validate_reports_each_file(tmp_path: Path) -> None:
     assert "bad.yaml:2" in result.output
 
 
-def test_scenario_list_names_the_catalogue() -> None:
+def test_scenario_list_prints_names_that_validate_and_run_accept() -> None:
     result = CliRunner().invoke(main, ["scenario", "list"])
     assert result.exit_code == 0
-    assert "07-producer-outage.yaml" in result.output
+    names = [line.split()[0] for line in result.output.splitlines()[:8]]
+    assert names[6] == "07-producer-outage"
+    checked = CliRunner().invoke(main, ["scenario", "validate", *names])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.count("✓") == 8
 
 
 def test_scenario_run_between_two_running_portals(tmp_path: Path) -> None:
@@ -103,10 +107,12 @@ def test_scenario_run_exits_2_naming_an_unreachable_portal(tmp_path: Path) -> No
         "k",
         "--producer-token",
         "alpha=p",
+        "--out",
+        str(tmp_path / "r"),
     ]
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, args, terminal_width=200)
     assert result.exit_code == 2
-    assert "Cannot reach the buyer portal at http://127.0.0.1:9" in result.output
+    assert "cannot reach the buyer portal at http://127.0.0.1:9" in result.output
 
 
 def test_scenario_run_exits_2_on_a_malformed_token_option() -> None:

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from lotflow.cli.running import default_report_dir, load_scenarios, run_and_report
+from lotflow.cli.running import load_scenarios, report_folder, run_and_report
 from lotflow.engine.loader import catalogue_files
 from lotflow.stack import ReferenceStack
 
@@ -38,9 +38,9 @@ def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> N
     and HTML, with a sequence diagram per scenario) are written to --out. Everything is shut down
     at the end, also on Ctrl-C. Exit 0 when every scenario passed, 1 otherwise, 2 on a bad file.
     """
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     scenarios = load_scenarios(list(scenario_files) or catalogue_files())
-    out = (out or default_report_dir()).resolve()
+    out = report_folder(out)
     with tempfile.TemporaryDirectory(prefix="lotflow-demo-") as workdir:
         stack = ReferenceStack(Path(workdir))
         try:
@@ -49,14 +49,13 @@ def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> N
             )
             stack.start()
             _show_parties(console, stack)
-            summary = run_and_report(stack.parties(), scenarios, out, console, verbose=verbose)
+            ended = run_and_report(stack.parties(), scenarios, out, console, verbose=verbose)
         except KeyboardInterrupt:
             console.print("\n[yellow]Interrupted: shutting the portals down.[/]")
             sys.exit(130)
         finally:
             stack.stop()
-    console.print(f"Reports: [bold]{out}[/] (story.html, story.md, junit.xml, result.json)")
-    sys.exit(0 if summary.ok else 1)
+    sys.exit(ended.exit_code)
 
 
 def _show_parties(console: Console, stack: ReferenceStack) -> None:

@@ -29,7 +29,13 @@ from lotflow.engine.checks import ConfigurationStop
 from lotflow.engine.model import Scenario, Step
 from lotflow.engine.operations import OperationRef, operation_index
 from lotflow.engine.parties import Parties, TapControl
-from lotflow.engine.steps import ScenarioState, StatusMapping, StepExecutor, StepRecord
+from lotflow.engine.steps import (
+    ScenarioState,
+    StatusMapping,
+    StepExecutor,
+    StepRecord,
+    WebhookWatch,
+)
 
 __all__ = ["OperationRef", "Parties", "Runner", "TapControl", "operation_index"]
 
@@ -40,7 +46,9 @@ class Runner:
     ``transport_factory`` makes the httpx transport for the calls (tests pass a MockTransport);
     ``pause`` waits between polls (default: an interruptible wait that :meth:`close` ends).
     ``settle`` is how long an exact webhook ``count`` keeps being watched once it is reached, so
-    that a duplicate arriving just after is still caught.
+    that a duplicate arriving just after is still caught. ``watch`` (see
+    :meth:`lotflow.engine.preflight.Preflight.watch_webhooks`) looks at the webhook route while a
+    step waits for a webhook, and may stop the run with a configuration error.
     """
 
     def __init__(
@@ -56,6 +64,7 @@ class Runner:
         pause: Callable[[float], object] | None = None,
         run_id: str | None = None,
         settle: float = 0.5,
+        watch: WebhookWatch | None = None,
     ) -> None:
         self.parties = parties
         self.clock: Clock = clock or SystemClock()
@@ -76,6 +85,7 @@ class Runner:
             settle=settle,
             pause=pause or self._stopping.wait,
             stopping=self._stopping,
+            watch=watch,
         )
 
     # ---------------------------------------------------------------- the run
@@ -89,6 +99,7 @@ class Runner:
         """
         chosen = list(scenarios)
         self._started = self.clock.monotonic()
+        self._steps.run_mark = self._steps.mark()
         self._finished = []
         yield ev.RunStarted(
             **self._stamp(),

@@ -39,11 +39,14 @@ from lotflow.engine.model import (
 )
 from lotflow.engine.parties import Parties, TapControl
 from lotflow.engine.pointers import MISSING, resolve_pointer, show
-from lotflow.engine.tap import Delivery
+from lotflow.engine.tap import Delivery, WebhookLog
 from lotflow.engine.variables import UnknownVariableError, substitute
 
 StatusMapping = Mapping[str, Mapping[str, str | None]]
+WebhookWatch = Callable[[list[Delivery]], None]
+"""Looks at what the tap saw in this run; raises ConfigurationStop when the route is broken."""
 MAX_POLL_INTERVAL = 0.5
+WATCH_SLICE = 0.5
 
 
 @dataclass
@@ -77,6 +80,7 @@ class StepExecutor:
         settle: float,
         pause: Callable[[float], object],
         stopping: threading.Event,
+        watch: WebhookWatch | None = None,
     ) -> None:
         self.parties = parties
         self.status_mapping = status_mapping
@@ -86,6 +90,8 @@ class StepExecutor:
         self._caller = caller
         self._pause = pause
         self._stopping = stopping
+        self._watch = watch
+        self.run_mark = 0
 
     def execute(self, run: ScenarioState, step: Step) -> ev.StepResult:
         """Run one step: its call or outage, then its checks."""
@@ -159,9 +165,9 @@ class StepExecutor:
 
         remaining = deadline - self.clock.monotonic()
         if expected.count == 0:  # nothing may arrive: watch the whole window
-            log.wait_until(lambda: bool(ids()), remaining)
-        elif (
-            log.wait_until(lambda: webhook_satisfied(ids(), expected), remaining) and expected.count
+            self._wait(log, lambda: bool(ids()), remaining)
+        elif self._wait(log, lambda: webhook_satisfied(ids(), expected), remaining) and (
+            expected.count
         ):
             reached = len(ids())  # an exact count: one more arriving soon after would break it
             log.wait_until(lambda: len(ids()) > reached, min(self.settle, remaining))
@@ -169,6 +175,18 @@ class StepExecutor:
         if webhook_satisfied(found, expected):
             return []
         return [webhook_failure(expected, match, found, log.since(since))]
+
+    def _wait(self, log: WebhookLog, predicate: Callable[[], bool], timeout: float) -> bool:
+        """``log.wait_until``, looking at the webhook route every WATCH_SLICE meanwhile."""
+        if self._watch is None:
+            return log.wait_until(predicate, timeout)
+        end = self.clock.monotonic() + timeout
+        while True:
+            self._watch(log.since(self.run_mark))
+            left = end - self.clock.monotonic()
+            if log.wait_until(predicate, min(WATCH_SLICE, max(left, 0.0))) or left <= 0:
+                self._watch(log.since(self.run_mark))
+                return predicate()
 
     # ---------------------------------------------------------------- state and agreement
     def _state(
