@@ -16,6 +16,7 @@ from lotflow.engine.loader import load_catalogue
 from lotflow.engine.model import Scenario
 from lotflow.engine.preflight import Preflight
 from lotflow.engine.runner import OperationRef, Parties, Runner, operation_index
+from lotflow.engine.static import spec_facts
 from lotflow.errors import ConfigError
 from lotflow.openapi import load_portal_spec
 from lotflow.reporters import Reporter
@@ -36,7 +37,9 @@ def operations() -> dict[str, OperationRef]:
 
 
 def load_scenarios(paths: Sequence[Path]) -> list[Scenario]:
-    return load_catalogue(paths, known_operations())
+    """Load and check scenario files, statically against the spec too."""
+    specs = {p: load_portal_spec(p) for p in ("buyer", "producer")}
+    return load_catalogue(paths, known_operations(), spec_facts(specs))
 
 
 def default_report_dir(clock: Clock | None = None) -> Path:
