@@ -9,8 +9,10 @@ import pytest
 
 from lotflow.cli.running import load_scenarios
 from lotflow.engine import events as ev
-from lotflow.engine.loader import catalogue_files
+from lotflow.engine.loader import catalogue_files, load_catalogue
+from lotflow.engine.operations import known_operations
 from lotflow.engine.runner import Parties, Runner, operation_index
+from lotflow.errors import ScenarioFileError
 from lotflow.openapi import load_portal_spec
 from lotflow.stack import ReferenceStack
 from lotflow.workflow import load_workflow
@@ -149,7 +151,13 @@ def test_an_unknown_variable_fails_the_step_naming_it(
     path: {lotId: "${lott_id}"}
 """
     )
-    step = results(run(stack.parties(), [write_scenario(tmp_path, text)]))[1]
+    path = write_scenario(tmp_path, text)
+    with pytest.raises(ScenarioFileError, match=r"\$\{lott_id\} is not saved by an earlier step"):
+        load_scenarios([path])  # validation against the spec finds it before any run
+    runner = Runner(stack.parties(), OPERATIONS, load_workflow().mapping)
+    with runner:  # loaded without the spec's facts, the run still fails the step clearly
+        events = list(runner.run(load_catalogue([path], known_operations(OPERATIONS))))
+    step = results(events)[1]
     assert step.failures[0].check == "variable"
     assert "${lott_id}" in step.failures[0].message
 
