@@ -18,7 +18,13 @@ def test_demo_runs_the_catalogue_writes_reports_and_exits_0(tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert "8 passed, 0 failed" in result.output
-    assert "PRODUCER_API_KEY = BUYER_API_KEY" in result.output  # the generated secrets are shown
+    credentials = tmp_path / "report" / "credentials.env"
+    assert f"Keys, secrets and operator tokens of this run: {credentials}" in result.output
+    assert "PRODUCER_API_KEY=" in credentials.read_text()
+    assert "PRODUCER_API_KEY" not in result.output  # no table of secrets on the first screen
+    assert "publishLot" not in result.output  # operation ids are engineer detail (--verbose)
+    assert "  buyer portal now shows: lot sold, bid accepted, contract draft" in result.output
+    assert "  the contract: contract " in result.output
     for name in ("story.html", "story.md", "junit.xml", "result.json"):
         assert (tmp_path / "report" / name).is_file()
     assert json.loads((tmp_path / "report" / "result.json").read_text())["summary"]["ok"] is True

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from lotflow.engine import events as ev
+from lotflow.reporters.vocabulary import Vocabulary
 
 MARKS = {"passed": "✓", "failed": "✗", "skipped": "-"}
 SKIPPED_NOTE = "skipped: an earlier step failed"
@@ -33,6 +34,16 @@ def webhook_line(webhook: ev.WebhookSeen) -> str:
         return f"→ producer received {webhook.event} (attempt {webhook.attempt})"
     answer = "no answer" if webhook.status is None else f"producer answered {webhook.status}"
     return f"→ {webhook.event} not delivered: {answer} (attempt {webhook.attempt})"
+
+
+def told_line(webhook: ev.WebhookSeen, words: Vocabulary) -> str:
+    """``→ the producer portal is told: A lot is open for bids`` (the spec's words), or why not."""
+    said = words.event(webhook.event)
+    if webhook.delivered:
+        again = " (on a retry)" if webhook.attempt > 1 else ""
+        return f"→ the producer portal is told{again}: {said}"
+    answer = "no answer" if webhook.status is None else f"it answered {webhook.status}"
+    return f"→ not delivered to the producer portal ({answer}): {said}"
 
 
 def call_line(exchange: ev.Exchange) -> str:
