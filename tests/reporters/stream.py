@@ -70,6 +70,15 @@ def step(
     )
 
 
+CONTRACT = {
+    "_id": "c1",
+    "contractNumber": "NA-2026-0042",
+    "status": "draft",
+    "volume": {"amount": 250000, "unit": "gallons"},
+    "pricing": {"price": 1600000, "currency": "USD", "pricePerUnit": 6.4, "paymentTerms": "Net 30"},
+    "deliveryDate": "2027-03-15T00:00:00Z",
+    "deliveryLocation": "Rotterdam, NL",
+}
 COUNTER_FAILURE = ev.Failure(
     "status",
     "counterBid answered 409, expected 201",
@@ -98,7 +107,12 @@ FIRST = (
         exchanges=(
             exchange("publishLot", 200),
             exchange(
-                "getMarketplaceLot", 200, actor="producer", portal="producer", purpose="state"
+                "getMarketplaceLot",
+                200,
+                actor="producer",
+                portal="producer",
+                purpose="state",
+                body={"lot": {"_id": "l1", "status": "open"}},
             ),
         ),
         webhooks=(ev.WebhookSeen("lot.published", "msg_0", "/api/webhooks/lots", 1, 200, True),),
@@ -152,7 +166,18 @@ SECOND = (
         "accept",
         "The buyer accepts; the webhook is refused",
         "passed",
-        exchanges=(exchange("decideBid", 200),),
+        exchanges=(
+            exchange("decideBid", 200),
+            exchange("getContract", 200, purpose="agree", body={"contract": CONTRACT}),
+            exchange(
+                "getProducerBid",
+                200,
+                actor="producer",
+                portal="producer",
+                purpose="agree",
+                body={"bid": {"status": "won"}},
+            ),
+        ),
         webhooks=(webhook("bid.accepted", 1, 503),),
     ),
     step(

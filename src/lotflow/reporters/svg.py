@@ -5,7 +5,8 @@ self-contained file that any browser shows as it is. Layout: one column per part
 with its name over a dashed lifeline), then one row per note or arrow, top to bottom in the
 order things happened. Each step starts with a full-width band carrying its title; a failed
 step's rows are shaded red. Requests are solid arrows, answers dashed; an arrow that ends in a
-cross was not answered or was refused. Text widths are estimated from character counts (no font
+cross was not answered or was refused unexpectedly; a refusal the scenario expected is drawn in
+violet with an ordinary head. Text widths are estimated from character counts (no font
 metrics without a browser), generously, so that labels do not collide.
 """
 
@@ -27,6 +28,7 @@ BAND_H, NOTE_H, ARROW_H = 26, 26, 32
 GAP_MIN = 40  # px between two participant boxes
 FAILED_FILL = "rgba(207, 34, 46, 0.12)"
 INK, MUTED, BAND, NOTE_FILL = "#1b1f24", "#57606a", "#eaeef2", "#fff8c5"
+EXPECTED_INK = "#6639ba"  # a refusal the scenario asked for: neither a failure (red) nor plain
 
 
 def _width(text: str) -> float:
@@ -163,9 +165,12 @@ def _arrow(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
     dash = " stroke-dasharray='6 4'" if arrow.answer else ""
     tip = "cross" if arrow.lost else "head"
     kind = "answer" if arrow.answer else "request"
-    css = f"arrow {kind}" + (" lost" if arrow.lost else "")
+    css = (
+        f"arrow {kind}" + (" lost" if arrow.lost else "") + (" expected" if arrow.expected else "")
+    )
+    ink = EXPECTED_INK if arrow.expected else INK
     line = (
         f"<line class='{css}' x1='{start:.1f}' y1='{y:.1f}' x2='{end:.1f}' y2='{y:.1f}' "
-        f"stroke='{INK}' stroke-width='1.4'{dash} marker-end='url(#{ident}-{tip})'/>"
+        f"stroke='{ink}' stroke-width='1.4'{dash} marker-end='url(#{ident}-{tip})'/>"
     )
-    return line + _text((start + end) / 2, y - 6, arrow.label)
+    return line + _text((start + end) / 2, y - 6, arrow.label, fill=ink)
