@@ -26,6 +26,7 @@ MARGIN = 16
 HEAD_H, HEAD_MIN_W = 34, 120
 BAND_H, NOTE_H, ARROW_H = 26, 26, 32
 GAP_MIN = 40  # px between two participant boxes
+LOOP_W = 36  # px a self-arrow (a state that stays what it is) reaches to the right
 FAILED_FILL = "rgba(207, 34, 46, 0.12)"
 INK, MUTED, BAND, NOTE_FILL = "#1b1f24", "#57606a", "#eaeef2", "#fff8c5"
 EXPECTED_INK = "#6639ba"  # a refusal the scenario asked for: neither a failure (red) nor plain
@@ -55,9 +56,14 @@ def _layout(diagram: Diagram) -> _Layout:
     index = {key: i for i, key in enumerate(keys)}
     gaps = [boxes[a] / 2 + boxes[b] / 2 + GAP_MIN for a, b in pairwise(keys)]
     arrows = [item for block in diagram.blocks for item in block.items if isinstance(item, Arrow)]
+    loops: dict[str, float] = {}  # participant → room its self-arrows' labels need on its right
     for arrow in sorted(arrows, key=lambda a: abs(index[a.source] - index[a.target])):
         low, high = sorted((index[arrow.source], index[arrow.target]))
         if low == high:
+            room = _width(arrow.label) + LOOP_W + 16
+            loops[arrow.source] = max(loops.get(arrow.source, 0.0), room)
+            if low < len(gaps):
+                gaps[low] = max(gaps[low], room + boxes[keys[low + 1]] / 2)
             continue
         need = _width(arrow.label) + 24 - sum(gaps[low:high])
         if need > 0:
@@ -69,7 +75,9 @@ def _layout(diagram: Diagram) -> _Layout:
         centers[key] = x
         if i < len(gaps):
             x += gaps[i]
-    right = max(centers[k] + max(boxes[k] / 2, *_note_halves(notes, k)) for k in keys)
+    right = max(
+        centers[k] + max(boxes[k] / 2, loops.get(k, 0.0), *_note_halves(notes, k)) for k in keys
+    )
     widest_band = max((_width(b.heading.text) + 16 for b in diagram.blocks), default=0)
     width = max(right + MARGIN, MARGIN * 2 + widest_band)
     return _Layout(centers, boxes, width)
@@ -160,7 +168,19 @@ def _note(note: Note, layout: _Layout, y: float) -> str:
     )
 
 
+def _loop(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
+    x = layout.centers[arrow.source]
+    path = (
+        f"<path class='arrow loop' d='M{x:.1f},{y - 8:.1f} C{x + LOOP_W:.1f},{y - 8:.1f} "
+        f"{x + LOOP_W:.1f},{y + 8:.1f} {x:.1f},{y + 8:.1f}' fill='none' stroke='{INK}' "
+        f"stroke-width='1.4' marker-end='url(#{ident}-head)'/>"
+    )
+    return path + _text(x + LOOP_W + 4, y + 4, arrow.label, anchor="start")
+
+
 def _arrow(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
+    if arrow.source == arrow.target:
+        return _loop(arrow, layout, y, ident)
     start, end = layout.centers[arrow.source], layout.centers[arrow.target]
     dash = " stroke-dasharray='6 4'" if arrow.answer else ""
     tip = "cross" if arrow.lost else "head"
