@@ -8,12 +8,14 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from lotflow.cli import main
 from lotflow.cli.portals import free_port, write_env_file
+from lotflow.serving import ServerThread
 from lotflow.stack import ReferenceStack
 
 
@@ -171,3 +173,21 @@ def test_a_producer_holding_another_webhook_secret_stops_the_run_naming_the_secr
     assert "the producer answered 401 to the buyer's lot.published webhook" in result.output
     assert "PRODUCER_DASHBOARD_WEBHOOK_SECRET" in result.output
     assert "attempt 5" not in result.output
+
+
+def test_a_portal_without_openapi_json_that_answers_404_is_named_as_the_wrong_portal(
+    pair: ReferenceStack, tmp_path: Path
+) -> None:
+    async def nothing_here(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with ServerThread(nothing_here) as elsewhere:
+        result = run(pair, tmp_path / "r", "--buyer", elsewhere.url)
+    assert result.exit_code == 2, result.output
+    assert (
+        "  - --buyer: http://127.0.0.1:PORT answered 404 to GET /api/lots, which every buyer "
+        "portal serves" in normalised(result.output)
+    )

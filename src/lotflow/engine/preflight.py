@@ -198,9 +198,17 @@ class Preflight:
         if operation is None:
             return None
         status = self._read(operation, actor, alias)
+        portal = self.operations[operation].portal
+        if status == 404:  # a portal without /openapi.json: the first 404 tells it is the other
+            ref = self.operations[operation]
+            url = self.parties.buyer_url if portal == "buyer" else self.parties.producer_url
+            return ConfigProblem(
+                f"--{portal}",
+                f"{url} answered 404 to {ref.method} {ref.path}, which every {portal} portal "
+                f"serves: is it the {portal} portal (are --buyer and --producer swapped)?",
+            )
         if status not in REFUSED:
             return None
-        portal = self.operations[operation].portal
         return ConfigProblem(
             setting,
             f"the {portal} portal refused it ({operation} answered {status}); check that it is "

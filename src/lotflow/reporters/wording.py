@@ -33,6 +33,8 @@ def webhook_line(webhook: ev.WebhookSeen) -> str:
     if webhook.delivered:
         return f"→ producer received {webhook.event} (attempt {webhook.attempt})"
     answer = "no answer" if webhook.status is None else f"producer answered {webhook.status}"
+    if webhook.status == 401:
+        answer += ", refusing the signature (do the webhook secrets match?)"
     return f"→ {webhook.event} not delivered: {answer} (attempt {webhook.attempt})"
 
 
