@@ -65,7 +65,15 @@ def test_serve_pair_starts_joined_portals_that_scenario_run_passes_from_the_env_
         assert oct(env_file.stat().st_mode & 0o777) == "0o600"
         result = CliRunner().invoke(
             main,
-            ["scenario", "run", "08-two-producers", "--env-file", str(env_file), "--out", "r"],
+            [
+                "scenario",
+                "run",
+                "08-two-producers",
+                "--env-file",
+                str(env_file),
+                "--out",
+                str(tmp_path / "r"),
+            ],
             env={"LOTFLOW_PRODUCER_TOKENS": ""},
         )
         assert result.exit_code == 0, result.output

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from lotflow.reporters.sequence import Arrow, Block, Diagram, Note
-from lotflow.reporters.svg import to_svg
+from lotflow.reporters.svg import standalone_page, to_svg
 from lotflow.workflow import StateMachine, Transition
 
 __all__ = ["machines_html", "outcome_label", "state_mermaid", "state_svg"]
@@ -61,26 +61,13 @@ def machines_html(machines: list[StateMachine]) -> str:
         f"<figure>{state_svg(m, f'm{i}')}</figure></section>"
         for i, m in enumerate(machines, start=1)
     )
-    return PAGE.format(body=sections)
+    body = f"<h1>lotflow workflow state machines</h1>\n{sections}"
+    return standalone_page("lotflow workflow state machines", STYLE, body)
 
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lotflow workflow state machines</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1b1f24; }}
-figure {{ margin: 0.5rem 0 2rem; }}
-figure svg {{ max-width: 100%; height: auto; }}
-</style>
-</head>
-<body>
-<h1>lotflow workflow state machines</h1>
-{body}
-</body>
-</html>
+STYLE = """\
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1f24; }
+figure { margin: 0.5rem 0 2rem; }
+figure svg { max-width: 100%; height: auto; }
 """

@@ -23,7 +23,7 @@ from lotflow.engine import events as ev
 from lotflow.reporters.ledger import ENTITIES, PARTIES, Ledger, PartyStates, contract_terms
 from lotflow.reporters.mermaid import sequence_diagram, to_mermaid
 from lotflow.reporters.sequence import build
-from lotflow.reporters.svg import to_svg
+from lotflow.reporters.svg import standalone_page, to_svg
 from lotflow.reporters.vocabulary import Vocabulary, spec_vocabulary
 from lotflow.reporters.wording import (
     MARKS,
@@ -209,7 +209,7 @@ class StoryReporter:
             f"<ul class='facts'>{facts}</ul>",
         ]
         body += [self._html_scenario(item, n) for n, item in enumerate(told, start=1)]
-        return PAGE.format(body="\n".join(body))
+        return standalone_page("lotflow story report", STYLE, "\n".join(body))
 
     def _html_summary(self, told: list[_Told]) -> str:
         rows = []
@@ -285,41 +285,28 @@ def _html_terms(terms: list[tuple[str, str]]) -> str:
     return f"<h3>The contract's terms</h3><dl class='terms'>{rows}</dl>"
 
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lotflow story report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1b1f24; line-height: 1.45; overflow-wrap: anywhere; }}
-section {{ border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }}
-section.failed {{ border-color: #cf222e; }}
-.facts {{ color: #57606a; font-size: 0.9rem; }}
-ul.facts {{ list-style: none; padding: 0; }}
-li.failed, tr.failed td:first-child {{ color: #cf222e; }}
-li.skipped, tr.skipped {{ color: #8c959f; }}
-li ul {{ font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }}
-small {{ color: #57606a; }}
-.scroll {{ max-width: 100%; overflow-x: auto; }}
-table {{ border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }}
-th, td {{ border: 1px solid #d0d7de; padding: 0.2rem 0.5rem; text-align: left;
-          vertical-align: top; }}
-thead th {{ background: #f6f8fa; }}
-table.states td {{ white-space: nowrap; }}
-dl.terms {{ display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }}
-dl.terms dt {{ font-weight: 600; }}
-dl.terms dd {{ margin: 0; }}
-figure.diagram {{ margin: 0.5rem 0; }}
-figure.diagram svg {{ max-width: 100%; height: auto; }}
-details {{ margin: 0.5rem 0 1rem; color: #57606a; }}
-pre.mermaid {{ background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
+STYLE = """\
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1f24; line-height: 1.45; overflow-wrap: anywhere; }
+section { border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }
+section.failed { border-color: #cf222e; }
+.facts { color: #57606a; font-size: 0.9rem; }
+ul.facts { list-style: none; padding: 0; }
+li.failed, tr.failed td:first-child { color: #cf222e; }
+li.skipped, tr.skipped { color: #8c959f; }
+li ul { font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }
+small { color: #57606a; }
+.scroll { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
+th, td { border: 1px solid #d0d7de; padding: 0.2rem 0.5rem; text-align: left;
+          vertical-align: top; }
+thead th { background: #f6f8fa; }
+table.states td { white-space: nowrap; }
+dl.terms { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+dl.terms dt { font-weight: 600; }
+dl.terms dd { margin: 0; }
+figure.diagram { margin: 0.5rem 0; }
+figure.diagram svg { max-width: 100%; height: auto; }
+details { margin: 0.5rem 0 1rem; color: #57606a; }
+pre.mermaid { background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }
 """

@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from lotflow.reporters.sequence import Arrow, Diagram, Note
 
-__all__ = ["to_svg"]
+__all__ = ["standalone_page", "to_svg"]
 
 FONT = 12  # px
 CHAR = 7.4  # px: a generous average advance of a 12px sans-serif character
@@ -194,3 +194,16 @@ def _arrow(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
         f"stroke='{ink}' stroke-width='1.4'{dash} marker-end='url(#{ident}-{tip})'/>"
     )
     return line + _text((start + end) / 2, y - 6, arrow.label, fill=ink)
+
+
+def standalone_page(title: str, style: str, body: str) -> str:
+    """A self-contained HTML page for inline SVG pictures: no script, nothing fetched (its
+    Content-Security-Policy forbids both), readable offline in any browser."""
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{style}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
