@@ -58,7 +58,9 @@ def _env_file_defaults(ctx: click.Context, _param: click.Parameter, path: Path |
     if path is None:
         return
     values = read_env_file(path)
-    defaults = {option: values[name] for name, option in ENV_FILE_OPTIONS.items() if name in values}
+    defaults: dict[str, object] = {
+        option: values[name] for name, option in ENV_FILE_OPTIONS.items() if name in values
+    }
     if values.get("LOTFLOW_PRODUCER_TOKENS"):
         defaults["producer_tokens"] = values["LOTFLOW_PRODUCER_TOKENS"].split(",")
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
