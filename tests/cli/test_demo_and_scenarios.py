@@ -155,3 +155,12 @@ def test_serve_refuses_to_start_without_its_secrets(monkeypatch: object) -> None
     assert "PRODUCER_API_KEY" in result.output
     assert "PRODUCER_DASHBOARD_WEBHOOK_SECRET" in result.output
     assert "refuses to start" in result.output
+
+
+def test_demo_with_out_under_a_file_exits_2_before_starting_anything(tmp_path: Path) -> None:
+    (tmp_path / "afile.txt").write_text("x")
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "afile.txt" / "sub")])
+    assert result.exit_code == 2
+    assert f"cannot write the reports there ({tmp_path / 'afile.txt'} is a file)" in result.output
+    assert "operator tokens of this run" not in result.output  # no portal was started
+    assert "Traceback" not in result.output

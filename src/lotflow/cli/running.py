@@ -108,7 +108,7 @@ def run_and_report(
         parties,
         operations(),
         load_workflow().mapping,
-        watch=lambda seen: preflight.watch_webhooks(parties.tap_url, seen),
+        watch=lambda seen, expired: preflight.watch_webhooks(parties.tap_url, seen, expired),
     )
     ended: list[ev.RunEnd] = []
 

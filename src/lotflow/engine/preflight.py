@@ -16,8 +16,10 @@ unreachable party:
 
 During the run (:meth:`Preflight.watch_webhooks`), while a step waits for the first webhook of
 the run: a delivery the buyer lists (``listWebhookDeliveries``) that is not one lotflow saw
-before the run and went to another URL than the tap's, or a producer answering 401 to a webhook
-the tap forwarded, stops the run (:class:`~lotflow.engine.checks.ConfigurationStop`).
+before the run and went to another URL than the tap's, a producer answering 401 to a webhook
+the tap forwarded, or the first webhook expectation's deadline passing with nothing at all
+reaching the tap (for a buyer that lists no deliveries) stops the run
+(:class:`~lotflow.engine.checks.ConfigurationStop`).
 """
 
 from __future__ import annotations
@@ -273,9 +275,10 @@ class Preflight:
             else None
         )
 
-    def watch_webhooks(self, tap_url: str, seen: Iterable[Any]) -> None:
+    def watch_webhooks(self, tap_url: str, seen: Iterable[Any], expired: bool = False) -> None:
         """Raise ConfigurationStop when the buyer's webhooks demonstrably miss the tap or the
-        producer refuses their signatures. ``seen`` is what the tap recorded in this run."""
+        producer refuses their signatures. ``seen`` is what the tap recorded in this run;
+        ``expired``: a webhook expectation's deadline has just passed unmet."""
         seen = list(seen)
         refused = [d for d in seen if getattr(d, "status", None) == 401]
         if refused:
@@ -284,7 +287,16 @@ class Preflight:
                 f"not accept the buyer's signature; make {SECRETS} the same secret",
                 "PRODUCER_DASHBOARD_WEBHOOK_SECRET",
             )
-        if seen or self._known_deliveries is None or not tap_url:
+        if seen or not tap_url:
+            return
+        if expired:
+            raise ConfigurationStop(
+                f"no webhook reached lotflow's webhook tap at {tap_url} by the deadline of the "
+                f"first step that expects one: set {WEBHOOK_URL} to {tap_url}/api/webhooks/lots "
+                "(and check the buyer can reach it)",
+                "PRODUCER_DASHBOARD_WEBHOOK_URL",
+            )
+        if self._known_deliveries is None:
             return
         elsewhere = self._deliveries_elsewhere(tap_url)
         if elsewhere:

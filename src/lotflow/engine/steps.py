@@ -43,8 +43,9 @@ from lotflow.engine.tap import Delivery, WebhookLog
 from lotflow.engine.variables import UnknownVariableError, substitute
 
 StatusMapping = Mapping[str, Mapping[str, str | None]]
-WebhookWatch = Callable[[list[Delivery]], None]
-"""Looks at what the tap saw in this run; raises ConfigurationStop when the route is broken."""
+WebhookWatch = Callable[[list[Delivery], bool], None]
+"""Looks at what the tap saw in this run (``True``: a webhook expectation's deadline has just
+passed unmet); raises ConfigurationStop when the route is demonstrably broken."""
 MAX_POLL_INTERVAL = 0.5
 WATCH_SLICE = 0.5
 
@@ -174,6 +175,8 @@ class StepExecutor:
         found = ids()
         if webhook_satisfied(found, expected):
             return []
+        if self._watch is not None and expected.count != 0:
+            self._watch(log.since(self.run_mark), True)
         return [webhook_failure(expected, match, found, log.since(since))]
 
     def _wait(self, log: WebhookLog, predicate: Callable[[], bool], timeout: float) -> bool:
@@ -182,10 +185,10 @@ class StepExecutor:
             return log.wait_until(predicate, timeout)
         end = self.clock.monotonic() + timeout
         while True:
-            self._watch(log.since(self.run_mark))
+            self._watch(log.since(self.run_mark), False)
             left = end - self.clock.monotonic()
             if log.wait_until(predicate, min(WATCH_SLICE, max(left, 0.0))) or left <= 0:
-                self._watch(log.since(self.run_mark))
+                self._watch(log.since(self.run_mark), False)
                 return predicate()
 
     # ---------------------------------------------------------------- state and agreement
