@@ -8,10 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lotflow.engine import events as ev
 from lotflow.reporters.ledger import Ledger, contract_terms
 from lotflow.reporters.story import StoryReporter
 from lotflow.reporters.terminal import TerminalReporter
-from tests.reporters.stream import CONTRACT, FIRST, SECOND, feed
+from tests.reporters.stream import CONTRACT, FIRST, SECOND, exchange, feed, step
 
 
 def test_the_ledger_keeps_each_partys_latest_status_of_each_entity() -> None:
@@ -67,3 +68,22 @@ def test_the_story_page_has_a_linked_summary_states_side_by_side_and_the_terms(
     assert "<dt>price</dt><dd>USD 6.40 per gallon</dd>" in page
     markdown = (tmp_path / "story.md").read_text()
     assert "- **price**: USD 6.40 per gallon" in markdown
+
+
+def test_two_bids_of_one_story_are_both_told_in_the_order_first_seen() -> None:
+    def read(bid_id: str, status: str) -> ev.Exchange:
+        body = {"bid": {"_id": bid_id, "status": status}}
+        return exchange("getBid", 200, purpose="state", body=body)
+
+    first = step("S", "s", "a", "Two bids", "passed", exchanges=(read("b1", "pending"),))
+    second = step(
+        "S",
+        "s",
+        "b",
+        "One wins",
+        "passed",
+        exchanges=(read("b2", "accepted"), read("b1", "rejected")),
+    )
+    after = Ledger().after((first, second))
+    assert after[0].status("buyer", "bid") == "pending"
+    assert after[1].status("buyer", "bid") == "rejected / accepted"

@@ -2,7 +2,9 @@
 steps' calls and checks answered (the engine records every response body it judged).
 
 A response whose body holds ``lot``, ``bid`` or ``contract`` with a ``status`` says what that
-party showed at that moment; the latest answer of each party wins. The contract's terms are
+party showed at that moment; the latest answer about each entity (by its ``_id``) wins, and
+several entities of one kind (two producers' bids) are told in the order first seen,
+``accepted / rejected``. The contract's terms are
 the last contract any party showed (the buyer's first, it is the one that made it).
 """
 
@@ -45,7 +47,7 @@ class Ledger:
     """Follows one scenario's steps; :meth:`after` gives the states after each step."""
 
     def __init__(self) -> None:
-        self._states: dict[str, dict[str, str]] = {party: {} for party in PARTIES}
+        self._states: dict[str, dict[str, dict[str, str]]] = {party: {} for party in PARTIES}
         self.contracts: dict[str, dict[str, Any]] = {}
 
     def record(self, step: ev.StepResult) -> PartyStates:
@@ -56,14 +58,20 @@ class Ledger:
             for entity in ENTITIES:
                 found = exchange.response.body.get(entity)
                 if isinstance(found, dict) and isinstance(found.get("status"), str):
-                    self._states.setdefault(exchange.portal, {})[entity] = found["status"]
+                    seen = self._states.setdefault(exchange.portal, {}).setdefault(entity, {})
+                    seen[str(found.get("_id", ""))] = found["status"]
                     if entity == "contract":
                         self.contracts[exchange.portal] = found
         return self.current()
 
     def current(self) -> PartyStates:
         """The states as last seen."""
-        return PartyStates({p: dict(s) for p, s in self._states.items()})
+        return PartyStates(
+            {
+                party: {entity: " / ".join(ids.values()) for entity, ids in kinds.items()}
+                for party, kinds in self._states.items()
+            }
+        )
 
     def after(self, steps: Iterable[ev.StepResult]) -> list[PartyStates]:
         """The states after each of ``steps``, in order."""
