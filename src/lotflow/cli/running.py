@@ -65,7 +65,7 @@ def report_folder(out: Path | None, clock: Clock | None = None) -> Path:
     )
 
 
-def preflight_problems(
+def checked_parties(
     parties: Parties, scenarios: Sequence[Scenario], *, webhook_secret: str = ""
 ) -> Preflight:
     """Check the parties before the first step; ConfigError (exit 2) listing what to fix."""
@@ -97,7 +97,7 @@ def run_and_report(
     Returns the event that ended the run (its ``exit_code`` is the CLI's). On Ctrl-C the
     reporters still get a RunInterrupted and write what they have; the interrupt goes on.
     """
-    preflight = preflight_problems(parties, scenarios, webhook_secret=webhook_secret)
+    preflight = checked_parties(parties, scenarios, webhook_secret=webhook_secret)
     reporters: list[Reporter] = [
         TerminalReporter(console, verbose=verbose),
         JUnitReporter(out / "junit.xml"),
