@@ -47,12 +47,15 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
     seen = []
     for line in process.stdout:  # read until the run has started (the parties are shown)
         seen.append(line)
-        if "operator tokens of this run:" in line:  # the parties are up; the run starts next
+        if "lotflow · 1 stories, 1 steps" in line:  # the run has started: its step waits
             break
     process.send_signal(signal.SIGINT)
     output = "".join(seen) + process.stdout.read()
     assert process.wait(timeout=30) == 130, output
     assert "Interrupted: shutting the portals down." in output
+    junit = (tmp_path / "r" / "junit.xml").read_text()  # the reports are written all the same
+    assert '<error message="Run interrupted (Ctrl-C)' in junit
+    assert 'type="interrupted"' in junit
     ports = re.findall(r"http://127\.0\.0\.1:(\d+)", "".join(seen))
     assert len(ports) == 3, output  # buyer, producer, tap
     for port in ports:

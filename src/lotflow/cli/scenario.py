@@ -207,6 +207,9 @@ def run(
             verbose=verbose,
             webhook_secret=webhook_secret,
         )
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Interrupted: the reports hold what ran.[/]")
+        sys.exit(130)
     finally:
         server.stop()
     sys.exit(ended.exit_code)
