@@ -47,7 +47,7 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
     seen = []
     for line in process.stdout:  # read until the run has started (the parties are shown)
         seen.append(line)
-        if "lotflow · 1 stories, 1 steps" in line:  # the run has started: its step waits
+        if "lotflow · 1 story, 1 step" in line:  # the run has started: its step waits
             break
     process.send_signal(signal.SIGINT)
     output = "".join(seen) + process.stdout.read()

@@ -92,7 +92,8 @@ class TerminalReporter:
 
     def _run_started(self, event: ev.RunStarted) -> None:
         self.total = event.total_steps
-        count = f"{len(event.scenarios)} stories, {event.total_steps} steps"
+        count = f"{_count(len(event.scenarios), 'story', 'stories')}, "
+        count += _count(event.total_steps, "step", "steps")
         self._print(f"[bold]lotflow[/] · {count}")
         if self.verbose:
             for name, value in event.parties.items():
@@ -180,3 +181,7 @@ class TerminalReporter:
             source = self._sources.get(scenario.slug) or scenario.slug
             step = f": step {failed.step_id!r} ({source}:{failed.line})" if failed else ""
             self._print(f"  [red]✗[/] {escape(scenario.name)}{escape(step)}")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
