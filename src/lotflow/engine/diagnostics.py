@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from lotflow.engine.yamlsource import Path_, Positions
+from lotflow.yamlsource import Path_, Positions
 
 STEP_KINDS = ("call", "outage", "wait")
 TYPE_WORDS = {

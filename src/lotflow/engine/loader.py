@@ -35,7 +35,7 @@ from lotflow.engine.model import (
     WebhookExpectation,
 )
 from lotflow.engine.rules import rule_problems
-from lotflow.engine.yamlsource import Positions, parse_yaml
+from lotflow.yamlsource import Positions, parse_yaml
 from lotflow.errors import ScenarioFileError
 
 __all__ = [

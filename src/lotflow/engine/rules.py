@@ -15,7 +15,7 @@ from typing import Any
 from lotflow.engine.diagnostics import Problem, closest, describe
 from lotflow.engine.model import DEFAULT_PRODUCERS
 from lotflow.engine.variables import RELATIVE
-from lotflow.engine.yamlsource import Path_, Positions
+from lotflow.yamlsource import Path_, Positions
 
 CALL_ONLY = ("path", "query", "body", "expect", "save")
 CHECKS = ("webhooks", "state", "agree")
