@@ -10,7 +10,8 @@ strings, no shared sub-objects); treat the cached ones as read-only.
 
 The modules: :mod:`.loading` (YAML files), :mod:`.bundling`, :mod:`.refs` (``resolve``),
 :mod:`.documents` (the cached portal documents, OpenAPI validation), :mod:`.index` (the
-operations), :mod:`.validators` and :mod:`.messages` (schema findings in words).
+operations), :mod:`.security` (where a credential goes), :mod:`.validators` and
+:mod:`.messages` (schema findings in words).
 """
 
 from __future__ import annotations
@@ -20,18 +21,22 @@ from lotflow.openapi.documents import Portal, load_portal_spec, validate_spec
 from lotflow.openapi.index import HTTP_METHODS, Operation, operations, webhooks
 from lotflow.openapi.loading import load_yaml, spec_dir
 from lotflow.openapi.refs import resolve
+from lotflow.openapi.security import Credential, SecurityScheme, security_schemes
 from lotflow.openapi.validators import Validator, validator_for
 
 __all__ = [
     "HTTP_METHODS",
+    "Credential",
     "Operation",
     "Portal",
+    "SecurityScheme",
     "Validator",
     "bundle",
     "load_portal_spec",
     "load_yaml",
     "operations",
     "resolve",
+    "security_schemes",
     "spec_dir",
     "validate_spec",
     "validator_for",
