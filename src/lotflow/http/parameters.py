@@ -149,11 +149,11 @@ def _unknown_query(params: list[Parameter], request: Request) -> list[FieldError
 
 class Parameters:
     """The parameters of one operation, parsed once per distinct raw input (path values and
-    query string) and remembered for the last ``REMEMBERED`` inputs; not for operations that
+    query string) and remembered for the last ``INPUTS_REMEMBERED`` inputs; not for operations that
     read headers. Each request gets its own copies. ``parsed`` and ``reused`` count how often
     an input was parsed and how often a remembered one served."""
 
-    REMEMBERED = 256
+    INPUTS_REMEMBERED = 256
 
     def __init__(self, spec: dict[str, Any], op: Operation) -> None:
         self.params = [Parameter.compile(spec, p) for p in op.parameters if p.get("in") in _READERS]
@@ -175,7 +175,7 @@ class Parameters:
         if found is None:
             self.parsed += 1
             found = memo[key] = parse_parameters(self.params, request)  # raises for bad input
-            if len(memo) > self.REMEMBERED:
+            if len(memo) > self.INPUTS_REMEMBERED:
                 memo.popitem(last=False)
         else:
             self.reused += 1

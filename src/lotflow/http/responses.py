@@ -20,13 +20,13 @@ class ResponseCheck:
     """The documented responses of one operation, with their JSON body validators.
 
     A handler that answers from a cache returns the very ``raw_json`` bytes object it returned
-    before; the last ``REMEMBERED`` bodies that passed are remembered by identity (holding a
+    before; the last ``BODIES_REMEMBERED`` bodies that passed are remembered by identity (holding a
     reference, so the identity cannot be reused) and are not parsed and validated again.
     ``validated`` and ``reused`` count the replies checked and the ones let through as already
     checked.
     """
 
-    REMEMBERED = 32
+    BODIES_REMEMBERED = 32
 
     def __init__(self, spec: dict[str, Any], op: Operation) -> None:
         self.op = op
@@ -53,7 +53,7 @@ class ResponseCheck:
             raise self._violation(reply, errors)
         if reply.raw_json is not None:
             self._passed[key] = content
-            if len(self._passed) > self.REMEMBERED:
+            if len(self._passed) > self.BODIES_REMEMBERED:
                 self._passed.popitem(last=False)
 
     def _violation(self, reply: Reply, errors: list[FieldError]) -> Problem:
