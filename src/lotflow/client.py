@@ -20,7 +20,6 @@ import asyncio
 import difflib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -174,12 +173,7 @@ class SpecClient(_SpecCalls):
     def __enter__(self) -> SpecClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -227,10 +221,5 @@ class AsyncSpecClient(_SpecCalls):
     async def __aenter__(self) -> AsyncSpecClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
