@@ -29,25 +29,15 @@ def build_app(
     title: str | None = None,
     lifespan: Any = None,
 ) -> FastAPI:
-    """A FastAPI app serving ``spec``'s operations with ``handlers`` (see :mod:`lotflow.http`).
+    """A FastAPI app serving ``spec``'s operations with ``handlers`` (see :mod:`lotflow.http`);
+    ``authenticators`` maps a scheme to its authenticator, or to a ``ForOperation`` factory.
 
-    ``authenticators`` maps a security scheme name to its authenticator, or to a
-    :class:`~lotflow.http.auth.ForOperation` that makes one per operation. Raises
     ``SpecError`` when handlers and operations do not match one to one, or when an operation
     names a security scheme without an authenticator.
     """
     ops = operations(spec)
     _check_bindings(spec, ops, handlers, authenticators)
-    info = spec.get("info") or {}
-    app = FastAPI(
-        title=title or str(info.get("title", "lotflow portal")),
-        version=str(info.get("version", "0")),
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
-        exception_handlers=EXCEPTION_HANDLERS,
-    )
+    app = _bare_app(spec, title, lifespan)
     limits = Limits(max_body_bytes, validate_responses)
     patterns = {op.path: compile_path(op.path)[0] for op in ops.values()}
     for op in sorted(ops.values(), key=specific_first):
@@ -57,6 +47,20 @@ def build_app(
     if SPEC_PATH not in (spec.get("paths") or {}):
         app.router.routes.append(spec_route(spec))
     return app
+
+
+def _bare_app(spec: dict[str, Any], title: str | None, lifespan: Any) -> FastAPI:
+    """FastAPI with its own schema and docs routes off and every error answered as a problem."""
+    info = spec.get("info") or {}
+    return FastAPI(
+        title=title or str(info.get("title", "lotflow portal")),
+        version=str(info.get("version", "0")),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
 
 
 def _check_bindings(
