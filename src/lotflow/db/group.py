@@ -76,10 +76,7 @@ def inline_writes(writers: Writers | None) -> Iterator[GroupMember | None]:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    if writers is None or loop is None or writers.waiting:
-        yield None
-        return
-    if not writers.lock.acquire(blocking=False):
+    if writers is None or loop is None or writers.waiting or not writers.lock.acquire(False):
         yield None
         return
     member = GroupMember(writers, loop)
