@@ -1,10 +1,19 @@
-"""Reading portal settings from an environment mapping, failing closed with clear messages.
+"""Portal settings through pydantic-settings: one registry of variables, failing closed.
 
-Both reference portals read their variables through :class:`EnvReader`: a missing key, secret,
-operator list or required URL is collected (so that one error names every missing variable);
-in demo mode the secrets and operators are generated instead and recorded in ``generated``; a
-bad value is a ``ConfigError`` naming the variable, the value (never a secret's) and what was
-expected.
+Each reference portal declares its settings as a :class:`PortalSettings` subclass whose fields
+name their environment variable (``validation_alias``), say what it holds (``description``) and
+whether it is a secret; :meth:`PortalSettings.variables` reads that back as the registry of every
+variable the portal reads (``lotflow doctor`` uses it, nothing retypes the names).
+
+:meth:`PortalSettings.from_env` reads only the mapping it is given: the settings sources are cut
+down to the init source, so neither ``os.environ`` nor a ``.env`` file is read behind the caller's
+back. Blank values count as unset. Every problem is collected by pydantic and reported at once in
+one ``ConfigError``: each missing key, secret, operator list or URL (the portal refuses to start,
+it never runs open), and each bad value named with the value seen (never a secret's) and what was
+expected. In demo mode the missing secrets and operators are generated first and recorded in
+``generated``; demo mode cannot invent the other portal's address, and says so.
+
+Strength (fail closed means refusing weak keys too): see :func:`weakness`.
 """
 
 from __future__ import annotations
@@ -14,9 +23,13 @@ import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, ClassVar, Self
 
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -24,13 +37,37 @@ from lotflow.errors import ConfigError
 from lotflow.ids import is_object_id, new_object_id
 from lotflow.signing import new_webhook_secret, secret_key, split_secrets
 
-__all__ = ["EnvReader", "Operator", "parse_operators"]
+__all__ = [
+    "MIN_DISTINCT",
+    "MIN_KEY_BYTES",
+    "MIN_TOKEN_CHARS",
+    "Operator",
+    "PortalSettings",
+    "Variable",
+    "env_field",
+    "parse_operators",
+    "weakness",
+]
+
+# Why these minimums. An HMAC-SHA256 key or an API key is only as strong as its guessable part:
+# 16 bytes (128 bits) is the floor NIST SP 800-107 and the Standard Webhooks libraries' generated
+# secrets (24 bytes) sit above, and it still admits the plain strings today's portals use
+# (``dev-webhook-secret-456`` is 22 bytes). Tokens compared as text get the same floor in
+# characters. Length alone lets ``aaaa...`` through, so a value must also use at least six
+# distinct characters (bytes): a random value of this length all but always has twelve or more.
+MIN_KEY_BYTES = 16
+MIN_TOKEN_CHARS = 16
+MIN_DISTINCT = 6
 
 _REQUIRED_KEYS = ("orgId", "name", "token")
 _OPTIONAL_KEYS = ("email",)
 _OPERATORS = 'a non-empty JSON list of {"orgId": "<24 hex>", "name": "...", "token": "..."}'
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-Choice = TypeVar("Choice", bound=str)
+_GENERATORS: dict[str, Callable[[tuple[str, ...]], str]] = {
+    "key": lambda _names: secrets.token_urlsafe(24),
+    "webhook-secret": lambda _names: new_webhook_secret(),
+    "operators": lambda names: _demo_operators(names),
+}
 
 
 @dataclass(frozen=True)
@@ -43,129 +80,278 @@ class Operator:
     email: str | None = None
 
 
-@dataclass
-class EnvReader:
-    """Reads variables from ``env``; in demo mode, generates what is missing and remembers it."""
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable a portal reads: the registry entry ``lotflow doctor`` uses."""
 
-    env: Mapping[str, str]
-    demo: bool = False
-    generated: dict[str, str] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
+    name: str
+    meaning: str
+    secret: bool
+    required: bool
+    default: str | None
+    demo: str | None  # what demo mode generates when it is missing ("key", ...), or None
+    aliases: tuple[str, ...] = ()  # names today's real portals also read for the same value
 
-    def text(self, name: str, default: str = "") -> str:
-        return self.env.get(name, "").strip() or default
 
-    def secret(self, name: str, meaning: str) -> str:
-        """A key or token; generated in demo mode."""
-        return self.text(name) or self._absent(name, meaning, lambda: secrets.token_urlsafe(24))
+def env_field(
+    name: str,
+    meaning: str,
+    default: Any = ...,
+    *,
+    secret: bool = False,
+    demo: str | None = None,
+    aliases: tuple[str, ...] = (),
+) -> Any:
+    """A settings field read from the variable ``name`` (required unless a default is given)."""
+    extra: JsonDict = {"secret": secret, "demo": demo, "aliases": list(aliases)}
+    return Field(default, validation_alias=name, description=meaning, json_schema_extra=extra)
 
-    def webhook_secrets(self, name: str, meaning: str, *, required: bool = True) -> tuple[str, ...]:
-        """One or more webhook secrets (several during a rotation), each a usable HMAC key;
-        a required one is generated (``whsec_``) in demo mode, an optional one may be ()."""
-        meaning += ", space-separated: whsec_<base64> or plain strings"
-        raw = self.text(name)
-        if not raw:
-            if not required:
-                return ()
-            raw = self._absent(name, meaning, new_webhook_secret)
-            if not raw:
-                return ()
-        found = tuple(split_secrets(raw))
-        for secret in found:
-            try:
-                secret_key(secret)
-            except ConfigError as exc:
-                raise ConfigError(f"{name}: {exc}") from exc
-        return found
 
-    def operators(self, name: str, demo_names: tuple[str, ...]) -> tuple[Operator, ...]:
-        """The operator list (see :func:`parse_operators`); one per name in demo mode."""
-        raw = self.text(name)
-        if raw:
-            return parse_operators(name, raw)
-        made = self._absent(name, _OPERATORS, lambda: _demo_operators(demo_names))
-        return parse_operators(name, made) if made else ()
+def weakness(value: bytes, minimum: int, unit: str = "bytes") -> str | None:
+    """Why ``value`` is too weak to be a key (None when it is strong enough)."""
+    if len(value) < minimum:
+        return f"is {len(value)} {unit} long; expected at least {minimum} {unit} of random data"
+    if len(set(value)) < MIN_DISTINCT:
+        return (
+            f"uses only {len(set(value))} distinct characters; expected a random value "
+            f"(at least {MIN_DISTINCT} distinct characters, {minimum} {unit} or more)"
+        )
+    return None
 
-    def url(self, name: str, meaning: str, *, required: bool = False) -> str | None:
-        """An http(s) URL as given, or None when unset (collected as missing if required)."""
-        value = self.text(name)
-        if not value:
-            if required:
-                self.missing.append(f"{name}: {meaning}")
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name}={value!r} is not an http(s) URL; expected {meaning}.")
+
+def _refuse(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("lotflow", "{reason}", {"reason": reason})
+
+
+def check_key(value: Any) -> SecretStr:
+    """An API key or token: text of at least ``MIN_TOKEN_CHARS`` with some variety."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    problem = weakness(text.encode(), MIN_TOKEN_CHARS, "characters")
+    if problem:
+        raise _refuse(
+            f"{problem} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return SecretStr(text)
+
+
+def check_webhook_secrets(value: Any) -> tuple[SecretStr, ...]:
+    """Space- or comma-separated webhook secrets, each a usable HMAC key of ``MIN_KEY_BYTES``."""
+    if isinstance(value, tuple):
         return value
-
-    def database_url(self, name: str, default: str) -> str:
-        value = self.text(name, default)
+    found = []
+    for index, secret in enumerate(split_secrets(str(value)), start=1):
         try:
-            make_url(value)
-        except ArgumentError:
-            raise ConfigError(
-                f"{name}={value!r} is not a SQLAlchemy URL; expected e.g. {default} or "
-                "postgresql://user:password@host/db."
-            ) from None
+            key = secret_key(secret)
+        except ConfigError as exc:
+            raise _refuse(f"secret {index}: {exc}") from None
+        problem = weakness(key, MIN_KEY_BYTES)
+        if problem:
+            raise _refuse(f"secret {index} (its HMAC key) {problem}; e.g. whsec_ + 24 random bytes")
+        found.append(SecretStr(secret))
+    return tuple(found)
+
+
+def check_url(value: Any) -> str:
+    """An http(s) URL with a host, as given but without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _refuse("is not an http(s) URL; expected e.g. http://localhost:3004")
+    return str(value)
+
+
+def check_database_url(value: Any) -> str:
+    try:
+        make_url(str(value))
+    except ArgumentError:
+        raise _refuse(
+            "is not a SQLAlchemy URL; expected e.g. sqlite:///./lotflow.sqlite3 or "
+            "postgresql://user:password@host/db"
+        ) from None
+    return str(value)
+
+
+def check_switch(value: Any) -> bool:
+    if isinstance(value, bool):
         return value
+    text = str(value).lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise _refuse(f"is not a switch; expected one of {', '.join(_TRUE + _FALSE)}")
 
-    def choice(self, name: str, choices: tuple[Choice, ...]) -> Choice:
-        """One of ``choices``; the first when unset."""
-        value = self.text(name) or choices[0]
-        for choice in choices:
-            if value == choice:
-                return choice
-        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
 
-    def flag(self, name: str, *, default: bool) -> bool:
-        value = self.text(name).lower()
-        if not value:
-            return default
-        if value in _TRUE or value in _FALSE:
-            return value in _TRUE
-        raise ConfigError(f"{name}={value!r} is not a switch; expected one of {_TRUE + _FALSE}.")
+def check_choice(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise _refuse(f"is not one of: {', '.join(choices)}")
+        return str(value)
 
-    def number(
-        self,
-        name: str,
-        default: float,
-        *,
-        integer: bool = False,
-        minimum: float = 0,
-        zero_ok: bool = False,
-    ) -> float:
-        """A finite number ≥ ``minimum`` (and > 0 unless ``zero_ok``); whole if ``integer``."""
-        raw = self.text(name)
-        if not raw:
-            return default
-        kind = "a whole number" if integer else "a number"
-        bound = f"≥ {minimum:g}" if minimum or zero_ok else "> 0"
+    return check
+
+
+def check_number(
+    *, integer: bool = False, minimum: float = 0, zero_ok: bool = False
+) -> Callable[[Any], float]:
+    """A finite number ≥ ``minimum`` (and > 0 unless ``zero_ok``); whole if ``integer``: a
+    fraction where a whole number is expected is refused, never truncated."""
+    kind = "a whole number" if integer else "a number"
+    bound = f"≥ {minimum:g}" if minimum or zero_ok else "> 0"
+
+    def check(value: Any) -> float:
+        if isinstance(value, int | float):
+            return value
         try:
-            value = int(raw) if integer else float(raw)
+            number = int(value) if integer else float(value)
         except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not {kind}; expected {kind} {bound}.") from None
-        if not math.isfinite(value) or value < minimum or (value == 0 and not zero_ok):
-            raise ConfigError(f"{name}={raw!r} is out of range; expected {kind} {bound}.")
-        return value
+            raise _refuse(f"is not {kind}; expected {kind} {bound}") from None
+        if not math.isfinite(number) or number < minimum or (number == 0 and not zero_ok):
+            raise _refuse(f"is out of range; expected {kind} {bound}")
+        return number
 
-    def finish(self, portal: str) -> None:
-        """Refuse to start when anything required is missing, naming each."""
-        if self.missing:
-            listed = "\n  - ".join(self.missing)
-            raise ConfigError(
-                f"The {portal} portal refuses to start without its keys, secrets and operators "
-                f"(it never runs open). Missing:\n  - {listed}\n"
-                "Set them, or start in demo mode (--demo) to generate the keys, secrets and "
-                "operators."
+    return check
+
+
+def check_operators(value: Any) -> tuple[Operator, ...]:
+    if isinstance(value, tuple):
+        return value
+    try:
+        return parse_operators("", str(value))
+    except ConfigError as exc:
+        raise _refuse(str(exc).lstrip(": ")) from None
+
+
+class PortalSettings(BaseSettings):
+    """What both portals' settings share: the registry, reading a mapping, demo generation."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=True, validate_default=False
+    )
+
+    PORTAL: ClassVar[str]
+    DEMO_OPERATORS: ClassVar[tuple[str, ...]]
+    KEY_FIELD: ClassVar[str]  # the API key field, which no operator token may equal
+
+    generated: Mapping[str, str] = Field(default_factory=dict, repr=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what ``from_env`` passes: never ``os.environ`` or a file implicitly."""
+        return (init_settings,)
+
+    @classmethod
+    def variables(cls) -> tuple[Variable, ...]:
+        """Every variable this portal reads, in declaration order."""
+        return tuple(
+            _variable(info)
+            for info in cls.model_fields.values()
+            if isinstance(info.validation_alias, str)
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, demo: bool = False) -> Self:
+        """Read the settings from ``env``; ``ConfigError`` naming every problem at once."""
+        registry = cls.variables()
+        values = {v.name: env[v.name].strip() for v in registry if env.get(v.name, "").strip()}
+        generated = cls._generate(registry, values) if demo else {}
+        try:
+            return cls(**values, **generated, generated=generated)
+        except ValidationError as exc:
+            raise ConfigError(_explain(cls.PORTAL, registry, exc, demo=demo)) from None
+
+    @classmethod
+    def _generate(cls, registry: tuple[Variable, ...], values: dict[str, str]) -> dict[str, str]:
+        return {
+            v.name: _GENERATORS[v.demo](cls.DEMO_OPERATORS)
+            for v in registry
+            if v.demo and v.name not in values
+        }
+
+    @model_validator(mode="after")
+    def _operator_tokens_differ_from_the_key(self) -> Self:
+        """An operator token equal to the API key would let whoever holds the key act as an
+        operator of this portal (a producer as the buyer, the buyer as a producer)."""
+        key: SecretStr = getattr(self, self.KEY_FIELD)
+        operators: tuple[Operator, ...] = getattr(self, "operators")  # noqa: B009 - declared by subclasses
+        names = {info.validation_alias: name for name, info in type(self).model_fields.items()}
+        if any(
+            secrets.compare_digest(o.token.encode(), key.get_secret_value().encode())
+            for o in operators
+        ):
+            key_name = next(alias for alias, name in names.items() if name == self.KEY_FIELD)
+            op_name = next(alias for alias, name in names.items() if name == "operators")
+            raise _refuse(
+                f"{op_name} holds a token equal to {key_name}; expected operator tokens that "
+                "differ from the API key (whoever holds the key must not act as an operator)"
             )
+        return self
 
-    def _absent(self, name: str, meaning: str, make: Callable[[], str]) -> str:
-        if not self.demo:
-            self.missing.append(f"{name}: {meaning}")
-            return ""
-        value = make()
-        self.generated[name] = value
-        return value
+
+def _variable(info: FieldInfo) -> Variable:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    default = None if info.is_required() else info.default
+    return Variable(
+        name=str(info.validation_alias),
+        meaning=info.description or "",
+        secret=bool(extra.get("secret")),
+        required=info.is_required(),
+        default=None if default is None else _shown_default(default),
+        demo=str(extra["demo"]) if extra.get("demo") else None,
+        aliases=tuple(str(a) for a in extra.get("aliases") or ()),  # type: ignore[union-attr]
+    )
+
+
+def _shown_default(default: Any) -> str:
+    if isinstance(default, bool):
+        return "1" if default else "0"
+    if isinstance(default, tuple):
+        return "(none)" if not default else " ".join(map(str, default))
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def _explain(
+    portal: str, registry: tuple[Variable, ...], exc: ValidationError, *, demo: bool
+) -> str:
+    """One message naming every missing variable and every bad value."""
+    by_name = {v.name: v for v in registry}
+    missing: list[Variable] = []
+    bad: list[str] = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        variable = by_name.get(name)
+        if error["type"] == "missing" and variable:
+            missing.append(variable)
+        elif variable and not variable.secret:
+            bad.append(f"{name}={error['input']!r} {error['msg']}.")
+        else:
+            bad.append(f"{name + ': ' if name else ''}{error['msg']}.")
+    return "\n".join(filter(None, (_missing_text(portal, missing, demo=demo), *bad)))
+
+
+def _missing_text(portal: str, missing: list[Variable], *, demo: bool) -> str:
+    if not missing:
+        return ""
+    lines = [
+        f"  - {v.name}: {v.meaning}" + ("" if v.demo else " (set it: --demo cannot invent it)")
+        for v in missing
+    ]
+    text = (
+        f"The {portal} portal refuses to start without its keys, secrets, operators and the other "
+        "portal's address (it never runs open). Missing:\n" + "\n".join(lines)
+    )
+    if any(v.demo for v in missing) and not demo:
+        text += (
+            "\nSet them, or start in demo mode (--demo) to generate the keys, secrets and "
+            "operators."
+        )
+    return text
 
 
 def _demo_operators(names: tuple[str, ...]) -> str:
@@ -176,40 +362,45 @@ def _demo_operators(names: tuple[str, ...]) -> str:
 
 def parse_operators(name: str, raw: str) -> tuple[Operator, ...]:
     """A JSON list of operator entries: ``orgId`` (24 hex), ``name`` and ``token`` (one per
-    operator), optionally ``email``; naming the variable and the entry on any error."""
+    operator, at least ``MIN_TOKEN_CHARS``), optionally ``email``; naming the variable and the
+    entry on any error (never a token's value)."""
     try:
         entries: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"{name} is not JSON ({exc.msg} at character {exc.pos}); expected {_OPERATORS}."
+            f"{name} is not JSON ({exc.msg} at character {exc.pos}); expected {_OPERATORS}"
         ) from None
     if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{name} is not {_OPERATORS}.")
+        raise ConfigError(f"{name} is not {_OPERATORS}")
     operators = tuple(_operator(name, index, entry) for index, entry in enumerate(entries))
     tokens = [o.token for o in operators]
     if len(set(tokens)) != len(tokens):
-        raise ConfigError(f"{name}: two operators share a token; expected one token per operator.")
+        raise ConfigError(f"{name}: two operators share a token; expected one token per operator")
     return operators
 
 
 def _operator(name: str, index: int, entry: Any) -> Operator:
     where = f"{name}[{index}]"
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where} is {type(entry).__name__}; expected an object.")
+        raise ConfigError(f"{where} is {type(entry).__name__}; expected an object")
     for key in _REQUIRED_KEYS:
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
-            shown = "missing" if key not in entry else f"{value!r:.40}"
+            shown = "missing" if key not in entry else f"{type(value).__name__} {value!r:.40}"
+            shown = "blank or not a string" if key == "token" and key in entry else shown
             raise ConfigError(
-                f"{where} needs non-empty string orgId, name and token; {key} is {shown}."
+                f"{where} needs non-empty string orgId, name and token; {key} is {shown}"
             )
     unknown = sorted(set(entry) - set(_REQUIRED_KEYS) - set(_OPTIONAL_KEYS))
     if unknown:
         known = _REQUIRED_KEYS + _OPTIONAL_KEYS
-        raise ConfigError(f"{where} has unknown key(s) {unknown}; expected only {known}.")
+        raise ConfigError(f"{where} has unknown key(s) {unknown}; expected only {known}")
     if not is_object_id(entry["orgId"]):
-        raise ConfigError(f"{where}.orgId={entry['orgId']!r} is not 24 lowercase hex characters.")
+        raise ConfigError(f"{where}.orgId={entry['orgId']!r} is not 24 lowercase hex characters")
+    problem = weakness(entry["token"].encode(), MIN_TOKEN_CHARS, "characters")
+    if problem:
+        raise ConfigError(f"{where}.token {problem}")
     email = entry.get("email")
     if email is not None and not isinstance(email, str):
-        raise ConfigError(f"{where}.email is {type(email).__name__}; expected a string.")
+        raise ConfigError(f"{where}.email is {type(email).__name__}; expected a string")
     return Operator(entry["orgId"], entry["name"], entry["token"], email or None)
