@@ -45,8 +45,8 @@ class BuyerSettings(PortalSettings):
     api_key_secret: Annotated[SecretStr, BeforeValidator(check_key)] = env_field(
         "PRODUCER_API_KEY",
         "the API key producer portals send in X-API-Key",
-        secret=True,
-        demo="key",
+        form="api-key",
+        demo=True,
         aliases=("PRODUCER_DASHBOARD_API_KEY",),
     )
     webhook_secret_values: Annotated[
@@ -54,15 +54,15 @@ class BuyerSettings(PortalSettings):
     ] = env_field(
         "PRODUCER_DASHBOARD_WEBHOOK_SECRET",
         f"the secret(s) that sign every webhook to the producer, {_SECRETS}",
-        secret=True,
-        demo="webhook-secret",
+        form="webhook-secrets",
+        demo=True,
     )
     operators: Annotated[tuple[Operator, ...], BeforeValidator(check_operators)] = env_field(
         "LOTFLOW_BUYER_OPERATORS",
         'the buyer\'s operators: a JSON list of {"orgId": "<24 hex>", "name": "...", '
         '"token": "..."}',
-        secret=True,
-        demo="operators",
+        form="operators",
+        demo=True,
     )
     database_url: Annotated[str, BeforeValidator(check_database_url)] = env_field(
         "LOTFLOW_DATABASE_URL", "the SQLAlchemy database URL", DEFAULT_DATABASE_URL
@@ -72,6 +72,7 @@ class BuyerSettings(PortalSettings):
         "the producer portal's webhook URL (its base, or today's lots receiver "
         "http://localhost:3000/api/webhooks/lots); unset: webhooks wait in the outbox",
         None,
+        form="url",
     )
     webhook_auth: Annotated[
         WebhookAuth, BeforeValidator(check_choice("standard", "legacy-bearer"))

@@ -63,9 +63,10 @@ _REQUIRED_KEYS = ("orgId", "name", "token")
 _OPTIONAL_KEYS = ("email",)
 _OPERATORS = 'a non-empty JSON list of {"orgId": "<24 hex>", "name": "...", "token": "..."}'
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+SECRET_FORMS = ("api-key", "webhook-secrets", "operators")
 _GENERATORS: dict[str, Callable[[tuple[str, ...]], str]] = {
-    "key": lambda _names: secrets.token_urlsafe(24),
-    "webhook-secret": lambda _names: new_webhook_secret(),
+    "api-key": lambda _names: secrets.token_urlsafe(24),
+    "webhook-secrets": lambda _names: new_webhook_secret(),
     "operators": lambda names: _demo_operators(names),
 }
 
@@ -86,11 +87,16 @@ class Variable:
 
     name: str
     meaning: str
-    secret: bool
+    form: str  # "api-key", "webhook-secrets", "operators" (the secrets), "url" or ""
     required: bool
     default: str | None
-    demo: str | None  # what demo mode generates when it is missing ("key", ...), or None
+    demo: bool  # demo mode generates it when it is missing
     aliases: tuple[str, ...] = ()  # names today's real portals also read for the same value
+
+    @property
+    def secret(self) -> bool:
+        """Its value is never shown (only a fingerprint)."""
+        return self.form in SECRET_FORMS
 
 
 def env_field(
@@ -98,12 +104,13 @@ def env_field(
     meaning: str,
     default: Any = ...,
     *,
-    secret: bool = False,
-    demo: str | None = None,
+    form: str = "",
+    demo: bool = False,
     aliases: tuple[str, ...] = (),
 ) -> Any:
-    """A settings field read from the variable ``name`` (required unless a default is given)."""
-    extra: JsonDict = {"secret": secret, "demo": demo, "aliases": list(aliases)}
+    """A settings field read from the variable ``name`` (required unless a default is given);
+    ``form`` says what it holds (see :class:`Variable`), ``demo`` that demo mode generates it."""
+    extra: JsonDict = {"form": form, "demo": demo, "aliases": list(aliases)}
     return Field(default, validation_alias=name, description=meaning, json_schema_extra=extra)
 
 
@@ -259,7 +266,7 @@ class PortalSettings(BaseSettings):
     def from_env(cls, env: Mapping[str, str], *, demo: bool = False) -> Self:
         """Read the settings from ``env``; ``ConfigError`` naming every problem at once."""
         registry = cls.variables()
-        values = {v.name: env[v.name].strip() for v in registry if env.get(v.name, "").strip()}
+        values = _present(registry, env)
         generated = cls._generate(registry, values) if demo else {}
         try:
             return cls(**values, **generated, generated=generated)
@@ -267,9 +274,21 @@ class PortalSettings(BaseSettings):
             raise ConfigError(_explain(cls.PORTAL, registry, exc, demo=demo)) from None
 
     @classmethod
+    def problems(cls, env: Mapping[str, str]) -> list[tuple[str, str]]:
+        """Each bad value in ``env`` as (variable, sentence naming it and what was expected),
+        leaving out what is missing; ("", sentence) for a rule across variables."""
+        registry = cls.variables()
+        values = _present(registry, env)
+        try:
+            cls(**values)
+        except ValidationError as exc:
+            return _sorted_errors(registry, exc)[1]
+        return []
+
+    @classmethod
     def _generate(cls, registry: tuple[Variable, ...], values: dict[str, str]) -> dict[str, str]:
         return {
-            v.name: _GENERATORS[v.demo](cls.DEMO_OPERATORS)
+            v.name: _GENERATORS[v.form](cls.DEMO_OPERATORS)
             for v in registry
             if v.demo and v.name not in values
         }
@@ -294,16 +313,21 @@ class PortalSettings(BaseSettings):
         return self
 
 
+def _present(registry: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, str]:
+    """The registry's variables ``env`` sets, stripped (a blank value counts as unset)."""
+    return {v.name: env[v.name].strip() for v in registry if env.get(v.name, "").strip()}
+
+
 def _variable(info: FieldInfo) -> Variable:
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     default = None if info.is_required() else info.default
     return Variable(
         name=str(info.validation_alias),
         meaning=info.description or "",
-        secret=bool(extra.get("secret")),
+        form=str(extra.get("form") or ""),
         required=info.is_required(),
         default=None if default is None else _shown_default(default),
-        demo=str(extra["demo"]) if extra.get("demo") else None,
+        demo=bool(extra.get("demo")),
         aliases=tuple(str(a) for a in extra.get("aliases") or ()),  # type: ignore[union-attr]
     )
 
@@ -320,19 +344,28 @@ def _explain(
     portal: str, registry: tuple[Variable, ...], exc: ValidationError, *, demo: bool
 ) -> str:
     """One message naming every missing variable and every bad value."""
+    missing, bad = _sorted_errors(registry, exc)
+    lines = (_missing_text(portal, missing, demo=demo), *(line for _name, line in bad))
+    return "\n".join(filter(None, lines))
+
+
+def _sorted_errors(
+    registry: tuple[Variable, ...], exc: ValidationError
+) -> tuple[list[Variable], list[tuple[str, str]]]:
+    """The missing variables, and each bad value as (variable, sentence naming it)."""
     by_name = {v.name: v for v in registry}
     missing: list[Variable] = []
-    bad: list[str] = []
+    bad: list[tuple[str, str]] = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
         variable = by_name.get(name)
         if error["type"] == "missing" and variable:
             missing.append(variable)
         elif variable and not variable.secret:
-            bad.append(f"{name}={error['input']!r} {error['msg']}.")
+            bad.append((name, f"{name}={error['input']!r} {error['msg']}."))
         else:
-            bad.append(f"{name + ': ' if name else ''}{error['msg']}.")
-    return "\n".join(filter(None, (_missing_text(portal, missing, demo=demo), *bad)))
+            bad.append((name, f"{name + ': ' if name else ''}{error['msg']}."))
+    return missing, bad
 
 
 def _missing_text(portal: str, missing: list[Variable], *, demo: bool) -> str:

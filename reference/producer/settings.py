@@ -43,19 +43,20 @@ class ProducerSettings(PortalSettings):
     ] = env_field(
         "NEXT_PUBLIC_BUYER_DASHBOARD_URL",
         "the buyer portal's base URL, e.g. http://localhost:3004",
+        form="url",
     )
     buyer_api_key_secret: Annotated[SecretStr, BeforeValidator(check_key)] = env_field(
         "BUYER_API_KEY",
         "the API key this portal sends to the buyer in X-API-Key",
-        secret=True,
-        demo="key",
+        form="api-key",
+        demo=True,
     )
     bid_secret_values: Annotated[tuple[SecretStr, ...], BeforeValidator(check_webhook_secrets)] = (
         env_field(
             "BUYER_WEBHOOK_SECRET",
             f"the secret(s) that verify the buyer's bid and contract webhooks, {_SECRETS}",
-            secret=True,
-            demo="webhook-secret",
+            form="webhook-secrets",
+            demo=True,
         )
     )
     lot_secret_values: Annotated[tuple[SecretStr, ...], BeforeValidator(check_webhook_secrets)] = (
@@ -64,15 +65,15 @@ class ProducerSettings(PortalSettings):
             f"the secret(s) that verify the buyer's lot webhooks (default: BUYER_WEBHOOK_SECRET), "
             f"{_SECRETS}",
             (),
-            secret=True,
+            form="webhook-secrets",
         )
     )
     operators: Annotated[tuple[Operator, ...], BeforeValidator(check_operators)] = env_field(
         "LOTFLOW_PRODUCER_OPERATORS",
         'the producer\'s operators: a JSON list of {"orgId": "<24 hex>", "name": "...", '
         '"email": "...", "token": "..."}',
-        secret=True,
-        demo="operators",
+        form="operators",
+        demo=True,
     )
     database_url: Annotated[str, BeforeValidator(check_database_url)] = env_field(
         "LOTFLOW_DATABASE_URL",

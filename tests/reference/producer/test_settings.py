@@ -103,6 +103,6 @@ def test_secrets_are_secret_types_and_never_in_the_repr(tmp_path: Path) -> None:
 def test_the_registry_marks_the_buyer_url_required_but_not_generated() -> None:
     registry = {v.name: v for v in ProducerSettings.variables()}
     url = registry["NEXT_PUBLIC_BUYER_DASHBOARD_URL"]
-    assert (url.required, url.secret, url.demo) == (True, False, None)
+    assert (url.required, url.secret, url.demo, url.form) == (True, False, False, "url")
     assert registry["MARKETPLACE_WEBHOOK_SECRET"].required is False
     assert registry["BUYER_WEBHOOK_SECRET"].secret is True
