@@ -280,7 +280,7 @@ class PortalSettings(BaseSettings):
         registry = cls.variables()
         values = _present(registry, env)
         try:
-            cls(**values)
+            cls.model_validate(values)
         except ValidationError as exc:
             return _sorted_errors(registry, exc)[1]
         return []

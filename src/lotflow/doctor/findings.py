@@ -79,6 +79,21 @@ class Finding:
     producer: tuple[str, ...] = ()
     severity: Severity | None = None  # None: the kind's default
 
+    @classmethod
+    def on(
+        cls,
+        portal: str,
+        names: tuple[str, ...],
+        kind: str,
+        *text: str,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding about variables of one portal (``text``: problem, why, fix)."""
+        problem, why, fix = text
+        if portal == "buyer":
+            return cls(kind, problem, why, fix, buyer=names, severity=severity)
+        return cls(kind, problem, why, fix, producer=names, severity=severity)
+
     @property
     def level(self) -> Severity:
         return self.severity or KINDS[self.kind].severity
