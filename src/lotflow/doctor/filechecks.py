@@ -113,7 +113,7 @@ def invalid_value_findings(pair: Pair, already: Iterable[Finding]) -> Iterator[F
     for portal in _PORTALS:
         covered = {name for f in already for name in (f.buyer if portal == "buyer" else f.producer)}
         for name, sentence in settings_class(portal).problems(pair.side(portal).values):
-            if name in covered:
+            if name in covered or (not name and any(n in sentence for n in covered)):
                 continue
             yield Finding.on(
                 portal,

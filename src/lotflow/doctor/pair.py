@@ -104,7 +104,13 @@ class Address:
 
     @property
     def assumed(self) -> bool:
+        """Only today's default: nothing in the files or arguments says where it listens."""
         return self.known_from.startswith("the spec")
+
+    @property
+    def live(self) -> bool:
+        """Given as a live URL (``--buyer`` / ``--producer``)."""
+        return self.known_from.startswith("--")
 
 
 @dataclass(frozen=True)

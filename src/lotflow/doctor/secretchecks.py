@@ -23,6 +23,7 @@ from lotflow.reference.common.settings import (
     parse_operators,
     weakness,
 )
+from lotflow.signing import secret_key, split_secrets
 
 __all__ = ["secret_findings"]
 
@@ -57,6 +58,11 @@ class _Secret:
     name: str
     purpose: str
     key: bytes
+    text: str = ""  # the configured value, when it differs from the key bytes
+
+    @property
+    def identities(self) -> tuple[bytes, ...]:
+        return (self.key, self.text.encode()) if self.text else (self.key,)
 
 
 def secret_findings(pair: Pair) -> Iterator[Finding]:
@@ -104,12 +110,22 @@ def _configured(pair: Pair) -> list[_Secret]:
     found: list[_Secret] = []
     for portal in ("buyer", "producer"):
         for variable in registry(portal).values():
-            names_ = (variable.name, *variable.aliases) if variable.form == "api-key" else ()
-            names_ = (variable.name,) if variable.form == "webhook-secrets" else names_
-            purpose = "the API key" if variable.form == "api-key" else "webhook signatures"
-            for name in names_:
-                found.extend(_Secret(portal, name, purpose, k) for k in _keys(pair, portal, name))
+            value = pair.side(portal).get(variable.name)
+            if variable.form == "webhook-secrets" and value:
+                found += _webhook_secrets(portal, variable.name, value)
+            if variable.form == "api-key":
+                for name in (variable.name, *variable.aliases):
+                    key = pair.side(portal).get(name).encode()
+                    found += [_Secret(portal, name, "the API key", key)] if key else []
     return found
+
+
+def _webhook_secrets(portal: Portal, name: str, value: str) -> list[_Secret]:
+    purpose = "webhook signatures"
+    try:
+        return [_Secret(portal, name, purpose, secret_key(s), s) for s in split_secrets(value)]
+    except ConfigError:
+        return []  # reported as whsec-not-base64
 
 
 def _strength(pair: Pair) -> Iterator[Finding]:
@@ -253,23 +269,35 @@ def _operator_tokens(pair: Pair) -> list[_Secret]:
 
 
 def _reuse(pair: Pair) -> Iterator[Finding]:
-    """One key used for two purposes: whoever holds it for one can act for the other."""
-    seen: dict[bytes, _Secret] = {}
-    reported: set[tuple[bytes, str, str]] = set()
+    """One value used for two purposes: whoever holds it for one can act for the other. Values
+    are the same when their key bytes or their configured texts are equal; one finding per
+    value, naming every variable that holds it."""
+    groups: list[list[_Secret]] = []
     for secret in [*_configured(pair), *_operator_tokens(pair)]:
-        first = seen.setdefault(secret.key, secret)
-        report = (secret.key, first.purpose, secret.purpose)
-        if first.purpose == secret.purpose or report in reported:
-            continue
-        reported.add(report)
-        yield Finding(
-            "secret-reused",
-            f"{first.name} ({first.portal}) and {secret.name} ({secret.portal}) hold the same "
-            f"key (fingerprint {fingerprint(secret.key)}), used for {first.purpose} and for "
-            f"{secret.purpose}.",
-            "Whoever holds it for one purpose can act for the other (e.g. a producer that knows "
-            "the API key can forge the buyer's webhooks), and one leak exposes both.",
-            "Give each purpose its own random value.",
-            buyer=tuple(s.name for s in (first, secret) if s.portal == "buyer"),
-            producer=tuple(s.name for s in (first, secret) if s.portal == "producer"),
-        )
+        group = next((g for g in groups if _same(g, secret)), None)
+        if group is None:
+            groups.append([secret])
+        else:
+            group.append(secret)
+    for group in groups:
+        if len({s.purpose for s in group}) > 1:
+            yield _reused(group)
+
+
+def _same(group: list[_Secret], secret: _Secret) -> bool:
+    return any(set(one.identities) & set(secret.identities) for one in group)
+
+
+def _reused(group: list[_Secret]) -> Finding:
+    held = ", ".join(dict.fromkeys(f"{s.name} ({s.portal})" for s in group))
+    purposes = " and ".join(dict.fromkeys(s.purpose for s in group))
+    return Finding(
+        "secret-reused",
+        f"{held} hold the same value (fingerprint {fingerprint(group[0].key)}), used for "
+        f"{purposes}.",
+        "Whoever holds it for one purpose can act for the other (e.g. a producer that knows "
+        "the API key can forge the buyer's webhooks), and one leak exposes both.",
+        "Give each purpose its own random value.",
+        buyer=tuple(dict.fromkeys(s.name for s in group if s.portal == "buyer")),
+        producer=tuple(dict.fromkeys(s.name for s in group if s.portal == "producer")),
+    )

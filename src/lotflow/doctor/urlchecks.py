@@ -118,8 +118,8 @@ def _target(pair: Pair, portal: Portal, name: str, target: Portal) -> Iterator[F
         return
     port = parts.port or (443 if parts.scheme == "https" else 80)
     wanted, itself = pair.address(target), pair.address(portal)
-    if wanted.assumed and parts.hostname.lower() not in _LOCAL:
-        return  # a real host, and nothing says where the other portal listens
+    if not wanted.live and parts.hostname.lower() not in _LOCAL:
+        return  # a real host: only a live URL says where the other portal is reached
     if _same_host(parts.hostname, wanted.host) and port == wanted.port:
         return
     loops = _same_host(parts.hostname, itself.host) and port == itself.port
