@@ -9,12 +9,12 @@ variable the buyer reads (:meth:`BuyerSettings.variables`); see ``reference.comm
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from lotflow.reference.common.settings import (
     Operator,
     PortalSettings,
-    check_choice,
+    WebhookAuth,
     check_database_url,
     check_key,
     check_number,
@@ -23,15 +23,15 @@ from lotflow.reference.common.settings import (
     check_url,
     check_webhook_secrets,
     env_field,
+    revealed,
 )
 from pydantic import BeforeValidator, SecretStr
 
-__all__ = ["DEFAULT_DATABASE_URL", "BuyerSettings", "Operator"]
+__all__ = ["DEFAULT_DATABASE_URL", "BuyerSettings", "Operator", "WebhookAuth"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./lotflow-buyer.sqlite3"
 WEBHOOK_PATH_MARKER = "/api/webhooks/"
 DEMO_ORGANISATION = "Nordic Air Fuel Procurement"
-WebhookAuth = Literal["standard", "legacy-bearer"]
 _SECRETS = "space-separated: whsec_<base64> or plain strings of at least 16 bytes"
 
 
@@ -74,14 +74,6 @@ class BuyerSettings(PortalSettings):
         None,
         form="url",
     )
-    webhook_auth: Annotated[
-        WebhookAuth, BeforeValidator(check_choice("standard", "legacy-bearer"))
-    ] = env_field(
-        "LOTFLOW_WEBHOOK_AUTH",
-        "how webhooks are authenticated: standard (signatures) or legacy-bearer (today's "
-        "Authorization: Bearer <secret>, a security finding)",
-        "standard",
-    )
     max_body_bytes: Annotated[int, BeforeValidator(check_number(integer=True))] = env_field(
         "LOTFLOW_MAX_BODY_BYTES", "the largest request body accepted, in bytes", 1_000_000
     )
@@ -97,11 +89,6 @@ class BuyerSettings(PortalSettings):
     webhook_timeout: Annotated[float, BeforeValidator(check_number())] = env_field(
         "LOTFLOW_WEBHOOK_TIMEOUT", "the timeout of one delivery, in seconds", 10.0
     )
-    validate_responses: Annotated[bool, BeforeValidator(check_switch)] = env_field(
-        "LOTFLOW_VALIDATE_RESPONSES",
-        "check every answer against the spec (a 500 if one breaks it)",
-        True,
-    )
     answer_cache: Annotated[bool, BeforeValidator(check_switch)] = env_field(
         "LOTFLOW_ANSWER_CACHE",
         "on SQLite, answer repeated marketplace reads from a cache emptied by any lot change",
@@ -111,12 +98,12 @@ class BuyerSettings(PortalSettings):
     @property
     def api_key(self) -> str:
         """The key producers send in ``X-API-Key`` (held as a secret; callers compare text)."""
-        return self.api_key_secret.get_secret_value()
+        return revealed(self.api_key_secret)[0]
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         """The secrets that sign webhooks (several during a rotation)."""
-        return tuple(s.get_secret_value() for s in self.webhook_secret_values)
+        return revealed(*self.webhook_secret_values)
 
     @property
     def webhook_base_url(self) -> str | None:

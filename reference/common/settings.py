@@ -23,9 +23,9 @@ import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -44,8 +44,10 @@ __all__ = [
     "Operator",
     "PortalSettings",
     "Variable",
+    "WebhookAuth",
     "env_field",
     "parse_operators",
+    "revealed",
     "weakness",
 ]
 
@@ -55,6 +57,7 @@ __all__ = [
 # (``dev-webhook-secret-456`` is 22 bytes). Tokens compared as text get the same floor in
 # characters. Length alone lets ``aaaa...`` through, so a value must also use at least six
 # distinct characters (bytes): a random value of this length all but always has twelve or more.
+WebhookAuth = Literal["standard", "legacy-bearer"]
 MIN_KEY_BYTES = 16
 MIN_TOKEN_CHARS = 16
 MIN_DISTINCT = 6
@@ -124,6 +127,11 @@ def weakness(value: bytes, minimum: int, unit: str = "bytes") -> str | None:
             f"(at least {MIN_DISTINCT} distinct characters, {minimum} {unit} or more)"
         )
     return None
+
+
+def revealed(*secrets_: SecretStr) -> tuple[str, ...]:
+    """The plain text of secrets, for the code that must send or compare them."""
+    return tuple(secret.get_secret_value() for secret in secrets_)
 
 
 def _refuse(reason: str) -> PydanticCustomError:
@@ -240,6 +248,19 @@ class PortalSettings(BaseSettings):
     KEY_FIELD: ClassVar[str]  # the API key field, which no operator token may equal
 
     generated: Mapping[str, str] = Field(default_factory=dict, repr=False)
+    webhook_auth: Annotated[
+        WebhookAuth, BeforeValidator(check_choice("standard", "legacy-bearer"))
+    ] = env_field(
+        "LOTFLOW_WEBHOOK_AUTH",
+        "how webhooks are authenticated: standard (signatures) or legacy-bearer (today's "
+        "Authorization: Bearer <secret>, a security finding)",
+        "standard",
+    )
+    validate_responses: Annotated[bool, BeforeValidator(check_switch)] = env_field(
+        "LOTFLOW_VALIDATE_RESPONSES",
+        "check every answer against the spec (a 500 if one breaks it)",
+        True,
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -268,8 +289,9 @@ class PortalSettings(BaseSettings):
         registry = cls.variables()
         values = _present(registry, env)
         generated = cls._generate(registry, values) if demo else {}
+        fields: dict[str, Any] = {**values, **generated, "generated": generated}
         try:
-            return cls(**values, **generated, generated=generated)
+            return cls(**fields)  # through the init source only (settings_customise_sources)
         except ValidationError as exc:
             raise ConfigError(_explain(cls.PORTAL, registry, exc, demo=demo)) from None
 
@@ -278,9 +300,9 @@ class PortalSettings(BaseSettings):
         """Each bad value in ``env`` as (variable, sentence naming it and what was expected),
         leaving out what is missing; ("", sentence) for a rule across variables."""
         registry = cls.variables()
-        values = _present(registry, env)
+        fields: dict[str, Any] = _present(registry, env)
         try:
-            cls.model_validate(values)
+            cls(**fields)
         except ValidationError as exc:
             return _sorted_errors(registry, exc)[1]
         return []

@@ -13,15 +13,14 @@ from typing import Annotated, ClassVar
 from lotflow.reference.common.settings import (
     Operator,
     PortalSettings,
-    check_choice,
     check_database_url,
     check_key,
     check_number,
     check_operators,
-    check_switch,
     check_url,
     check_webhook_secrets,
     env_field,
+    revealed,
 )
 from pydantic import AfterValidator, BeforeValidator, SecretStr
 
@@ -80,14 +79,6 @@ class ProducerSettings(PortalSettings):
         "the SQLAlchemy database URL",
         "sqlite:///./lotflow-producer.sqlite3",
     )
-    webhook_auth: Annotated[str, BeforeValidator(check_choice("standard", "legacy-bearer"))] = (
-        env_field(
-            "LOTFLOW_WEBHOOK_AUTH",
-            "how webhooks are authenticated: standard (signatures) or legacy-bearer (today's "
-            "Authorization: Bearer <secret>, a security finding)",
-            "standard",
-        )
-    )
     max_body_bytes: Annotated[int, BeforeValidator(check_number(integer=True, minimum=1024))] = (
         env_field(
             "LOTFLOW_MAX_BODY_BYTES", "the largest request body accepted, in bytes", 1_000_000
@@ -99,24 +90,19 @@ class ProducerSettings(PortalSettings):
     buyer_retries: Annotated[int, BeforeValidator(check_number(integer=True, zero_ok=True))] = (
         env_field("LOTFLOW_BUYER_RETRIES", "retries of a failed safe call to the buyer", 2)
     )
-    validate_responses: Annotated[bool, BeforeValidator(check_switch)] = env_field(
-        "LOTFLOW_VALIDATE_RESPONSES",
-        "check every answer against the spec (a 500 if one breaks it)",
-        True,
-    )
 
     @property
     def buyer_api_key(self) -> str:
         """The key sent to the buyer in ``X-API-Key`` (held as a secret; callers send text)."""
-        return self.buyer_api_key_secret.get_secret_value()
+        return revealed(self.buyer_api_key_secret)[0]
 
     @property
     def bid_secrets(self) -> tuple[str, ...]:
         """The secrets that verify bid and contract webhooks (several during a rotation)."""
-        return tuple(s.get_secret_value() for s in self.bid_secret_values)
+        return revealed(*self.bid_secret_values)
 
     @property
     def lot_secrets(self) -> tuple[str, ...]:
         """The secrets that verify lot webhooks: ``MARKETPLACE_WEBHOOK_SECRET``, else the
         bid ones."""
-        return tuple(s.get_secret_value() for s in self.lot_secret_values) or self.bid_secrets
+        return revealed(*self.lot_secret_values) or self.bid_secrets

@@ -68,11 +68,11 @@ def configuration(pair: Pair) -> list[tuple[str, str, str]]:
     either file sets."""
     variables: dict[str, Variable | None] = {PORT: None}
     for portal in ("buyer", "producer"):
-        for variable in registry(portal).values():
-            variables.update({n: variable for n in (variable.name, *variable.aliases)})
+        for known in registry(portal).values():
+            variables.update({n: known for n in (known.name, *known.aliases)})
     rows = []
     for name, variable in variables.items():
-        shown = [_shown(variable, name, pair.side(portal)) for portal in ("buyer", "producer")]
+        shown = [_shown(variable, name, pair.side(side)) for side in ("buyer", "producer")]
         if shown != [_UNSET, _UNSET]:
             rows.append((name, shown[0], shown[1]))
     return rows
