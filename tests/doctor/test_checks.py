@@ -108,6 +108,24 @@ def test_the_same_key_as_whsec_and_as_plain_text_matches(tmp_path: Path) -> None
     assert check_pair(pair) == []
 
 
+def test_in_the_legacy_dialect_the_secrets_text_must_match(tmp_path: Path) -> None:
+    plain, encoded = "dev-webhook-secret-0987", "whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTA5ODc="
+    legacy = "legacy-bearer"
+    pair = pair_of(
+        tmp_path,
+        {BUYER_SIGNING: plain, "LOTFLOW_WEBHOOK_AUTH": legacy},
+        BUYER_WEBHOOK_SECRET=encoded,
+        MARKETPLACE_WEBHOOK_SECRET=plain,
+        LOTFLOW_WEBHOOK_AUTH=legacy,
+    )
+    assert kinds(check_pair(pair)) == ["bid-secret-mismatch", "legacy-bearer", "legacy-bearer"]
+
+
+def test_every_finding_kind_is_documented() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "doctor.md").read_text()
+    assert [kind for kind in KINDS if f"| `{kind}` |" not in text] == []
+
+
 def test_an_api_key_that_differs(tmp_path: Path) -> None:
     [finding] = check_pair(pair_of(tmp_path, BUYER_API_KEY=OTHER_KEY))
     assert finding.kind == "api-key-mismatch"

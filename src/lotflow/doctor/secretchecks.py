@@ -187,15 +187,35 @@ def _fingerprints(keys: list[bytes]) -> str:
     return " ".join(fingerprint(key) for key in keys)
 
 
-def _webhook_matches(pair: Pair) -> Iterator[Finding]:
+def _profiles(pair: Pair) -> set[str]:
     n = names()
-    signing = _keys(pair, "buyer", n.buyer_signing)
+    return {
+        pair.buyer.get(n.buyer_auth) or "standard",
+        pair.producer.get(n.producer_auth) or "standard",
+    }
+
+
+def _credentials(pair: Pair, portal: Portal, name: str) -> list[bytes]:
+    """What must match: the HMAC keys, or in the legacy bearer dialect the secrets' text (the
+    buyer sends its first secret; the producer compares it with each of its own)."""
+    if _profiles(pair) != {"legacy-bearer"}:
+        return _keys(pair, portal, name)
+    texts = [s.encode() for s in pair.side(portal).get(name).split()]
+    return texts[:1] if portal == "buyer" else texts
+
+
+def _webhook_matches(pair: Pair) -> Iterator[Finding]:
+    """Per direction (skipped when the profiles differ: auth-profile-mismatch says it)."""
+    n = names()
+    if len(_profiles(pair)) > 1:
+        return
+    signing = _credentials(pair, "buyer", n.buyer_signing)
     lots = n.producer_lots if pair.producer.get(n.producer_lots) else n.producer_bids
     for kind, producer_name, delivered in (
         ("lot-secret-mismatch", lots, f"lot events ({events(lots=True)})"),
         ("bid-secret-mismatch", n.producer_bids, f"bid and contract events ({events(lots=False)})"),
     ):
-        verifying = _keys(pair, "producer", producer_name)
+        verifying = _credentials(pair, "producer", producer_name)
         if not signing or not verifying or set(signing) & set(verifying):
             continue
         fallback = (
