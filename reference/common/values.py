@@ -117,7 +117,7 @@ def check_webhook_secrets(value: Any) -> tuple[SecretStr, ...]:
 
 
 def check_url(value: Any) -> str:
-    """An http(s) URL with a host, as given but without a trailing slash."""
+    """An http(s) URL with a host, as given."""
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise refuse("is not an http(s) URL; expected e.g. http://localhost:3004")
