@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from lotflow.cli import main
 from lotflow.cli.portals import free_port, write_env_file
 from lotflow.serving import ServerThread
+from lotflow.signing import new_webhook_secret
 from lotflow.stack import ReferenceStack
 
 
@@ -85,11 +86,12 @@ def test_a_pair_started_in_one_step_passes_from_its_env_file_and_says_where_repo
         ),
         (("--producer-token", "alpha=wrong"), "--producer-token alpha=…", "answered 401"),
         (
-            ("--webhook-secret", "whsec_" + "A" * 32),
+            ("--webhook-secret", new_webhook_secret()),
             "--webhook-secret",
             "the producer refused a webhook signed with it",
         ),
     ],
+    ids=["api-key", "buyer-token", "producer-token", "webhook-secret"],
 )
 def test_a_refused_credential_stops_before_the_first_step_naming_the_setting(
     pair: ReferenceStack, tmp_path: Path, extra: tuple[str, ...], setting: str, why: str
@@ -166,7 +168,7 @@ def test_a_buyer_whose_webhooks_go_elsewhere_stops_at_once_as_a_configuration_er
 def test_a_producer_holding_another_webhook_secret_stops_the_run_naming_the_secrets(
     tmp_path: Path,
 ) -> None:
-    other = {"BUYER_WEBHOOK_SECRET": "whsec_" + "B" * 32}
+    other = {"BUYER_WEBHOOK_SECRET": new_webhook_secret()}
     with paired(tmp_path / "db", producer_env=other) as stack:
         result = run(stack, tmp_path / "r")
     assert result.exit_code == 2, result.output

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lotflow.engine.diagnostics import Problem, describe
+from lotflow.engine.diagnostics import Diagnostic, describe
 from lotflow.engine.variables import REFERENCE, RELATIVE
-from lotflow.engine.yamlsource import Path_, Positions
 from lotflow.openapi import operations
+from lotflow.yamlsource import Path_, Positions
 
 __all__ = ["SpecFacts", "spec_facts", "static_problems"]
 
@@ -70,7 +70,9 @@ def _body_schema(holder: Mapping[str, Any]) -> Any:
     return None
 
 
-def static_problems(data: dict[str, Any], positions: Positions, facts: SpecFacts) -> list[Problem]:
+def static_problems(
+    data: dict[str, Any], positions: Positions, facts: SpecFacts
+) -> list[Diagnostic]:
     """Every problem of a schema- and rule-valid scenario document against the spec."""
     checker = _Checker(data, positions, facts)
     saved: set[str] = set(BUILT_IN)
@@ -82,11 +84,11 @@ def static_problems(data: dict[str, Any], positions: Positions, facts: SpecFacts
 class _Checker:
     def __init__(self, data: dict[str, Any], positions: Positions, facts: SpecFacts) -> None:
         self.data, self.positions, self.facts = data, positions, facts
-        self.problems: list[Problem] = []
+        self.problems: list[Diagnostic] = []
 
     def add(self, location: Path_, message: str, *, key: bool = False) -> None:
         line = self.positions.key_line(location) if key else self.positions.line(location)
-        self.problems.append(Problem(line, f"{describe(self.data, location[:2])}: {message}"))
+        self.problems.append(Diagnostic(line, f"{describe(self.data, location[:2])}: {message}"))
 
     def step(self, step: dict[str, Any], location: Path_, saved: set[str]) -> None:
         if "call" in step:
