@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lotflow.doctor.envfile import read_env_file as dotenv_file
 from lotflow.errors import ConfigError
 from lotflow.ids import new_object_id
 from lotflow.stack import PRODUCER_ORGS
@@ -79,21 +80,12 @@ def operator_tokens_by_alias(raw: str) -> dict[str, str]:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines (``#`` comments and blank lines skipped); ConfigError naming the line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"--env-file {path}: cannot read it ({exc.strerror})") from None
-    found: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        key, sep, value = text.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, found {text[:40]!r}")
-        found[key.strip()] = value.strip()
-    return found
+    """The variables of a dotenv file (the doctor's reader: quotes, ``export``, comments);
+    ConfigError naming a line the dotenv syntax cannot read."""
+    found = dotenv_file(path)
+    if found.unparsed:
+        raise ConfigError(f"{path}:{found.unparsed[0]}: not a KEY=VALUE line")
+    return dict(found.values)
 
 
 def write_env_file(path: Path, values: Mapping[str, str], heading: str) -> None:
