@@ -93,7 +93,7 @@ class Endpoint:
             if self.op.request_required:
                 raise Problem.validation([FieldError("", "a JSON request body is required")])
             return None
-        check_media_type(request.headers.get("content-type"))
+        check_media_type(request.headers.get("content-type"), self.op.request_media_types)
         body = parse_json(raw)
         if errors := self.body_validator.errors(body):
             raise Problem.validation(errors)

@@ -19,6 +19,9 @@ __all__ = ["Parameter", "Parameters", "parse_parameters"]
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _NO_DEFAULT = object()
+MAX_NUMBER_TEXT = 64
+"""The longest text read as an integer or a number: longer is refused before converting (Python
+refuses to convert integers of 4,300+ digits, and a float of 309+ digits overflows)."""
 
 Values = tuple[dict[str, Any], dict[str, Any]]  # path values, query values
 
@@ -79,6 +82,12 @@ class Parameter:
         if raw is None:
             missing = [FieldError(self.name, "is required")] if self.required else []
             return self.default, missing
+        items = raw if self.kind == "array" else [raw]
+        kinds = self.item_kind if self.kind == "array" else self.kind
+        if kinds in ("integer", "number") and any(len(item) > MAX_NUMBER_TEXT for item in items):
+            longest = max(len(item) for item in items)
+            message = f"is {longest} characters long; a {kinds} here has at most {MAX_NUMBER_TEXT}"
+            return _NO_DEFAULT, [FieldError(self.name, message)]
         if self.kind == "array":
             value = [_coerce(item, self.item_kind) for item in raw]
         else:
