@@ -1,0 +1,1 @@
+"""Pact contracts for lotflow: provider states, verification, credentials (see contracts/README.md)."""

@@ -1,0 +1,169 @@
+"""Verify pact files against a buyer portal: the reference one, or any live one at a URL.
+
+    report = verify_buyer(target, [http_pact, message_pact])
+    report.passed, report.pacts[0].failed()
+
+For each pact the Pact verifier (pact-python's ``Verifier``, the Rust core: nothing is
+downloaded) replays the interactions against ``target.base_url``. Before each one it calls
+lotflow's provider-state endpoint (:mod:`lotflow.pact.stateserver`, served on a free loopback
+port), which sets the state up through the buyer's operator API, or through the team's own
+state-setup URL. HTTP pacts are replayed over HTTP; message pacts take each message from the
+webhooks the buyer really sent (:mod:`lotflow.pact.messages`), so ``target.inbox`` must receive
+the buyer's webhooks. The result is data (:mod:`lotflow.pact.results`); nothing is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pact import Verifier
+
+from lotflow.errors import ConfigError
+from lotflow.pact.credentials import BuyerCredentials
+from lotflow.pact.inbox import WebhookInbox
+from lotflow.pact.messages import WebhookProducer, message_events
+from lotflow.pact.results import InteractionResult, PactResult, VerificationReport
+from lotflow.pact.states import BuyerDriver
+from lotflow.pact.stateserver import (
+    STATE_PATH,
+    StateLog,
+    forwarding_setup,
+    operator_setup,
+    state_app,
+)
+from lotflow.serving import ServerThread
+
+__all__ = ["BuyerTarget", "is_message_pact", "verify_buyer"]
+
+
+@dataclass
+class BuyerTarget:
+    """The buyer portal to verify and how to reach its provider states."""
+
+    base_url: str
+    credentials: BuyerCredentials
+    state_url: str | None = None  # the team's own state-setup endpoint, else the operator API
+    inbox: WebhookInbox | None = None  # where the buyer's webhooks arrive (message pacts)
+    message_timeout: float = 10.0
+    request_timeout: float = 30.0
+    state_log: StateLog = field(default_factory=StateLog)
+
+
+def is_message_pact(path: Path) -> bool:
+    """Whether the pact at ``path`` holds message interactions."""
+    data = _read(path)
+    return any(i.get("type", "").endswith("Messages") for i in data.get("interactions", []))
+
+
+def verify_buyer(target: BuyerTarget, pacts: Sequence[Path]) -> VerificationReport:
+    """Verify every pact in ``pacts`` against ``target`` (see the module docstring)."""
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # the Pact core reports usage otherwise
+    if target.inbox is None and any(is_message_pact(p) for p in pacts):
+        raise ConfigError(
+            "Message pacts need the buyer's webhooks: give a receiver (lotflow pact verify "
+            "--receive-webhooks HOST:PORT) and point the buyer's PRODUCER_DASHBOARD_WEBHOOK_URL "
+            "at it, or verify the HTTP pact alone."
+        )
+    with _state_endpoint(target) as state_url:
+        results = tuple(_verify_one(target, pact, state_url) for pact in pacts)
+    return VerificationReport(target.base_url, results)
+
+
+@contextmanager
+def _state_endpoint(target: BuyerTarget) -> Iterator[str]:
+    credentials = target.credentials
+    driver = None
+    if target.state_url:
+        setup = forwarding_setup(target.state_url, credentials.operator_headers())
+    else:
+        driver = BuyerDriver.connect(
+            target.base_url, credentials.api_key, credentials.operator_headers()
+        )
+        setup = operator_setup(driver)
+    app = state_app(setup, credentials.api_key, target.state_log)
+    try:
+        with ServerThread(app) as server:
+            yield server.url + STATE_PATH
+    finally:
+        if driver is not None:
+            driver.close()
+
+
+def _verify_one(target: BuyerTarget, pact: Path, state_url: str) -> PactResult:
+    data = _read(pact)
+    provider = data["provider"]["name"]
+    verifier = Verifier(provider, host=urlsplit(target.base_url).hostname or "localhost")
+    verifier.add_source(pact).state_handler(state_url, body=True)
+    verifier.set_request_timeout(int(target.request_timeout * 1000))
+    verifier.set_coloured_output(enabled=False)
+    if is_message_pact(pact):
+        assert target.inbox is not None  # checked by verify_buyer
+        events = message_events(pact)
+        producer = WebhookProducer(events, target.inbox, target.state_log, target.message_timeout)
+        verifier.message_handler(producer)
+    else:
+        verifier.add_transport(url=target.base_url)
+    verifier.verify()
+    return _result(pact, data, verifier.results)
+
+
+def _result(pact: Path, data: dict[str, Any], raw: dict[str, Any]) -> PactResult:
+    failures = _mismatches_by_description(raw.get("errors") or [])
+    interactions = tuple(
+        InteractionResult(
+            description=item["description"],
+            states=tuple(item.get("providerStates") or ()),
+            passed=item.get("result") == "OK" and item["description"] not in failures,
+            mismatches=tuple(failures.get(item["description"], ())),
+        )
+        for item in raw.get("interactionResults") or []
+    )
+    seen = {i.description for i in interactions}
+    stray = tuple(f"{d}: {'; '.join(m)}" for d, m in failures.items() if d not in seen)
+    missing = len(data.get("interactions", [])) - len(interactions)
+    errors = stray + ((f"{missing} interaction(s) were not verified",) if missing > 0 else ())
+    return PactResult(
+        pact.name, data["consumer"]["name"], data["provider"]["name"], interactions, errors
+    )
+
+
+def _mismatches_by_description(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        description = str(error.get("interaction", ""))
+        found.setdefault(description, []).extend(_describe(error.get("mismatch")))
+    return found
+
+
+def _describe(mismatch: Any) -> list[str]:
+    if not isinstance(mismatch, dict):
+        return [json.dumps(mismatch)]
+    listed = mismatch.get("mismatches")
+    if isinstance(listed, list) and listed:
+        return [_one(m) for m in listed]
+    return [str(mismatch.get("message") or mismatch.get("type") or json.dumps(mismatch))]
+
+
+def _one(mismatch: Any) -> str:
+    if not isinstance(mismatch, dict):
+        return str(mismatch)
+    where = mismatch.get("path") or mismatch.get("key") or ""
+    text = str(mismatch.get("mismatch") or mismatch.get("description") or json.dumps(mismatch))
+    return f"{where}: {text}" if where else text
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} is not a readable pact file (JSON): {exc}.") from exc
+    if not isinstance(data, dict) or "provider" not in data or "consumer" not in data:
+        raise ConfigError(f"{path} is not a pact file: expected consumer, provider, interactions.")
+    return data
