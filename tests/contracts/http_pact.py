@@ -18,7 +18,7 @@ from pact import Pact, match
 from pact.match.matcher import GenericMatcher
 
 from lotflow.client import SpecClient
-from lotflow.ids import new_object_id
+from lotflow.ids import new_event_id, new_object_id
 from lotflow.openapi import load_portal_spec, operations
 from lotflow.pact import states
 from lotflow.pact.examples import composed, example, matching, path_from_state, schema_named
@@ -359,7 +359,7 @@ def drive_sync_closes_missing(tmp_path: Path, url: str) -> None:
     """A lot the producer holds open, that the buyer neither lists nor has, is closed."""
     p = _fresh(tmp_path, url)
     gone = example(SPEC, "Lot") | {"_id": new_object_id(), "version": 1}
-    payload = example(SPEC, "LotEventPayload") | {"lot": gone}
+    payload = example(SPEC, "LotEventPayload") | {"lot": gone, "eventId": new_event_id()}
     assert p.deliver("/api/webhooks/lots", payload).status_code == 200
     response = p.op("POST", "/api/marketplace/sync")
     assert response.status_code == 200, response.text
