@@ -8,8 +8,9 @@ into pact-python matchers, choosing each one from the schema at that place:
 - a string with a ``pattern`` (ids, event ids): that regex; a date-time: an ISO-8601 regex;
   an ``enum``: any of its values; ``const``: that value;
 - integers: any integer; numbers: any number; booleans: any boolean; other strings: any string;
-- arrays: each element like the first (at least one); objects: member by member, nulls left out
-  (a consumer cannot rely on an optional member being null).
+- arrays: each element like the first (at least one); objects: member by member, leaving out
+  every member the schema lets be null (a consumer cannot rely on its type, nor on its being
+  null).
 
 ``exact`` names the JSON pointers that must equal the example (the status a consumer relies on),
 ``inject`` the pointers whose value the provider supplies from its provider state
@@ -93,13 +94,19 @@ class _Matching:
             return {
                 key: self.at(f"{pointer}/{key}", properties.get(key, {}), item)
                 for key, item in value.items()
-                if item is not None
+                if self._kept(f"{pointer}/{key}", properties.get(key, {}), item)
             }
         if isinstance(value, list):
             if not value:
                 return value
             return match.each_like(self.at(f"{pointer}/0", schema.get("items", {}), value[0]))
         return _leaf(schema, value)
+
+    def _kept(self, pointer: str, schema: Any, value: Any) -> bool:
+        """Whether a member is expected: not when it may be null (unless pinned or injected)."""
+        if pointer in self.exact or pointer in self.inject:
+            return True
+        return value is not None and not _nullable(resolve(self.spec, schema), self.spec)
 
     def _narrow(self, schema: Any, value: Any) -> Any:
         """The branch of a ``oneOf``/``anyOf`` that ``value`` takes (the non-null one)."""
@@ -122,6 +129,16 @@ class _Matching:
                 regex=schema["pattern"],
             )
         return GenericMatcher("type", value, generator=generate.provider_state(template))
+
+
+def _nullable(schema: Any, spec: dict[str, Any]) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    branches = schema.get("oneOf") or schema.get("anyOf") or []
+    return any(_nullable(resolve(spec, branch), spec) for branch in branches)
 
 
 def _leaf(schema: dict[str, Any], value: Any) -> Any:

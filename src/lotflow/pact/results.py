@@ -30,6 +30,7 @@ class PactResult:
     provider: str
     interactions: tuple[InteractionResult, ...]
     errors: tuple[str, ...] = ()  # failures that belong to no interaction
+    output: str = field(default="", repr=False)  # the Pact core's own report, as text
 
     @property
     def passed(self) -> bool:
@@ -54,7 +55,7 @@ class VerificationReport:
         return {
             "providerUrl": self.provider_url,
             "passed": self.passed,
-            "pacts": [asdict(p) | {"passed": p.passed} for p in self.pacts],
+            "pacts": [_pact_json(p) for p in self.pacts],
         }
 
     def write_json(self, path: Path) -> None:
@@ -80,3 +81,9 @@ class VerificationReport:
                 case = ET.SubElement(suite, "testcase", classname=pact.pact, name="verification")
                 ET.SubElement(case, "error", message=error[:200]).text = error
         ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _pact_json(pact: PactResult) -> dict[str, Any]:
+    found = asdict(pact)
+    found.pop("output")
+    return found | {"passed": pact.passed}

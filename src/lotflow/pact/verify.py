@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,36 +111,63 @@ def _verify_one(target: BuyerTarget, pact: Path, state_url: str) -> PactResult:
         verifier.message_handler(producer)
     else:
         verifier.add_transport(url=target.base_url)
-    verifier.verify()
-    return _result(pact, data, verifier.results)
+    with _silenced():
+        try:
+            verifier.verify()
+        except RuntimeError:  # the Pact core's way of saying that an interaction failed
+            pass
+    return _result(pact, data, verifier.results, str(verifier.output(strip_ansi=True)))
 
 
-def _result(pact: Path, data: dict[str, Any], raw: dict[str, Any]) -> PactResult:
-    failures = _mismatches_by_description(raw.get("errors") or [])
-    interactions = tuple(
-        InteractionResult(
-            description=item["description"],
-            states=tuple(item.get("providerStates") or ()),
-            passed=item.get("result") == "OK" and item["description"] not in failures,
-            mismatches=tuple(failures.get(item["description"], ())),
-        )
-        for item in raw.get("interactionResults") or []
-    )
-    seen = {i.description for i in interactions}
-    stray = tuple(f"{d}: {'; '.join(m)}" for d, m in failures.items() if d not in seen)
+@contextmanager
+def _silenced() -> Iterator[None]:
+    """The Pact core prints its own report on the process's stdout and pact-python's message
+    relay logs each request on stderr; lotflow reports from the results instead (the core's
+    text stays in ``PactResult.output``)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, 1)
+        os.dup2(sink, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, sink):
+            os.close(fd)
+
+
+def _result(pact: Path, data: dict[str, Any], raw: dict[str, Any], output: str) -> PactResult:
+    errors = list(raw.get("errors") or [])
+    interactions = []
+    for item in raw.get("interactionResults") or []:
+        description = item["description"]
+        mine = [e for e in errors if _names(e, description)]
+        errors = [e for e in errors if e not in mine]
+        mismatches = tuple(m for e in mine for m in _describe(e.get("mismatch")))
+        passed = item.get("result") == "OK" and not mine
+        states = tuple(item.get("providerStates") or ())
+        interactions.append(InteractionResult(description, states, passed, mismatches))
+    stray = tuple(f"{e.get('interaction')}: {'; '.join(_describe(e.get('mismatch')))}" for e in errors)
     missing = len(data.get("interactions", [])) - len(interactions)
-    errors = stray + ((f"{missing} interaction(s) were not verified",) if missing > 0 else ())
+    unverified = (f"{missing} interaction(s) were not verified",) if missing > 0 else ()
     return PactResult(
-        pact.name, data["consumer"]["name"], data["provider"]["name"], interactions, errors
+        pact.name,
+        data["consumer"]["name"],
+        data["provider"]["name"],
+        tuple(interactions),
+        stray + unverified,
+        output,
     )
 
 
-def _mismatches_by_description(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for error in errors:
-        description = str(error.get("interaction", ""))
-        found.setdefault(description, []).extend(_describe(error.get("mismatch")))
-    return found
+def _names(error: dict[str, Any], description: str) -> bool:
+    """Whether a verifier error is about the interaction ``description`` (the core names it as
+    "Verifying a pact between ... Given <state> - <description>")."""
+    named = str(error.get("interaction", ""))
+    return named == description or named.endswith(f" - {description}")
 
 
 def _describe(mismatch: Any) -> list[str]:

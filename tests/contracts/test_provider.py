@@ -1,0 +1,54 @@
+"""Provider verification: the reference buyer honours both pacts; broken buyers fail them, with
+the failing interaction named and what did not match."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+from lotflow.pact.verify import verify_buyer
+from tests.contracts.broken import dropping_member, skipping_auth, webhooks_losing
+from tests.contracts.provider_side import HTTP_PACT, MESSAGE_PACT, reference_buyer
+
+
+def _count(pact: Path) -> int:
+    return len(json.loads(pact.read_text())["interactions"])
+
+
+def test_the_reference_buyer_honours_both_pacts(tmp_path: Path) -> None:
+    with reference_buyer(tmp_path) as target:
+        report = verify_buyer(target, [HTTP_PACT, MESSAGE_PACT])
+    http, messages = report.pacts
+    assert report.passed, report.to_json()
+    assert [len(http.interactions), len(messages.interactions)] == [
+        _count(HTTP_PACT),
+        _count(MESSAGE_PACT),
+    ]
+    assert all(i.passed for i in (*http.interactions, *messages.interactions))
+
+
+def test_a_buyer_whose_lot_answer_lacks_its_version_fails_that_interaction(tmp_path: Path) -> None:
+    broken = dropping_member("GET", r"/api/lots/external/[0-9a-f]{24}", "lot/version")
+    with reference_buyer(tmp_path, wrap=broken) as target:
+        [http] = verify_buyer(target, [HTTP_PACT]).pacts
+    [failed] = http.failed()
+    assert failed.description == "a request for a published lot"
+    assert any("version" in m for m in failed.mismatches), failed.mismatches
+
+
+def test_a_buyer_that_skips_the_key_check_fails_the_refusal(tmp_path: Path) -> None:
+    with reference_buyer(tmp_path, wrap=skipping_auth) as target:
+        [http] = verify_buyer(target, [HTTP_PACT]).pacts
+    [failed] = http.failed()
+    assert failed.description == "a request for the published lots without an API key"
+    assert any("401" in m for m in failed.mismatches), failed.mismatches
+
+
+def test_a_buyer_whose_webhook_lacks_a_member_fails_that_message(tmp_path: Path) -> None:
+    losing = partial(webhooks_losing, event="bid.counter_offer", member="counterOffer")
+    with reference_buyer(tmp_path, webhooks=losing) as target:
+        [messages] = verify_buyer(target, [MESSAGE_PACT]).pacts
+    [failed] = messages.failed()
+    assert failed.description == "a bid.counter_offer webhook"
+    assert any("counterOffer" in m for m in failed.mismatches), failed.mismatches
