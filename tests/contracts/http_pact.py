@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pact import Pact, match
+from pact import Pact
 from pact.match.matcher import GenericMatcher
 
 from lotflow.client import SpecClient
@@ -140,8 +140,13 @@ def filter_query() -> dict[str, str]:
     lot = example(SPEC, "Lot")
     price = str(lot["pricing"]["price"])
     standard = lot["compliance"]["standards"][0]
-    return {"status": "published", "type": lot["type"], "minPrice": price, "maxPrice": price,
-            "standards": standard}  # fmt: skip
+    return {
+        "status": "published",
+        "type": lot["type"],
+        "minPrice": price,
+        "maxPrice": price,
+        "standards": standard,
+    }
 
 
 @declares(LIST_FILTERED)
@@ -158,8 +163,13 @@ def list_filtered(pact: Pact) -> None:
 def read_lot(pact: Pact) -> None:
     lot_id = example(SPEC, "Lot")["_id"]
     (
-        _get(pact, READ_LOT, states.LOT_PUBLISHED, "getExternalLot",
-             _path("getExternalLot", lotId=lot_id))  # fmt: skip
+        _get(
+            pact,
+            READ_LOT,
+            states.LOT_PUBLISHED,
+            "getExternalLot",
+            _path("getExternalLot", lotId=lot_id),
+        )
         .will_respond_with(200)
         .with_body(
             _body("LotResponse", example(SPEC, "LotResponse"), exact={"/lot/status"}),
@@ -172,8 +182,13 @@ def read_lot(pact: Pact) -> None:
 def read_missing_lot(pact: Pact) -> None:
     lot_id = example(SPEC, "Lot")["_id"]
     (
-        _get(pact, READ_MISSING_LOT, states.NO_SUCH_ENTITY, "getExternalLot",
-             _path("getExternalLot", lotId=lot_id))  # fmt: skip
+        _get(
+            pact,
+            READ_MISSING_LOT,
+            states.NO_SUCH_ENTITY,
+            "getExternalLot",
+            _path("getExternalLot", lotId=lot_id),
+        )
         .will_respond_with(404)
         .with_body(_problem(404, None), PROBLEM)
     )
@@ -232,8 +247,9 @@ def resubmit(pact: Pact) -> None:
 @declares(OTHER_TERMS)
 def other_terms(pact: Pact) -> None:
     (
-        _submit(pact, OTHER_TERMS, states.BID_SUBMITTED_OTHER_TERMS,
-                externalBidId="${externalBidId}")  # fmt: skip
+        _submit(
+            pact, OTHER_TERMS, states.BID_SUBMITTED_OTHER_TERMS, externalBidId="${externalBidId}"
+        )
         .will_respond_with(409)
         .with_body(_problem(409, "duplicate_external_bid"), PROBLEM)
     )
@@ -261,8 +277,13 @@ def too_large(pact: Pact) -> None:
 def read_bid(pact: Pact) -> None:
     bid = example(SPEC, "Bid")
     (
-        _get(pact, READ_BID, states.BID_SUBMITTED, "getExternalBid",
-             _path("getExternalBid", bidId=bid["_id"]))  # fmt: skip
+        _get(
+            pact,
+            READ_BID,
+            states.BID_SUBMITTED,
+            "getExternalBid",
+            _path("getExternalBid", bidId=bid["_id"]),
+        )
         .will_respond_with(200)
         .with_body(_body("BidDetail", {"bid": bid}, exact={"/bid/status"}), "application/json")
     )
@@ -277,8 +298,9 @@ def _answer(pact: Pact, description: str, accept: bool) -> Any:
         .with_request("POST", _path("acceptCounterOffer", bidId=bid_id))
         .with_header("X-API-Key", api_key())
         .with_body(
-            _body("CounterOfferAnswer", answer, exact={"/accept"},
-                  counterOfferId="${counterOfferId}"),  # fmt: skip
+            _body(
+                "CounterOfferAnswer", answer, exact={"/accept"}, counterOfferId="${counterOfferId}"
+            ),
             "application/json",
         )
     )
@@ -314,12 +336,18 @@ def decline_counter(pact: Pact) -> None:
 def read_contract(pact: Pact) -> None:
     contract_id = example(SPEC, "Contract")["_id"]
     (
-        _get(pact, READ_CONTRACT, states.CONTRACT_MADE, "getExternalContract",
-             _path("getExternalContract", contractId=contract_id))  # fmt: skip
+        _get(
+            pact,
+            READ_CONTRACT,
+            states.CONTRACT_MADE,
+            "getExternalContract",
+            _path("getExternalContract", contractId=contract_id),
+        )
         .will_respond_with(200)
         .with_body(
-            _body("ContractResponse", example(SPEC, "ContractResponse"),
-                  exact={"/contract/status"}),  # fmt: skip
+            _body(
+                "ContractResponse", example(SPEC, "ContractResponse"), exact={"/contract/status"}
+            ),
             "application/json",
         )
     )
@@ -382,7 +410,8 @@ def drive_filtered(tmp_path: Path, url: str) -> None:
 def drive_read_lot(tmp_path: Path, url: str) -> None:
     lot_id = example(SPEC, "Lot")["_id"]
     response = _client(tmp_path, url).call("getExternalLot", path={"lotId": lot_id})
-    assert response.status_code == 200 and response.json()["lot"]["status"] == "published"
+    assert response.status_code == 200, response.text
+    assert response.json()["lot"]["status"] == "published"
 
 
 def drive_no_key(tmp_path: Path, url: str) -> None:
@@ -424,13 +453,15 @@ def _refused(tmp_path: Path, url: str, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
     bids = p.op("GET", "/api/producer/bids").json()["bids"]
-    assert bids[0]["status"] == "failed" and bids[0]["lastError"]["code"] == code
+    assert bids[0]["status"] == "failed"
+    assert bids[0]["lastError"]["code"] == code
 
 
 def drive_read_bid(tmp_path: Path, url: str) -> None:
     bid_id = example(SPEC, "Bid")["_id"]
     response = _client(tmp_path, url).call("getExternalBid", path={"bidId": bid_id})
-    assert response.status_code == 200 and response.json()["bid"]["status"] == "pending"
+    assert response.status_code == 200, response.text
+    assert response.json()["bid"]["status"] == "pending"
 
 
 def _countered(tmp_path: Path, url: str) -> tuple[ProducerUnderTest, dict[str, Any]]:
@@ -447,8 +478,9 @@ def _countered(tmp_path: Path, url: str) -> tuple[ProducerUnderTest, dict[str, A
 def drive_accept_counter(tmp_path: Path, url: str) -> None:
     """Accepting the counter-offer wins the bid and stores the contract the buyer returned."""
     p, bid = _countered(tmp_path, url)
-    response = p.op("POST", f"/api/producer/bids/{bid['_id']}/counter-response",
-                    json={"accept": True})  # fmt: skip
+    response = p.op(
+        "POST", f"/api/producer/bids/{bid['_id']}/counter-response", json={"accept": True}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["bid"]["status"] == "won"
     assert response.json()["contract"]["_id"] == example(SPEC, "Contract")["_id"]
@@ -457,34 +489,47 @@ def drive_accept_counter(tmp_path: Path, url: str) -> None:
 def drive_decline_counter(tmp_path: Path, url: str) -> None:
     """Declining the counter-offer puts the bid back to submitted."""
     p, bid = _countered(tmp_path, url)
-    response = p.op("POST", f"/api/producer/bids/{bid['_id']}/counter-response",
-                    json={"accept": False})  # fmt: skip
+    response = p.op(
+        "POST", f"/api/producer/bids/{bid['_id']}/counter-response", json={"accept": False}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["bid"]["status"] == "submitted"
 
 
 def drive_read_contract(tmp_path: Path, url: str) -> None:
     contract_id = example(SPEC, "Contract")["_id"]
-    response = _client(tmp_path, url).call("getExternalContract",
-                                           path={"contractId": contract_id})  # fmt: skip
-    assert response.status_code == 200 and response.json()["contract"]["status"] == "draft"
+    response = _client(tmp_path, url).call("getExternalContract", path={"contractId": contract_id})
+    assert response.status_code == 200, response.text
+    assert response.json()["contract"]["status"] == "draft"
 
 
 SCENARIOS = (
     Scenario("sync stores the published lots", (list_published,), drive_sync),
-    Scenario("sync closes a lot the buyer no longer has", (list_published, read_missing_lot),
-             drive_sync_closes_missing),  # fmt: skip
+    Scenario(
+        "sync closes a lot the buyer no longer has",
+        (list_published, read_missing_lot),
+        drive_sync_closes_missing,
+    ),
     Scenario("list lots with filters", (list_filtered,), drive_filtered),
     Scenario("read a lot", (read_lot,), drive_read_lot),
     Scenario("a call without the key is refused", (no_key,), drive_no_key),
     Scenario("submit a bid", (submit,), drive_submit),
     Scenario("resubmit the same bid after an outage", (resubmit,), drive_resubmit),
-    Scenario("an externalBidId reused with other terms is refused", (other_terms,),
-             lambda t, u: _refused(t, u, 409, "duplicate_external_bid")),  # fmt: skip
-    Scenario("a bid on a sold lot is refused", (lot_sold,),
-             lambda t, u: _refused(t, u, 409, "lot_not_open")),  # fmt: skip
-    Scenario("a bid larger than the lot is refused", (too_large,),
-             lambda t, u: _refused(t, u, 422, "volume_exceeds_lot")),  # fmt: skip
+    Scenario(
+        "an externalBidId reused with other terms is refused",
+        (other_terms,),
+        lambda t, u: _refused(t, u, 409, "duplicate_external_bid"),
+    ),
+    Scenario(
+        "a bid on a sold lot is refused",
+        (lot_sold,),
+        lambda t, u: _refused(t, u, 409, "lot_not_open"),
+    ),
+    Scenario(
+        "a bid larger than the lot is refused",
+        (too_large,),
+        lambda t, u: _refused(t, u, 422, "volume_exceeds_lot"),
+    ),
     Scenario("read a bid's status", (read_bid,), drive_read_bid),
     Scenario("accept a counter-offer", (submit, accept_counter), drive_accept_counter),
     Scenario("decline a counter-offer", (submit, decline_counter), drive_decline_counter),

@@ -106,7 +106,9 @@ def metadata(event: str, body: dict[str, Any]) -> dict[str, Any]:
     stamp = _header_schema(event, "webhook-timestamp")
     signature = sign([SECRET], body["eventId"], int(stamp["example"]), json.dumps(body).encode())
     return {
-        "webhook-id": match.regex(body["eventId"], regex=_header_schema(event, "webhook-id")["pattern"]),
+        "webhook-id": match.regex(
+            body["eventId"], regex=_header_schema(event, "webhook-id")["pattern"]
+        ),
         "webhook-timestamp": match.regex(stamp["example"], regex=stamp["pattern"]),
         "webhook-signature": match.regex(
             signature, regex=_header_schema(event, "webhook-signature")["pattern"]
@@ -116,12 +118,16 @@ def metadata(event: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def declare(pact: Pact, event: str) -> None:
     body = message_body(event)
-    exact = frozenset({"/event", *(f"/{subject(e)}/status" for e in (event, *SENT_WITH.get(event, ())))})
+    exact = frozenset(
+        {"/event", *(f"/{subject(e)}/status" for e in (event, *SENT_WITH.get(event, ())))}
+    )
     (
         pact.upon_receiving(description(event), "Async")
         .given(CAUSES[event])
-        .with_body(matching(SPEC, schema_named(SPEC, payload_schema(event)), body, exact=exact),
-                   "application/json")  # fmt: skip
+        .with_body(
+            matching(SPEC, schema_named(SPEC, payload_schema(event)), body, exact=exact),
+            "application/json",
+        )
         .with_metadata(metadata(event, body))
     )
 

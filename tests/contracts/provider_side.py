@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from lotflow.reference.buyer.app import create_app
 from lotflow.reference.buyer.settings import BuyerSettings
 

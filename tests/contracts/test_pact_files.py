@@ -45,27 +45,62 @@ def _edited(source: Path, target: Path, description: str, edit: object) -> Path:
 @pytest.mark.parametrize(
     ("pact", "description", "edit", "where"),
     [
-        (HTTP_PROVIDER, "a bid submission",
-         lambda i: i["request"]["body"]["content"].pop("lotId"), "request body"),
-        (HTTP_PROVIDER, "a bid submission",
-         lambda i: i["request"]["body"]["content"].update(colour="red"), "request body"),
-        (HTTP_PROVIDER, "a request for a published lot",
-         lambda i: i["response"]["body"]["content"]["lot"].pop("version"), "response 200 body"),
-        (HTTP_PROVIDER, "a request for a published lot",
-         lambda i: i["response"].update(status=418), "response"),
-        (HTTP_PROVIDER, "a request for the published lots",
-         lambda i: i["request"]["query"].update(sort=["price"]), "request query"),
-        (HTTP_PROVIDER, "a request for the published lots",
-         lambda i: i["request"].update(path="/api/lots/everything"), "request"),
-        (MESSAGE_PROVIDER, "a bid.accepted webhook",
-         lambda i: i["contents"]["content"]["bid"].update(status="won"), "message body"),
-        (MESSAGE_PROVIDER, "a lot.published webhook",
-         lambda i: i["contents"]["content"].update(event="lot.archived"), "message body"),
-        (MESSAGE_PROVIDER, "a contract.created webhook",
-         lambda i: i["metadata"].update({"webhook-signature": "sha256=abc"}),
-         "metadata webhook-signature"),
+        (
+            HTTP_PROVIDER,
+            "a bid submission",
+            lambda i: i["request"]["body"]["content"].pop("lotId"),
+            "request body",
+        ),
+        (
+            HTTP_PROVIDER,
+            "a bid submission",
+            lambda i: i["request"]["body"]["content"].update(colour="red"),
+            "request body",
+        ),
+        (
+            HTTP_PROVIDER,
+            "a request for a published lot",
+            lambda i: i["response"]["body"]["content"]["lot"].pop("version"),
+            "response 200 body",
+        ),
+        (
+            HTTP_PROVIDER,
+            "a request for a published lot",
+            lambda i: i["response"].update(status=418),
+            "response",
+        ),
+        (
+            HTTP_PROVIDER,
+            "a request for the published lots",
+            lambda i: i["request"]["query"].update(sort=["price"]),
+            "request query",
+        ),
+        (
+            HTTP_PROVIDER,
+            "a request for the published lots",
+            lambda i: i["request"].update(path="/api/lots/everything"),
+            "request",
+        ),
+        (
+            MESSAGE_PROVIDER,
+            "a bid.accepted webhook",
+            lambda i: i["contents"]["content"]["bid"].update(status="won"),
+            "message body",
+        ),
+        (
+            MESSAGE_PROVIDER,
+            "a lot.published webhook",
+            lambda i: i["contents"]["content"].update(event="lot.archived"),
+            "message body",
+        ),
+        (
+            MESSAGE_PROVIDER,
+            "a contract.created webhook",
+            lambda i: i["metadata"].update({"webhook-signature": "sha256=abc"}),
+            "metadata webhook-signature",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_pact_that_drifts_from_the_spec_is_found(
     pact: str, description: str, edit: object, where: str, tmp_path: Path
 ) -> None:

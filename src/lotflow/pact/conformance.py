@@ -12,13 +12,20 @@ Values are the pact's examples (what the consumer test used); a finding names th
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lotflow.openapi import Operation, load_portal_spec, operations, resolve, validator_for, webhooks
+from lotflow.openapi import (
+    Operation,
+    load_portal_spec,
+    operations,
+    resolve,
+    validator_for,
+    webhooks,
+)
+from lotflow.pact.names import read_pact
 
 __all__ = ["CALLER_TAG", "ConformanceFinding", "check_pact"]
 
@@ -41,7 +48,7 @@ class ConformanceFinding:
 def check_pact(path: Path, spec: dict[str, Any] | None = None) -> list[ConformanceFinding]:
     """The findings of every interaction in the pact file at ``path`` (empty when it agrees)."""
     spec = spec or load_portal_spec("buyer")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_pact(path)
     found: list[ConformanceFinding] = []
     for interaction in data.get("interactions", []):
         check = _message if interaction.get("type", "").endswith("Messages") else _http

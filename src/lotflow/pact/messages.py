@@ -10,7 +10,6 @@ body, or none within the deadline, fails the interaction by name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pact.types import Message
 
 from lotflow.errors import LotflowError
 from lotflow.pact.inbox import CapturedWebhook, WebhookInbox
+from lotflow.pact.names import read_pact
 from lotflow.pact.stateserver import StateLog
 
 __all__ = ["MessageNotSentError", "WebhookProducer", "message_events"]
@@ -33,7 +33,7 @@ class MessageNotSentError(LotflowError):
 
 def message_events(pact_file: Path) -> dict[str, str]:
     """Description → event name of every message interaction in ``pact_file``."""
-    data = json.loads(pact_file.read_text(encoding="utf-8"))
+    data = read_pact(pact_file)
     found = {}
     for interaction in data.get("interactions", []):
         content = (interaction.get("contents") or {}).get("content")

@@ -7,7 +7,11 @@ receives (``producer-portal`` → ``buyer-portal-webhooks``, the buyer's sender 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+from lotflow.errors import ConfigError
 
 __all__ = [
     "CONSUMER",
@@ -15,6 +19,7 @@ __all__ = [
     "HTTP_PROVIDER",
     "MESSAGE_PROVIDER",
     "pact_file",
+    "read_pact",
 ]
 
 CONSUMER = "producer-portal"
@@ -26,3 +31,14 @@ DEFAULT_PACTS_DIR = Path("contracts") / "pacts"
 def pact_file(folder: Path, provider: str, consumer: str = CONSUMER) -> Path:
     """Where Pact writes the pact between ``consumer`` and ``provider`` in ``folder``."""
     return folder / f"{consumer}-{provider}.json"
+
+
+def read_pact(path: Path) -> dict[str, Any]:
+    """The pact file at ``path`` as data; a ``ConfigError`` naming it when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} is not a readable pact file (JSON): {exc}.") from exc
+    if not isinstance(data, dict) or not {"consumer", "provider", "interactions"} <= set(data):
+        raise ConfigError(f"{path} is not a pact file: expected consumer, provider, interactions.")
+    return data

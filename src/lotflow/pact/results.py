@@ -73,7 +73,9 @@ class VerificationReport:
                 failures=str(failures),
             )
             for result in pact.interactions:
-                case = ET.SubElement(suite, "testcase", classname=pact.pact, name=result.description)
+                case = ET.SubElement(
+                    suite, "testcase", classname=pact.pact, name=result.description
+                )
                 if not result.passed:
                     failure = ET.SubElement(case, "failure", message="interaction did not match")
                     failure.text = "\n".join(result.mismatches)

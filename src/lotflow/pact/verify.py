@@ -18,7 +18,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from lotflow.errors import ConfigError
 from lotflow.pact.credentials import BuyerCredentials
 from lotflow.pact.inbox import WebhookInbox
 from lotflow.pact.messages import WebhookProducer, message_events
+from lotflow.pact.names import read_pact
 from lotflow.pact.results import InteractionResult, PactResult, VerificationReport
 from lotflow.pact.states import BuyerDriver
 from lotflow.pact.stateserver import (
@@ -59,7 +60,7 @@ class BuyerTarget:
 
 def is_message_pact(path: Path) -> bool:
     """Whether the pact at ``path`` holds message interactions."""
-    data = _read(path)
+    data = read_pact(path)
     return any(i.get("type", "").endswith("Messages") for i in data.get("interactions", []))
 
 
@@ -98,7 +99,7 @@ def _state_endpoint(target: BuyerTarget) -> Iterator[str]:
 
 
 def _verify_one(target: BuyerTarget, pact: Path, state_url: str) -> PactResult:
-    data = _read(pact)
+    data = read_pact(pact)
     provider = data["provider"]["name"]
     verifier = Verifier(provider, host=urlsplit(target.base_url).hostname or "localhost")
     verifier.add_source(pact).state_handler(state_url, body=True)
@@ -111,11 +112,9 @@ def _verify_one(target: BuyerTarget, pact: Path, state_url: str) -> PactResult:
         verifier.message_handler(producer)
     else:
         verifier.add_transport(url=target.base_url)
-    with _silenced():
-        try:
-            verifier.verify()
-        except RuntimeError:  # the Pact core's way of saying that an interaction failed
-            pass
+    # The Pact core raises RuntimeError when an interaction failed: the results say which.
+    with _silenced(), suppress(RuntimeError):
+        verifier.verify()
     return _result(pact, data, verifier.results, str(verifier.output(strip_ansi=True)))
 
 
@@ -150,7 +149,9 @@ def _result(pact: Path, data: dict[str, Any], raw: dict[str, Any], output: str) 
         passed = item.get("result") == "OK" and not mine
         states = tuple(item.get("providerStates") or ())
         interactions.append(InteractionResult(description, states, passed, mismatches))
-    stray = tuple(f"{e.get('interaction')}: {'; '.join(_describe(e.get('mismatch')))}" for e in errors)
+    stray = tuple(
+        f"{e.get('interaction')}: {'; '.join(_describe(e.get('mismatch')))}" for e in errors
+    )
     missing = len(data.get("interactions", [])) - len(interactions)
     unverified = (f"{missing} interaction(s) were not verified",) if missing > 0 else ()
     return PactResult(
@@ -185,13 +186,3 @@ def _one(mismatch: Any) -> str:
     where = mismatch.get("path") or mismatch.get("key") or ""
     text = str(mismatch.get("mismatch") or mismatch.get("description") or json.dumps(mismatch))
     return f"{where}: {text}" if where else text
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} is not a readable pact file (JSON): {exc}.") from exc
-    if not isinstance(data, dict) or "provider" not in data or "consumer" not in data:
-        raise ConfigError(f"{path} is not a pact file: expected consumer, provider, interactions.")
-    return data
