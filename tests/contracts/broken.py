@@ -88,3 +88,16 @@ def webhooks_losing(inbox: WebhookInbox, event: str, member: str) -> httpx.Async
         return httpx.Response(200, json={"received": True})
 
     return httpx.MockTransport(handle)
+
+
+def webhooks_dropping(inbox: WebhookInbox, event: str) -> httpx.AsyncBaseTransport:
+    """A webhook transport on which every ``event`` delivery is lost (a buyer that never sends
+    it); the others reach ``inbox``."""
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if json.loads(body).get("event") != event:
+            inbox.record(request.url.path, dict(request.headers), body)
+        return httpx.Response(200, json={"received": True})
+
+    return httpx.MockTransport(handle)

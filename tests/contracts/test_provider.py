@@ -8,7 +8,12 @@ from functools import partial
 from pathlib import Path
 
 from lotflow.pact.verify import verify_buyer
-from tests.contracts.broken import dropping_member, skipping_auth, webhooks_losing
+from tests.contracts.broken import (
+    dropping_member,
+    skipping_auth,
+    webhooks_dropping,
+    webhooks_losing,
+)
 from tests.contracts.provider_side import HTTP_PACT, MESSAGE_PACT, reference_buyer
 
 
@@ -52,3 +57,28 @@ def test_a_buyer_whose_webhook_lacks_a_member_fails_that_message(tmp_path: Path)
     [failed] = messages.failed()
     assert failed.description == "a bid.counter_offer webhook"
     assert any("counterOffer" in m for m in failed.mismatches), failed.mismatches
+
+
+def test_a_buyer_that_never_sends_a_webhook_fails_that_message(tmp_path: Path) -> None:
+    dropping = partial(webhooks_dropping, event="bid.rejected")
+    with reference_buyer(tmp_path, webhooks=dropping) as target:
+        target.message_timeout = 0.5
+        [messages] = verify_buyer(target, [MESSAGE_PACT]).pacts
+    [failed] = messages.failed()
+    assert failed.description == "a bid.rejected webhook"
+    assert any("sent no bid.rejected webhook" in m for m in failed.mismatches), failed.mismatches
+
+
+def test_a_state_lotflow_does_not_know_fails_its_interaction_by_name(tmp_path: Path) -> None:
+    data = json.loads(HTTP_PACT.read_text())
+    [read] = [
+        i for i in data["interactions"] if i["description"] == "a request for a published lot"
+    ]
+    read["providerStates"] = [{"name": "a lot on the moon exists"}]
+    moon = tmp_path / "moon.json"
+    moon.write_text(json.dumps(data))
+    with reference_buyer(tmp_path) as target:
+        [http] = verify_buyer(target, [moon]).pacts
+    [failed] = http.failed()
+    assert failed.description == "a request for a published lot"
+    assert any("a lot on the moon exists" in m for m in failed.mismatches), failed.mismatches

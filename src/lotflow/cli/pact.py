@@ -137,12 +137,12 @@ def verify(
             "environment or --credentials), or the team's own --state-url."
         )
     chosen = list(pacts) or _default_pacts(with_messages=receive_webhooks is not None)
+    listen = _host_port(receive_webhooks) if receive_webhooks else None
     _check_reachable(buyer_url)
     target = BuyerTarget(buyer_url.rstrip("/"), credentials, state_url, None, message_timeout)
-    if receive_webhooks:
+    if listen:
         target.inbox = WebhookInbox()
-        host, port = _host_port(receive_webhooks)
-        with ServerThread(target.inbox.app(), host, port) as receiver:
+        with ServerThread(target.inbox.app(), *listen) as receiver:
             click.echo(f"Receiving the buyer's webhooks at {receiver.url}/api/webhooks/...")
             report = verify_buyer(target, chosen)
     else:

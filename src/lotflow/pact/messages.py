@@ -4,14 +4,15 @@ Before a message interaction the verifier sets up its provider state, which make
 the operation that sends the event (publish a lot, counter a bid, ...). :class:`WebhookProducer`
 then waits for that delivery in the :class:`~lotflow.pact.inbox.WebhookInbox` (the event the
 pact's message names, about the entity the state made) and hands the verifier its exact body,
-with the signature headers as metadata. Nothing is built by hand: a buyer that sends a wrong
+with the signature headers as metadata. When none arrives, ``failures`` says why (the verifier
+itself only sees a failed message request). Nothing is built by hand: a buyer that sends a wrong
 body, or none within the deadline, fails the interaction by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ class WebhookProducer:
     inbox: WebhookInbox
     states: StateLog
     timeout: float = 10.0
+    failures: dict[str, str] = field(default_factory=dict)  # description → why no message
 
     def __call__(self, name: str, metadata: dict[str, Any] | None = None) -> Message:
         event = self.events.get(name)
@@ -58,11 +60,12 @@ class WebhookProducer:
         about = self.states.latest()
         found = self.inbox.wait_for(lambda w: _is(w, event, about), self.timeout)
         if found is None:
-            raise MessageNotSentError(
+            self.failures[name] = (
                 f"The buyer sent no {event} webhook about {_subject(about)} within "
                 f"{self.timeout:g}s of its provider state; received: "
                 f"{[w.event for w in self.inbox.received] or 'nothing'}."
             )
+            raise MessageNotSentError(self.failures[name])
         return Message(
             contents=found.body, metadata=found.signature(), content_type="application/json"
         )

@@ -7,7 +7,8 @@ its own state-setup URL, by forwarding the request there and passing its values 
 it adds ``apiKey``, which the pacts inject into the ``X-API-Key`` header, so the key reaches only
 the requests that carry one (the "no key" interaction stays keyless). The values of the last
 setup are kept in :class:`StateLog` for the message producer, which looks for the webhook about
-the entity the state made.
+the entity the state made. A state that cannot be set up is answered 400 (a 5xx would make the
+Pact core retry it for minutes) and its reason kept in the log.
 """
 
 from __future__ import annotations
@@ -35,10 +36,16 @@ Setup = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 @dataclass
 class StateLog:
-    """The values of the most recent state setup (read by the message producer)."""
+    """The values of the most recent state setup (read by the message producer), and why each
+    state that could not be set up failed (the verifier itself only sees a refused setup)."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def fail(self, state: str, why: str) -> None:
+        with self._lock:
+            self.failed[state] = why
 
     def record(self, values: dict[str, Any]) -> None:
         with self._lock:
@@ -84,8 +91,9 @@ def state_app(setup: Setup, api_key: str, log: StateLog) -> Starlette:
         state, params = str(payload.get("state", "")), dict(payload.get("params") or {})
         try:
             values = await in_thread(setup, state, params)
-        except LotflowError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=500)
+        except LotflowError as exc:  # 4xx: the Pact core retries a 5xx for minutes
+            log.fail(state, str(exc))
+            return JSONResponse({"error": str(exc)}, status_code=400)
         log.record(values)
         return JSONResponse({**values, "apiKey": api_key})
 

@@ -105,17 +105,34 @@ def _verify_one(target: BuyerTarget, pact: Path, state_url: str) -> PactResult:
     verifier.add_source(pact).state_handler(state_url, body=True)
     verifier.set_request_timeout(int(target.request_timeout * 1000))
     verifier.set_coloured_output(enabled=False)
+    notes: dict[str, str] = {}
     if is_message_pact(pact):
         assert target.inbox is not None  # checked by verify_buyer
         events = message_events(pact)
         producer = WebhookProducer(events, target.inbox, target.state_log, target.message_timeout)
         verifier.message_handler(producer)
+        notes = producer.failures
     else:
         verifier.add_transport(url=target.base_url)
     # The Pact core raises RuntimeError when an interaction failed: the results say which.
     with _silenced(), suppress(RuntimeError):
         verifier.verify()
-    return _result(pact, data, verifier.results, str(verifier.output(strip_ansi=True)))
+    output = str(verifier.output(strip_ansi=True))
+    notes |= _state_failures(data, target.state_log)
+    return _result(pact, data, verifier.results, output, notes)
+
+
+def _state_failures(data: dict[str, Any], log: StateLog) -> dict[str, str]:
+    """Description → why its provider state could not be set up, for every such interaction."""
+    found = {}
+    for interaction in data.get("interactions", []):
+        for state in interaction.get("providerStates") or []:
+            why = log.failed.get(state.get("name", ""))
+            if why:
+                found[interaction["description"]] = (
+                    f"Provider state {state['name']!r} could not be set up: {why}"
+                )
+    return found
 
 
 @contextmanager
@@ -138,14 +155,19 @@ def _silenced() -> Iterator[None]:
             os.close(fd)
 
 
-def _result(pact: Path, data: dict[str, Any], raw: dict[str, Any], output: str) -> PactResult:
+def _result(
+    pact: Path, data: dict[str, Any], raw: dict[str, Any], output: str, notes: dict[str, str]
+) -> PactResult:
+    """The verifier's results as data; ``notes`` are lotflow's own words on an interaction's
+    failure (put before the core's mismatches)."""
     errors = list(raw.get("errors") or [])
     interactions = []
     for item in raw.get("interactionResults") or []:
         description = item["description"]
         mine = [e for e in errors if _names(e, description)]
         errors = [e for e in errors if e not in mine]
-        mismatches = tuple(m for e in mine for m in _describe(e.get("mismatch")))
+        noted = (notes[description],) if description in notes else ()
+        mismatches = noted + tuple(m for e in mine for m in _describe(e.get("mismatch")))
         passed = item.get("result") == "OK" and not mine
         states = tuple(item.get("providerStates") or ())
         interactions.append(InteractionResult(description, states, passed, mismatches))
