@@ -31,6 +31,10 @@ from tests.contracts.provider_side import (
 NO_ENV = {"BUYER_API_KEY": "", "PRODUCER_API_KEY": "", "LOTFLOW_BUYER_OPERATOR_TOKEN": ""}
 
 
+def _junit(path: Path) -> ET.Element:
+    return ET.parse(path).getroot()  # noqa: S314 - the file this test just wrote
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["pact", *args], env={**NO_ENV, **(env or {})})
 
@@ -67,8 +71,9 @@ def test_a_clean_buyer_passes_with_credentials_from_a_file(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert "✓ a bid submission [given a published lot exists]" in result.output
     assert "14 interactions verified" in result.output
-    assert API_KEY not in result.output and OPERATOR_TOKEN not in result.output
-    suite = ET.parse(junit).getroot().find("testsuite")
+    assert API_KEY not in result.output
+    assert OPERATOR_TOKEN not in result.output
+    suite = _junit(junit).find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures")) == ("14", "0")
     assert json.loads(results.read_text())["passed"] is True
@@ -94,9 +99,8 @@ def test_a_broken_buyer_fails_naming_the_interaction(tmp_path: Path) -> None:
     assert "✗ a request for the published lots without an API key" in result.output
     assert "expected 401 but was 200" in result.output
     assert "1 failed" in result.output
-    failures = [
-        c.get("name") for c in ET.parse(junit).iter("testcase") if c.find("failure") is not None
-    ]
+    cases = _junit(junit).iter("testcase")
+    failures = [c.get("name") for c in cases if c.find("failure") is not None]
     assert failures == ["a request for the published lots without an API key"]
 
 
