@@ -82,3 +82,25 @@ def test_a_state_lotflow_does_not_know_fails_its_interaction_by_name(tmp_path: P
     [failed] = http.failed()
     assert failed.description == "a request for a published lot"
     assert any("a lot on the moon exists" in m for m in failed.mismatches), failed.mismatches
+
+
+def test_the_documented_broker_verification_builds_offline() -> None:
+    """contracts/README.md's broker snippet: the same calls, configured without a network."""
+    from pact import Verifier
+
+    from lotflow.pact.verify import BuyerTarget, state_endpoint
+    from tests.contracts.provider_side import credentials
+
+    target = BuyerTarget("http://127.0.0.1:3004", credentials())
+    with state_endpoint(target) as state_url:
+        verifier = (
+            Verifier("buyer-portal", host="127.0.0.1")
+            .add_transport(url=target.base_url)
+            .state_handler(state_url, body=True)
+            .broker_source("http://broker.invalid", token="t", selector=True, use_env=False)
+            .consumer_versions('{"mainBranch": true}', '{"deployedOrReleased": true}')
+            .include_pending()
+            .build()
+            .set_publish_options(version="0123abc", branch="main")
+        )
+    assert str(verifier) == "Verifier(buyer-portal)"

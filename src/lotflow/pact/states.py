@@ -89,12 +89,15 @@ class BuyerDriver:
         self.producer.close()
 
     def operate(self, operation: str, member: str, **call: Any) -> dict[str, Any]:
-        """An operator call that must succeed; the member of the answer (``lot``, ``bid``)."""
-        return self._expect(self.operator, operation, member, **call)
+        """An operator call that must succeed; the member of the answer (``lot``, ``bid``), or
+        the whole answer when ``member`` is empty."""
+        found: dict[str, Any] = self._expect(self.operator, operation, member, **call)
+        return found
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """A bid submission with the producer key that must succeed; the stored bid."""
-        return self._expect(self.producer, "submitBid", "bid", body=body)
+        bid: dict[str, Any] = self._expect(self.producer, "submitBid", "bid", body=body)
+        return bid
 
     def _expect(self, client: SpecClient, operation: str, member: str, **call: Any) -> Any:
         response = client.call(operation, **call)

@@ -42,7 +42,7 @@ from lotflow.pact.stateserver import (
 )
 from lotflow.serving import ServerThread
 
-__all__ = ["BuyerTarget", "is_message_pact", "verify_buyer"]
+__all__ = ["BuyerTarget", "is_message_pact", "state_endpoint", "verify_buyer"]
 
 
 @dataclass
@@ -73,13 +73,13 @@ def verify_buyer(target: BuyerTarget, pacts: Sequence[Path]) -> VerificationRepo
             "--receive-webhooks HOST:PORT) and point the buyer's PRODUCER_DASHBOARD_WEBHOOK_URL "
             "at it, or verify the HTTP pact alone."
         )
-    with _state_endpoint(target) as state_url:
+    with state_endpoint(target) as state_url:
         results = tuple(_verify_one(target, pact, state_url) for pact in pacts)
     return VerificationReport(target.base_url, results)
 
 
 @contextmanager
-def _state_endpoint(target: BuyerTarget) -> Iterator[str]:
+def state_endpoint(target: BuyerTarget) -> Iterator[str]:
     credentials = target.credentials
     driver = None
     if target.state_url:
