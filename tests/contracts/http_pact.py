@@ -9,12 +9,13 @@ answers. ``write_http_pact`` runs every scenario into one pact file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pact import Pact
+from pact import Pact, generate
 from pact.match.matcher import GenericMatcher
 
 from lotflow.client import SpecClient
@@ -33,36 +34,24 @@ PROBLEM = "application/problem+json"
 
 def api_key() -> GenericMatcher[Any]:
     """The X-API-Key header: any string here, the provider's real key when verified."""
-    return GenericMatcher("type", "producer-api-key", generator=_state("${apiKey}"))
+    return GenericMatcher(
+        "type", "producer-api-key", generator=generate.provider_state("${apiKey}")
+    )
 
 
-def _state(expression: str) -> Any:
-    from pact import generate
-
-    return generate.provider_state(expression)
-
-
-def _path(operation: str, **names: str) -> Any:
-    """The operation's path with each ``{param}`` filled from the provider state."""
-    template = OPS[operation].path
-    example_path = template
-    for param, value in names.items():
-        template = template.replace(f"{{{param}}}", f"${{{param}}}")
-        example_path = example_path.replace(f"{{{param}}}", value)
-    regex = "^" + OPS[operation].path.replace("{", "(?P<").replace("}", f">{OBJECT_ID})") + "$"
-    regex = _drop_group_names(regex)
+def _path(operation: str, **values: str) -> Any:
+    """The operation's path, each ``{param}`` an id the provider state supplies (recorded with
+    the example id ``values[param]``)."""
+    path = OPS[operation].path
+    example_path = re.sub(r"\{([^{}]+)\}", lambda m: values[m.group(1)], path)
+    template = re.sub(r"\{([^{}]+)\}", r"${\1}", path)
+    regex = "^" + re.sub(r"\{[^{}]+\}", f"({OBJECT_ID})", path) + "$"
     return path_from_state(example_path, template, regex)
 
 
-def _drop_group_names(regex: str) -> str:
-    while "(?P<" in regex:
-        start = regex.index("(?P<")
-        end = regex.index(">", start)
-        regex = regex[:start] + "(" + regex[end + 1 :]
-    return regex
-
-
-def _body(schema: str, value: Any, *, exact: set[str] = frozenset(), **inject: str) -> Any:  # type: ignore[assignment]
+def _body(schema: str, value: Any, *, exact: Iterable[str] = (), **inject: str) -> Any:
+    """``value`` as matchers by component ``schema``; ``inject`` maps top-level members to the
+    provider-state expression that fills them."""
     return matching(
         SPEC,
         schema_named(SPEC, schema),
@@ -83,11 +72,14 @@ def _problem(status: int, code: str | None, *, field_errors: bool = False) -> An
     return _body("Problem", value, exact=pinned)
 
 
-def _get(pact: Pact, description: str, state: str | None, operation: str, path: Any) -> Any:
-    interaction = pact.upon_receiving(description)
-    if state:
-        interaction = interaction.given(state)
-    return interaction.with_request("GET", path).with_header("X-API-Key", api_key())
+def _get(pact: Pact, description: str, state: str, path: Any) -> Any:
+    """A GET with the producer's key, given ``state``."""
+    return (
+        pact.upon_receiving(description)
+        .given(state)
+        .with_request("GET", path)
+        .with_header("X-API-Key", api_key())
+    )
 
 
 # ---------------------------------------------------------------------------- interactions
@@ -128,7 +120,7 @@ def _lot_list() -> Any:
 @declares(LIST_PUBLISHED)
 def list_published(pact: Pact) -> None:
     (
-        _get(pact, LIST_PUBLISHED, states.LOT_PUBLISHED, "listExternalLots", "/api/lots/external")
+        _get(pact, LIST_PUBLISHED, states.LOT_PUBLISHED, OPS["listExternalLots"].path)
         .with_query_parameters({"status": "published", "limit": "200", "offset": "0"})
         .will_respond_with(200)
         .with_body(_lot_list(), "application/json")
@@ -152,7 +144,7 @@ def filter_query() -> dict[str, str]:
 @declares(LIST_FILTERED)
 def list_filtered(pact: Pact) -> None:
     (
-        _get(pact, LIST_FILTERED, states.LOT_PUBLISHED, "listExternalLots", "/api/lots/external")
+        _get(pact, LIST_FILTERED, states.LOT_PUBLISHED, OPS["listExternalLots"].path)
         .with_query_parameters(filter_query())
         .will_respond_with(200)
         .with_body(_lot_list(), "application/json")
@@ -167,7 +159,6 @@ def read_lot(pact: Pact) -> None:
             pact,
             READ_LOT,
             states.LOT_PUBLISHED,
-            "getExternalLot",
             _path("getExternalLot", lotId=lot_id),
         )
         .will_respond_with(200)
@@ -186,7 +177,6 @@ def read_missing_lot(pact: Pact) -> None:
             pact,
             READ_MISSING_LOT,
             states.NO_SUCH_ENTITY,
-            "getExternalLot",
             _path("getExternalLot", lotId=lot_id),
         )
         .will_respond_with(404)
@@ -199,7 +189,7 @@ def no_key(pact: Pact) -> None:
     (
         pact.upon_receiving(NO_KEY)
         .given(states.LOT_PUBLISHED)
-        .with_request("GET", "/api/lots/external")
+        .with_request("GET", OPS["listExternalLots"].path)
         .with_query_parameters({"status": "published"})
         .will_respond_with(401)
         .with_body(_problem(401, None), PROBLEM)
@@ -281,7 +271,6 @@ def read_bid(pact: Pact) -> None:
             pact,
             READ_BID,
             states.BID_SUBMITTED,
-            "getExternalBid",
             _path("getExternalBid", bidId=bid["_id"]),
         )
         .will_respond_with(200)
@@ -340,7 +329,6 @@ def read_contract(pact: Pact) -> None:
             pact,
             READ_CONTRACT,
             states.CONTRACT_MADE,
-            "getExternalContract",
             _path("getExternalContract", contractId=contract_id),
         )
         .will_respond_with(200)
