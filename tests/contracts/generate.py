@@ -11,12 +11,13 @@ import os
 import shutil
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lotflow.pact.names import DEFAULT_PACTS_DIR
-from tests.contracts.http_pact import write_http_pact
-from tests.contracts.message_pact import write_message_pact
+from tests.contracts.http_pact import SCENARIOS, run_scenario
+from tests.contracts.message_pact import EVENTS, run_message
 
 
 def write_pacts(folder: Path, work: Path) -> None:
@@ -25,10 +26,10 @@ def write_pacts(folder: Path, work: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.json"):
         old.unlink()
-    (work / "http").mkdir()
-    (work / "messages").mkdir()
-    write_http_pact(work / "http", folder)
-    write_message_pact(work / "messages", folder)
+    runs = [partial(run_scenario, s) for s in SCENARIOS] + [partial(run_message, e) for e in EVENTS]
+    for index, run in enumerate(runs):
+        (work / str(index)).mkdir()
+        run(work / str(index), folder)
     for written in folder.glob("*.json"):
         written.write_text(json.dumps(normalised(written), indent=2) + "\n", encoding="utf-8")
 

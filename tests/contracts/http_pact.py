@@ -4,7 +4,7 @@ Each interaction is declared from the spec (the operation's path and method, bod
 schemas' examples, matchers chosen by the schemas) with a provider state named after the
 workflow. Each scenario declares the interactions it needs on a fresh Pact, drives the reference
 producer's real code against Pact's mock server and checks what the producer made of the
-answers. ``write_http_pact`` runs every scenario into one pact file.
+answers; ``tests.contracts.generate`` runs every scenario into one pact file.
 """
 
 from __future__ import annotations
@@ -151,37 +151,23 @@ def list_filtered(pact: Pact) -> None:
     )
 
 
+def _read(pact: Pact, description: str, state: str, path: Any, status: int, body: Any) -> None:
+    """A read of one entity, answered ``status`` with ``body``."""
+    media = "application/json" if status < 400 else PROBLEM
+    _get(pact, description, state, path).will_respond_with(status).with_body(body, media)
+
+
 @declares(READ_LOT)
 def read_lot(pact: Pact) -> None:
-    lot_id = example(SPEC, "Lot")["_id"]
-    (
-        _get(
-            pact,
-            READ_LOT,
-            states.LOT_PUBLISHED,
-            _path("getExternalLot", lotId=lot_id),
-        )
-        .will_respond_with(200)
-        .with_body(
-            _body("LotResponse", example(SPEC, "LotResponse"), exact={"/lot/status"}),
-            "application/json",
-        )
-    )
+    path = _path("getExternalLot", lotId=example(SPEC, "Lot")["_id"])
+    lot = _body("LotResponse", example(SPEC, "LotResponse"), exact={"/lot/status"})
+    _read(pact, READ_LOT, states.LOT_PUBLISHED, path, 200, lot)
 
 
 @declares(READ_MISSING_LOT)
 def read_missing_lot(pact: Pact) -> None:
-    lot_id = example(SPEC, "Lot")["_id"]
-    (
-        _get(
-            pact,
-            READ_MISSING_LOT,
-            states.NO_SUCH_ENTITY,
-            _path("getExternalLot", lotId=lot_id),
-        )
-        .will_respond_with(404)
-        .with_body(_problem(404, None), PROBLEM)
-    )
+    path = _path("getExternalLot", lotId=example(SPEC, "Lot")["_id"])
+    _read(pact, READ_MISSING_LOT, states.NO_SUCH_ENTITY, path, 404, _problem(404, None))
 
 
 @declares(NO_KEY)
@@ -266,16 +252,9 @@ def too_large(pact: Pact) -> None:
 @declares(READ_BID)
 def read_bid(pact: Pact) -> None:
     bid = example(SPEC, "Bid")
-    (
-        _get(
-            pact,
-            READ_BID,
-            states.BID_SUBMITTED,
-            _path("getExternalBid", bidId=bid["_id"]),
-        )
-        .will_respond_with(200)
-        .with_body(_body("BidDetail", {"bid": bid}, exact={"/bid/status"}), "application/json")
-    )
+    path = _path("getExternalBid", bidId=bid["_id"])
+    detail = _body("BidDetail", {"bid": bid}, exact={"/bid/status"})
+    _read(pact, READ_BID, states.BID_SUBMITTED, path, 200, detail)
 
 
 def _answer(pact: Pact, description: str, accept: bool) -> Any:
@@ -323,22 +302,11 @@ def decline_counter(pact: Pact) -> None:
 
 @declares(READ_CONTRACT)
 def read_contract(pact: Pact) -> None:
-    contract_id = example(SPEC, "Contract")["_id"]
-    (
-        _get(
-            pact,
-            READ_CONTRACT,
-            states.CONTRACT_MADE,
-            _path("getExternalContract", contractId=contract_id),
-        )
-        .will_respond_with(200)
-        .with_body(
-            _body(
-                "ContractResponse", example(SPEC, "ContractResponse"), exact={"/contract/status"}
-            ),
-            "application/json",
-        )
+    path = _path("getExternalContract", contractId=example(SPEC, "Contract")["_id"])
+    contract = _body(
+        "ContractResponse", example(SPEC, "ContractResponse"), exact={"/contract/status"}
     )
+    _read(pact, READ_CONTRACT, states.CONTRACT_MADE, path, 200, contract)
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -463,24 +431,25 @@ def _countered(tmp_path: Path, url: str) -> tuple[ProducerUnderTest, dict[str, A
     return p, bid
 
 
+def _answer_counter(tmp_path: Path, url: str, *, accept: bool) -> Any:
+    """The producer's answer to a counter-offer on its bid, through its operator API."""
+    p, bid = _countered(tmp_path, url)
+    path = f"/api/producer/bids/{bid['_id']}/counter-response"
+    response = p.op("POST", path, json={"accept": accept})
+    assert response.status_code == 200, response.text
+    return response
+
+
 def drive_accept_counter(tmp_path: Path, url: str) -> None:
     """Accepting the counter-offer wins the bid and stores the contract the buyer returned."""
-    p, bid = _countered(tmp_path, url)
-    response = p.op(
-        "POST", f"/api/producer/bids/{bid['_id']}/counter-response", json={"accept": True}
-    )
-    assert response.status_code == 200, response.text
+    response = _answer_counter(tmp_path, url, accept=True)
     assert response.json()["bid"]["status"] == "won"
     assert response.json()["contract"]["_id"] == example(SPEC, "Contract")["_id"]
 
 
 def drive_decline_counter(tmp_path: Path, url: str) -> None:
     """Declining the counter-offer puts the bid back to submitted."""
-    p, bid = _countered(tmp_path, url)
-    response = p.op(
-        "POST", f"/api/producer/bids/{bid['_id']}/counter-response", json={"accept": False}
-    )
-    assert response.status_code == 200, response.text
+    response = _answer_counter(tmp_path, url, accept=False)
     assert response.json()["bid"]["status"] == "submitted"
 
 
@@ -533,10 +502,3 @@ def run_scenario(scenario: Scenario, tmp_path: Path, pact_dir: Path) -> None:
     with pact.serve() as server:
         scenario.drive(tmp_path, str(server.url).rstrip("/"))
     pact.write_file(pact_dir, overwrite=False)
-
-
-def write_http_pact(tmp_path: Path, pact_dir: Path) -> None:
-    for index, scenario in enumerate(SCENARIOS):
-        work = tmp_path / f"s{index}"
-        work.mkdir()
-        run_scenario(scenario, work, pact_dir)

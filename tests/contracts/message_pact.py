@@ -188,10 +188,3 @@ def run_message(event: str, tmp_path: Path, pact_dir: Path) -> None:
     errors = pact.verify(handler_for(tmp_path, event), "Async", raises=False)
     assert not errors, "; ".join(f"{e.description}: {e.error!r}" for e in errors or [])
     pact.write_file(pact_dir, overwrite=False)
-
-
-def write_message_pact(tmp_path: Path, pact_dir: Path) -> None:
-    for index, event in enumerate(EVENTS):
-        work = tmp_path / f"m{index}"
-        work.mkdir()
-        run_message(event, work, pact_dir)

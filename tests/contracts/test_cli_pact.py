@@ -39,6 +39,11 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["pact", *args], env={**NO_ENV, **(env or {})})
 
 
+def verify_http(url: str, *args: str) -> Result:
+    """``lotflow pact verify`` of the committed HTTP pact against ``url``."""
+    return run("verify", "--buyer", url, "--pact", str(HTTP_PACT), *args)
+
+
 @pytest.fixture
 def closed_port() -> Iterator[int]:
     """A port bound but not listening: connections to it are refused."""
@@ -55,12 +60,8 @@ def test_a_clean_buyer_passes_with_credentials_from_a_file(tmp_path: Path) -> No
     )
     junit, results = tmp_path / "junit.xml", tmp_path / "results.json"
     with reference_buyer(tmp_path) as target:
-        result = run(
-            "verify",
-            "--buyer",
+        result = verify_http(
             target.base_url,
-            "--pact",
-            str(HTTP_PACT),
             "--credentials",
             str(env_file),
             "--junit",
@@ -82,12 +83,8 @@ def test_a_clean_buyer_passes_with_credentials_from_a_file(tmp_path: Path) -> No
 def test_a_broken_buyer_fails_naming_the_interaction(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     with reference_buyer(tmp_path, wrap=skipping_auth) as target:
-        result = run(
-            "verify",
-            "--buyer",
+        result = verify_http(
             target.base_url,
-            "--pact",
-            str(HTTP_PACT),
             "--api-key",
             API_KEY,
             "--operator-token",
@@ -119,12 +116,8 @@ def test_states_through_the_teams_own_state_url(tmp_path: Path) -> None:
 
         team = Starlette(routes=[Route("/pact/states", change, methods=["POST"])])
         with ServerThread(team) as endpoint:
-            result = run(
-                "verify",
-                "--buyer",
+            result = verify_http(
                 target.base_url,
-                "--pact",
-                str(HTTP_PACT),
                 "--api-key",
                 API_KEY,
                 "--state-url",

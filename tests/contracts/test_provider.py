@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from functools import partial
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from lotflow.pact.verify import verify_buyer
 from tests.contracts.broken import (
@@ -33,30 +36,35 @@ def test_the_reference_buyer_honours_both_pacts(tmp_path: Path) -> None:
     assert all(i.passed for i in (*http.interactions, *messages.interactions))
 
 
-def test_a_buyer_whose_lot_answer_lacks_its_version_fails_that_interaction(tmp_path: Path) -> None:
-    broken = dropping_member("GET", r"/api/lots/external/[0-9a-f]{24}", "lot/version")
-    with reference_buyer(tmp_path, wrap=broken) as target:
-        [http] = verify_buyer(target, [HTTP_PACT]).pacts
-    [failed] = http.failed()
-    assert failed.description == "a request for a published lot"
-    assert any("version" in m for m in failed.mismatches), failed.mismatches
+LOSING_COUNTER_OFFER = partial(webhooks_losing, event="bid.counter_offer", member="counterOffer")
 
 
-def test_a_buyer_that_skips_the_key_check_fails_the_refusal(tmp_path: Path) -> None:
-    with reference_buyer(tmp_path, wrap=skipping_auth) as target:
-        [http] = verify_buyer(target, [HTTP_PACT]).pacts
-    [failed] = http.failed()
-    assert failed.description == "a request for the published lots without an API key"
-    assert any("401" in m for m in failed.mismatches), failed.mismatches
-
-
-def test_a_buyer_whose_webhook_lacks_a_member_fails_that_message(tmp_path: Path) -> None:
-    losing = partial(webhooks_losing, event="bid.counter_offer", member="counterOffer")
-    with reference_buyer(tmp_path, webhooks=losing) as target:
-        [messages] = verify_buyer(target, [MESSAGE_PACT]).pacts
-    [failed] = messages.failed()
-    assert failed.description == "a bid.counter_offer webhook"
-    assert any("counterOffer" in m for m in failed.mismatches), failed.mismatches
+@pytest.mark.parametrize(
+    ("broken", "pact", "description", "evidence"),
+    [
+        pytest.param(
+            {"wrap": dropping_member("GET", r"/api/lots/external/[0-9a-f]{24}", "lot/version")},
+            HTTP_PACT, "a request for a published lot", "version", id="lot answer without version",
+        ),
+        pytest.param(
+            {"wrap": skipping_auth}, HTTP_PACT,
+            "a request for the published lots without an API key", "401", id="key check skipped",
+        ),
+        pytest.param(
+            {"webhooks": LOSING_COUNTER_OFFER}, MESSAGE_PACT,
+            "a bid.counter_offer webhook", "counterOffer", id="webhook without member",
+        ),
+    ],
+)  # fmt: skip
+def test_a_broken_buyer_fails_the_interaction_it_breaks(
+    broken: dict[str, Any], pact: Path, description: str, evidence: str, tmp_path: Path
+) -> None:
+    """Only the broken interaction fails, named, with what did not match."""
+    with reference_buyer(tmp_path, **broken) as target:
+        [result] = verify_buyer(target, [pact]).pacts
+    [failed] = result.failed()
+    assert failed.description == description
+    assert any(evidence in m for m in failed.mismatches), failed.mismatches
 
 
 def test_a_buyer_that_never_sends_a_webhook_fails_that_message(tmp_path: Path) -> None:
