@@ -7,6 +7,7 @@ points wherever a test says: Pact's mock server for the HTTP pact, a stub for th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 from lotflow.reference.producer.app import create_app
 from lotflow.reference.producer.settings import ProducerSettings
 
@@ -45,26 +46,37 @@ def bidder() -> dict[str, str]:
 
 @dataclass
 class ProducerUnderTest:
-    """The producer app and an operator client of it."""
+    """The producer app, called in-process (each call on an event loop of its own, so that the
+    synchronous Pact callbacks can make them), and its clock."""
 
-    client: TestClient
+    app: FastAPI
     clock: FakeClock
 
     @property
     def context(self) -> Any:
-        return self.client.app.state.context  # type: ignore[attr-defined]
+        return self.app.state.context
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://producer.test") as c:
+                return await c.request(method, url, **kwargs)
+
+        return asyncio.run(call())
 
     def op(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        return self.client.request(method, url, headers=headers, **kwargs)
+        return self.request(method, url, headers=headers, **kwargs)
 
-    def deliver(self, path: str, payload: dict[str, Any], webhook_id: str | None = None) -> Any:
+    def deliver(
+        self, path: str, payload: dict[str, Any], webhook_id: str | None = None
+    ) -> httpx.Response:
         """A webhook as the buyer sends it: the exact bytes, signed at the clock's time."""
         body = json.dumps(payload).encode()
         msg_id = webhook_id or payload.get("eventId") or new_event_id()
         headers = signature_headers([SECRET], msg_id, body, self.clock)
-        return self.client.post(
-            path, content=body, headers={**headers, "content-type": "application/json"}
+        return self.request(
+            "POST", path, content=body, headers={**headers, "content-type": "application/json"}
         )
 
     def bid_with_example_terms(self) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def producer(
     }
     clock = FakeClock(START)
     app = create_app(ProducerSettings.from_env(env), clock=clock, buyer_transport=transport)
-    return ProducerUnderTest(TestClient(app, base_url="http://producer.test"), clock)
+    return ProducerUnderTest(app, clock)
 
 
 class OutageTransport(httpx.BaseTransport):
