@@ -68,3 +68,17 @@ def reference_buyer(
     app = create_app(settings, clock=FakeClock(START), webhook_transport=transport)
     with ServerThread(wrap(app) if wrap else app) as server:
         yield BuyerTarget(server.url, credentials(), inbox=inbox, message_timeout=5.0)
+
+
+@contextmanager
+def reference_buyer_over_the_network(tmp_path: Path) -> Iterator[BuyerTarget]:
+    """The reference buyer sending its webhooks over HTTP to a receiver on a free port (what
+    ``lotflow pact verify --receive-webhooks`` runs for a live buyer)."""
+    inbox = WebhookInbox()
+    with ServerThread(inbox.app()) as receiver:
+        env = buyer_env(tmp_path) | {
+            "PRODUCER_DASHBOARD_WEBHOOK_URL": f"{receiver.url}/api/webhooks/lots"
+        }
+        app = create_app(BuyerSettings.from_env(env), clock=FakeClock(START))
+        with ServerThread(app) as server:
+            yield BuyerTarget(server.url, credentials(), inbox=inbox, message_timeout=5.0)

@@ -17,7 +17,12 @@ from tests.contracts.broken import (
     webhooks_dropping,
     webhooks_losing,
 )
-from tests.contracts.provider_side import HTTP_PACT, MESSAGE_PACT, reference_buyer
+from tests.contracts.provider_side import (
+    HTTP_PACT,
+    MESSAGE_PACT,
+    reference_buyer,
+    reference_buyer_over_the_network,
+)
 
 
 def _count(pact: Path) -> int:
@@ -113,3 +118,16 @@ def test_the_documented_broker_verification_builds_offline() -> None:
             .set_publish_options(version="0123abc", branch="main")
         )
     assert str(verifier) == "Verifier(buyer-portal)"
+
+
+def test_messages_verify_from_webhooks_received_over_the_network(tmp_path: Path) -> None:
+    """The live path: the buyer's own dispatcher posts each signed webhook to lotflow's receiver."""
+    with reference_buyer_over_the_network(tmp_path) as target:
+        [messages] = verify_buyer(target, [MESSAGE_PACT]).pacts
+    assert messages.passed, messages
+    assert len(messages.interactions) == _count(MESSAGE_PACT)
+    assert {w.path for w in target.inbox.received} == {  # type: ignore[union-attr]
+        "/api/webhooks/lots",
+        "/api/webhooks/bids",
+        "/api/webhooks/contracts",
+    }
