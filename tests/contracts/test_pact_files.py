@@ -107,3 +107,16 @@ def test_a_pact_that_drifts_from_the_spec_is_found(
     broken = _edited(pact_file(COMMITTED, pact), tmp_path / "broken.json", description, edit)
     findings = check_pact(broken)
     assert [(f.interaction, f.where) for f in findings] == [(description, where)]
+
+
+def test_every_provider_state_of_the_pacts_is_implemented() -> None:
+    """lotflow sets up every state the consumers name, and names no state nobody uses."""
+    from lotflow.pact.states import STATES
+
+    used = {
+        state["name"]
+        for pact in PACTS
+        for interaction in json.loads(pact.read_text())["interactions"]
+        for state in interaction["providerStates"]
+    }
+    assert used == set(STATES)

@@ -139,7 +139,9 @@ def verify(
     chosen = list(pacts) or _default_pacts(with_messages=receive_webhooks is not None)
     listen = _host_port(receive_webhooks) if receive_webhooks else None
     _check_reachable(buyer_url)
-    target = BuyerTarget(buyer_url.rstrip("/"), credentials, state_url, None, message_timeout)
+    target = BuyerTarget(
+        buyer_url.rstrip("/"), credentials, state_url=state_url, message_timeout=message_timeout
+    )
     if listen:
         target.inbox = WebhookInbox()
         with ServerThread(target.inbox.app(), *listen) as receiver:

@@ -25,9 +25,15 @@ from lotflow.pact.examples import example
 
 __all__ = [
     "BID_COUNTERED",
+    "BID_JUST_ACCEPTED",
+    "BID_JUST_COUNTERED",
+    "BID_JUST_REJECTED",
     "BID_SUBMITTED",
     "BID_SUBMITTED_OTHER_TERMS",
     "CONTRACT_MADE",
+    "LOT_JUST_PUBLISHED",
+    "LOT_JUST_UPDATED",
+    "LOT_JUST_WITHDRAWN",
     "LOT_PUBLISHED",
     "LOT_SOLD",
     "LOT_TOO_SMALL",

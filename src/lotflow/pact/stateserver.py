@@ -61,13 +61,14 @@ def operator_setup(buyer: BuyerDriver) -> Setup:
     return lambda state, params: set_up(buyer, state, params)
 
 
-def forwarding_setup(url: str, headers: dict[str, str], timeout: float = 30.0) -> Setup:
-    """States set up by the team's own endpoint at ``url`` (Pact's convention)."""
+def forwarding_setup(url: str, timeout: float = 30.0) -> Setup:
+    """States set up by the team's own endpoint at ``url`` (Pact's convention). No credential
+    is sent there: the operator's session belongs to the buyer alone."""
 
     def setup(state: str, params: dict[str, Any]) -> dict[str, Any]:
         body = {"state": state, "params": params, "action": "setup"}
         try:
-            response = httpx.post(url, json=body, headers=headers, timeout=timeout)
+            response = httpx.post(url, json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             raise LotflowError(f"The state-setup URL {url} could not be reached: {exc}") from exc
         if response.status_code >= 300:

@@ -80,10 +80,11 @@ def verify_buyer(target: BuyerTarget, pacts: Sequence[Path]) -> VerificationRepo
 
 @contextmanager
 def state_endpoint(target: BuyerTarget) -> Iterator[str]:
+    """Serve the provider-state endpoint for ``target`` on a free loopback port; its URL."""
     credentials = target.credentials
     driver = None
     if target.state_url:
-        setup = forwarding_setup(target.state_url, credentials.operator_headers())
+        setup = forwarding_setup(target.state_url)
     else:
         driver = BuyerDriver.connect(
             target.base_url, credentials.api_key, credentials.operator_headers()
