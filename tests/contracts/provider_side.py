@@ -59,6 +59,7 @@ def reference_buyer(
     tmp_path: Path,
     wrap: Wrap | None = None,
     webhooks: Callable[[WebhookInbox], httpx.AsyncBaseTransport] | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[BuyerTarget]:
     """The reference buyer served on a free port, as a verification target (``wrap`` wraps
     its app, ``webhooks`` makes the transport its webhooks take into the inbox)."""
@@ -66,7 +67,7 @@ def reference_buyer(
     settings = BuyerSettings.from_env(buyer_env(tmp_path))
     transport = webhooks(inbox) if webhooks else inbox.transport()
     app = create_app(settings, clock=FakeClock(START), webhook_transport=transport)
-    with ServerThread(wrap(app) if wrap else app) as server:
+    with ServerThread(wrap(app) if wrap else app, host) as server:
         yield BuyerTarget(server.url, credentials(), inbox=inbox, message_timeout=5.0)
 
 

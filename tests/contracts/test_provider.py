@@ -131,3 +131,14 @@ def test_messages_verify_from_webhooks_received_over_the_network(tmp_path: Path)
         "/api/webhooks/bids",
         "/api/webhooks/contracts",
     }
+
+
+def test_a_buyer_on_another_host_still_gets_its_messages_from_the_local_relay(
+    tmp_path: Path,
+) -> None:
+    """HTTP interactions go to the buyer's host, message interactions to the relay on this
+    machine (127.0.0.2 is another address of the loopback interface)."""
+    with reference_buyer(tmp_path, host="127.0.0.2") as target:
+        report = verify_buyer(target, [HTTP_PACT, MESSAGE_PACT])
+    assert target.base_url.startswith("http://127.0.0.2:")
+    assert report.passed, report.to_json()
