@@ -25,7 +25,7 @@ from lotflow.reference.buyer.tables import lot_standards, lots, metadata
 
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
-from lotflow.http import build_app
+from lotflow.http import FailureThrottle, build_app
 
 __all__ = ["create_app"]
 
@@ -56,6 +56,7 @@ def create_app(
         authenticators=authenticators(settings.api_key, settings.operators),
         max_body_bytes=settings.max_body_bytes,
         validate_responses=settings.validate_responses,
+        auth_throttle=FailureThrottle(settings.auth_failure_limit, 60.0, ctx.clock),
         lifespan=_lifespan(ctx, dispatcher, dispatcher_enabled),
     )
     app.state.buyer = ctx

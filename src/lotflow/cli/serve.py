@@ -66,7 +66,7 @@ def _print_generated(portal: str, generated: Mapping[str, str]) -> None:
 def _run(app: Any, host: str, port: int, portal: str) -> None:
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False)
     server = uvicorn.Server(config)
     click.echo(
         f"Starting the reference {portal} portal on http://{host}:{port or '<free port>'} "
