@@ -1,0 +1,80 @@
+"""The producer simulator's calls to the buyer portal under test: recorded and checked.
+
+:class:`RecordingBuyerTransport` is the ``buyer_transport`` of the reference producer inside
+the producer simulator (and of the simulator's own reads): every call goes over the real network
+(or ``inner``) to ``target`` (the buyer's base URL, settable after start-up), and the buyer's
+answer is checked against ``buyer.yaml`` and recorded.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from lotflow.simulators.recording import Exchange
+from lotflow.simulators.state import SimulationState
+from lotflow.simulators.validation import CallChecker
+
+__all__ = ["RecordingBuyerTransport"]
+
+
+class RecordingBuyerTransport(httpx.BaseTransport):
+    """Sends, checks the answer, records (see the module docstring)."""
+
+    def __init__(self, state: SimulationState, *, inner: httpx.BaseTransport | None = None) -> None:
+        self.state = state
+        self.target = ""
+        self._inner = inner or httpx.HTTPTransport()
+        self._checker = CallChecker("buyer")
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        url = self._url(request.url)
+        sent = httpx.Request(request.method, url, headers=request.headers, content=body)
+        started, start = self.state.clock.now(), self.state.clock.monotonic()
+        operation = self._checker.operation(request.method, url.path)
+        subject = operation.operation_id if operation else f"{request.method} {url.path}"
+        try:
+            response = self._inner.handle_request(sent)
+            answer = response.read()
+        except httpx.HTTPError as exc:
+            self._record(
+                sent, subject, started, start, None, {}, b"", f"{type(exc).__name__}: {exc}"
+            )
+            raise
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        findings = (
+            self._checker.check_response(operation, response.status_code, headers, answer, "buyer")
+            if operation
+            else []
+        )
+        self._record(
+            sent, subject, started, start, response.status_code, headers, answer, None, findings
+        )
+        return httpx.Response(response.status_code, headers=response.headers, content=answer)
+
+    def _record(self, sent, subject, started, start, status, headers, answer, error, findings=()):  # type: ignore[no-untyped-def]
+        exchange = Exchange(
+            "call",
+            "outbound",
+            subject,
+            sent.method,
+            str(sent.url),
+            {k.lower(): v for k, v in sent.headers.items()},
+            sent.content,
+            started,
+            (self.state.clock.monotonic() - start) * 1000,
+            status,
+            headers,
+            answer,
+            error,
+        )
+        self.state.record(exchange, list(findings))
+
+    def _url(self, url: httpx.URL) -> httpx.URL:
+        if not self.target:
+            return url
+        base = httpx.URL(self.target)
+        return url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+
+    def close(self) -> None:
+        self._inner.close()
