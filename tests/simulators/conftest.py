@@ -15,7 +15,9 @@ from lotflow.simulators import BuyerSimulator, ProducerSimulator
 from lotflow.stack import PRODUCER_ORGS, Credentials
 
 
-def producer_env(workdir: Path, buyer_url: str, c: Credentials, secret: str, api_key: str) -> dict[str, str]:
+def producer_env(
+    workdir: Path, buyer_url: str, c: Credentials, secret: str, api_key: str
+) -> dict[str, str]:
     operators = [
         {"orgId": c.producer_orgs[a], "name": n, "token": c.producer_tokens[a]}
         for a, n in PRODUCER_ORGS.items()
@@ -52,8 +54,12 @@ class BuyerSide:
     def parties(self) -> Parties:
         c = self.credentials
         return Parties(
-            self.sim.url, self.producer_url, self.sim.operator_token, self.sim.api_key,
-            dict(c.producer_tokens), self.sim,
+            self.sim.url,
+            self.producer_url,
+            self.sim.operator_token,
+            self.sim.api_key,
+            dict(c.producer_tokens),
+            self.sim,
         )
 
 
@@ -66,7 +72,12 @@ class ProducerSide:
     def parties(self) -> Parties:
         c = self.credentials
         return Parties(
-            self.buyer_url, self.sim.url, c.buyer_token, c.api_key, dict(self.sim.producer_tokens), self.sim,
+            self.buyer_url,
+            self.sim.url,
+            c.buyer_token,
+            c.api_key,
+            dict(self.sim.producer_tokens),
+            self.sim,
         )
 
 
@@ -77,7 +88,9 @@ def buyer_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuyerSide]:
     from lotflow.reference.producer.settings import ProducerSettings
 
     workdir, c = tmp_path_factory.mktemp("buyer-side"), Credentials()
-    with BuyerSimulator(secret=c.webhook_secret, api_key=c.api_key, backoff_base=0.2, backoff_cap=2) as sim:
+    with BuyerSimulator(
+        secret=c.webhook_secret, api_key=c.api_key, backoff_base=0.2, backoff_cap=2
+    ) as sim:
         env = producer_env(workdir, sim.url, c, sim.secret, sim.api_key)
         with ServerThread(create_app(ProducerSettings.from_env(env))) as producer:
             sim.producer_url = producer.url
@@ -92,6 +105,8 @@ def producer_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Producer
 
     workdir, c = tmp_path_factory.mktemp("producer-side"), Credentials()
     with ProducerSimulator(api_key=c.api_key, secret=c.webhook_secret) as sim:
-        with ServerThread(create_app(BuyerSettings.from_env(buyer_env(workdir, sim.url, c)))) as buyer:
+        with ServerThread(
+            create_app(BuyerSettings.from_env(buyer_env(workdir, sim.url, c)))
+        ) as buyer:
             sim.buyer_url = buyer.url
             yield ProducerSide(sim, buyer.url, c)

@@ -21,7 +21,9 @@ OPERATIONS = operation_index({p: load_portal_spec(p) for p in ("buyer", "produce
 def failures_of(parties: Parties, path: Path) -> list[tuple[str, str]]:
     with Runner(parties, OPERATIONS, load_workflow().mapping) as runner:
         events = list(runner.run(load_scenarios([path])))
-    steps = [e.result for e in events if isinstance(e, ev.StepPassed | ev.StepFailed | ev.StepSkipped)]
+    steps = [
+        e.result for e in events if isinstance(e, ev.StepPassed | ev.StepFailed | ev.StepSkipped)
+    ]
     finished = events[-1]
     assert isinstance(finished, ev.RunFinished)
     found = [(r.step_id, f.message) for r in steps for f in r.failures]
