@@ -45,6 +45,10 @@ def _json(raw: bytes) -> Any:
         return _NO_BODY
 
 
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
 def _errors_text(errors: Sequence[Any], limit: int = 3) -> str:
     shown = "; ".join(f"{e.field or '(body)'} {e.message}" for e in errors[:limit])
     more = len(errors) - limit
@@ -105,6 +109,7 @@ class CallChecker:
         sender: str,
     ) -> list[Finding]:
         """The findings of a request (an unknown operation is one finding)."""
+        headers = _lower(headers)
         op = self.operation(method, path)
         if op is None:
             found = _Findings(f"{method.upper()} {path}", sender)
@@ -163,6 +168,7 @@ class CallChecker:
         self, op: Operation, status: int, headers: Mapping[str, str], body: bytes, sender: str
     ) -> list[Finding]:
         """The findings of ``op``'s answer."""
+        headers = _lower(headers)
         found = _Findings(op.operation_id, sender)
         declared = op.responses.get(str(status)) or op.responses.get("default")
         if declared is None:
@@ -242,6 +248,7 @@ class WebhookChecker:
 
     def check(self, path: str, headers: Mapping[str, str], body: bytes) -> list[Finding]:
         """The findings of one webhook delivery to ``path``."""
+        headers = _lower(headers)
         event = self.event_of(body)
         found = _Findings(event, "buyer")
         self._authentication(headers, body, found)
