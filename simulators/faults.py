@@ -237,8 +237,9 @@ def plan_from_flags(flags: Sequence[str], seed: int = 0) -> FaultPlan:
     for flag in flags:
         rule = _flag_rule(flag)
         section = "answers" if rule["fault"] in ANSWER_FAULTS else "webhooks"
+        _checked({section: [rule]}, None, f"--fault {flag!r}")
         data[section].append(rule)
-    return _checked(data, Positions(), "--fault")
+    return _checked(data, None, "--fault")
 
 
 def _flag_rule(flag: str) -> dict[str, Any]:
@@ -257,11 +258,14 @@ def _flag_rule(flag: str) -> dict[str, Any]:
     return rule
 
 
-def _checked(data: Any, positions: Positions, source: str) -> FaultPlan:
-    problems = _schema_problems(data, positions) or _parameter_problems(data, positions)
+def _checked(data: Any, positions: Positions | None, source: str) -> FaultPlan:
+    """The plan of ``data``; positions None: no file lines to name (command-line flags)."""
+    where = positions or Positions()
+    problems = _schema_problems(data, where) or _parameter_problems(data, where)
     if problems:
         lines = sorted(set(problems))
-        raise FaultPlanError("\n".join(f"{source}:{line}: {message}" for line, message in lines))
+        at = (lambda line: f"{source}:{line}") if positions is not None else (lambda _: source)
+        raise FaultPlanError("\n".join(f"{at(line)}: {message}" for line, message in lines))
     return FaultPlan(
         seed=int(data.get("seed", 0)),
         webhooks=tuple(_rule("webhooks", i, r) for i, r in enumerate(data.get("webhooks") or [])),
@@ -337,6 +341,9 @@ def _message(kind: str, error: Any, data: Any, location: tuple[Any, ...]) -> str
     if kind == "type":
         wanted = " or ".join(TYPE_WORDS.get(t, t) for t in error.kind.types)
         return f"{where} is {seen}; expected {wanted}"
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return f"{where} is {seen}; expected {bound} {error.kind.limit}"
     if kind == "oneOf":
         return f"{where} is {seen}; expected a name or a list of names"
     return f"{where} is {seen}: {error.message}"
