@@ -68,6 +68,7 @@ class Recording:
 
     def __init__(self) -> None:
         self._items: list[Exchange] = []
+        self._attempts: dict[str, tuple[int, datetime]] = {}  # webhook-id → (attempts, last)
         self._lock = threading.Lock()
 
     def add(self, exchange: Exchange) -> Exchange:
@@ -80,11 +81,10 @@ class Recording:
             return numbered
 
     def _numbered(self, exchange: Exchange) -> Exchange:
-        earlier = [e for e in self._items if e.webhook_id == exchange.webhook_id]
-        since = None
-        if earlier:
-            since = (exchange.started_at - earlier[-1].started_at).total_seconds() * 1000
-        return replace(exchange, attempt=len(earlier) + 1, since_previous_ms=since)
+        count, last = self._attempts.get(exchange.webhook_id, (0, None))
+        since = (exchange.started_at - last).total_seconds() * 1000 if last else None
+        self._attempts[exchange.webhook_id] = (count + 1, exchange.started_at)
+        return replace(exchange, attempt=count + 1, since_previous_ms=since)
 
     def attach(self, index: int, findings: tuple[Finding, ...]) -> None:
         """Attach the findings of exchange ``index``."""
@@ -100,6 +100,7 @@ class Recording:
         """Start a new recording."""
         with self._lock:
             self._items.clear()
+            self._attempts.clear()
 
     def __len__(self) -> int:
         with self._lock:

@@ -11,12 +11,30 @@ import threading
 from dataclasses import replace
 
 from lotflow.clock import Clock
-from lotflow.engine.tap import WebhookLog
+from lotflow.engine.tap import Delivery, WebhookLog
 from lotflow.simulators.faults import FaultChooser, FaultPlan
 from lotflow.simulators.findings import Finding, FindingLog
 from lotflow.simulators.recording import Exchange, Recording
 
-__all__ = ["SimulationState"]
+__all__ = ["DeliveryLog", "SimulationState"]
+
+
+class DeliveryLog(WebhookLog):
+    """The tap's log, numbering attempts from a count per webhook-id (the tap's own numbering
+    rescans the whole log on every delivery, too slow for the simulator as a load generator)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._attempts: dict[str, int] = {}
+
+    def record(self, delivery: Delivery) -> Delivery:
+        with self._changed:
+            attempt = self._attempts.get(delivery.webhook_id, 0) + 1
+            self._attempts[delivery.webhook_id] = attempt
+            numbered = replace(delivery, attempt=attempt)
+            self._items.append(numbered)
+            self._changed.notify_all()
+        return numbered
 
 
 class SimulationState:
@@ -26,7 +44,7 @@ class SimulationState:
         self.clock = clock
         self.recording = Recording()
         self.findings = FindingLog()
-        self.log = WebhookLog()
+        self.log: WebhookLog = DeliveryLog()
         self.down = False
         self._lock = threading.Lock()
         self.plan = plan or FaultPlan()
