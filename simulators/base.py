@@ -16,15 +16,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from lotflow.engine.tap import WebhookLog
-from lotflow.errors import ConfigError, ServerStartError
-from lotflow.serving import ServerThread
-from lotflow.signing import secret_key
 from lotflow.simulators.control import ControlClient
 from lotflow.simulators.faults import FaultPlan, load_fault_plan, parse_fault_plan
 from lotflow.simulators.findings import Finding
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
+
+from lotflow.engine.tap import WebhookLog
+from lotflow.errors import ConfigError, ServerStartError
+from lotflow.serving import ServerThread
+from lotflow.signing import secret_key
 
 __all__ = ["Simulator", "checked_secret"]
 

@@ -26,6 +26,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+from lotflow.simulators.base import Simulator, checked_secret
+from lotflow.simulators.control import InProcessCaller, control_app, json_body
+from lotflow.simulators.faults import FaultPlan
+from lotflow.simulators.front import Inspected, SimulatorFront
+from lotflow.simulators.state import SimulationState
+from lotflow.simulators.validation import CallChecker
+from lotflow.simulators.wire import WebhookWire
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,13 +41,6 @@ from lotflow.db import sqlite_url
 from lotflow.ids import new_object_id
 from lotflow.openapi import resolve
 from lotflow.signing import new_webhook_secret
-from lotflow.simulators.base import Simulator, checked_secret
-from lotflow.simulators.control import InProcessCaller, control_app, json_body
-from lotflow.simulators.faults import FaultPlan
-from lotflow.simulators.front import Inspected, SimulatorFront
-from lotflow.simulators.state import SimulationState
-from lotflow.simulators.validation import CallChecker
-from lotflow.simulators.wire import WebhookWire
 
 __all__ = ["BuyerSimulator"]
 

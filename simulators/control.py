@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
+from lotflow.simulators.faults import FaultPlanError, parse_fault_plan
+from lotflow.simulators.front import CONTROL_PREFIX, ASGIApp
+from lotflow.simulators.state import SimulationState
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,9 +27,6 @@ from starlette.routing import Route
 from lotflow.errors import LotflowError
 from lotflow.openapi import Operation
 from lotflow.problems import Problem
-from lotflow.simulators.faults import FaultPlanError, parse_fault_plan
-from lotflow.simulators.front import CONTROL_PREFIX, ASGIApp
-from lotflow.simulators.state import SimulationState
 
 __all__ = ["ActionError", "ControlClient", "InProcessCaller", "control_app"]
 

@@ -19,12 +19,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lotflow.engine.tap import Delivery
-from lotflow.problems import Problem
 from lotflow.simulators.faults import FaultRule
 from lotflow.simulators.findings import Finding
 from lotflow.simulators.recording import Exchange, Kind
 from lotflow.simulators.state import SimulationState
+
+from lotflow.engine.tap import Delivery
+from lotflow.problems import Problem
 
 __all__ = ["CONTROL_PREFIX", "Inspected", "SimulatorFront"]
 
@@ -239,7 +240,8 @@ def _problem(status: int, title: str, retry_after: Any) -> _Answer:
 
 
 def _acknowledged(status: int) -> _Answer:
-    body = b'{"received":true,"eventId":"","duplicate":false,"applied":false,"note":"answered by the fault plan, not processed"}'
+    ack = {"received": True, "eventId": "", "duplicate": False, "applied": False}
+    body = json.dumps(ack | {"note": "answered by the fault plan, not processed"}).encode()
     return _Answer(status, [(b"content-type", b"application/json")], body)
 
 

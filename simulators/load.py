@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from lotflow.simulators.buyer import BuyerSimulator
 
 from lotflow.ids import new_event_id
 from lotflow.openapi import load_portal_spec
 from lotflow.signing import signature_headers
-from lotflow.simulators.buyer import BuyerSimulator
 
 __all__ = ["LoadResult", "SpreadTransport", "send_webhooks"]
 

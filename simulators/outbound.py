@@ -9,7 +9,6 @@ answer is checked against ``buyer.yaml`` and recorded.
 from __future__ import annotations
 
 import httpx
-
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
 from lotflow.simulators.validation import CallChecker

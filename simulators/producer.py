@@ -9,7 +9,7 @@ acts through the buyer's API with the API key: it lists and reads lots, submits 
 bids and answers counter-offers (through the reference producer, which keeps its own state) and
 reads bids and contracts; every call and the buyer's answer are checked and recorded.
 
-    with ProducerSimulator(buyer_url="http://localhost:3004", api_key="...", secret="whsec_...") as p:
+    with ProducerSimulator("http://localhost:3004", api_key="...", secret="whsec_...") as p:
         lots = p.list_lots()
         bid = p.submit_bid(lots[0]["_id"])
 """
@@ -24,6 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from lotflow.simulators.base import Simulator, checked_secret
+from lotflow.simulators.control import InProcessCaller, control_app, json_body
+from lotflow.simulators.faults import FaultPlan
+from lotflow.simulators.front import Inspected, SimulatorFront
+from lotflow.simulators.outbound import RecordingBuyerTransport
+from lotflow.simulators.state import SimulationState
+from lotflow.simulators.validation import CallChecker, WebhookChecker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,13 +41,6 @@ from lotflow.engine.tap import Delivery
 from lotflow.ids import new_object_id
 from lotflow.openapi import load_portal_spec, resolve
 from lotflow.signing import new_webhook_secret
-from lotflow.simulators.base import Simulator, checked_secret
-from lotflow.simulators.control import InProcessCaller, control_app, json_body
-from lotflow.simulators.faults import FaultPlan
-from lotflow.simulators.front import Inspected, SimulatorFront
-from lotflow.simulators.outbound import RecordingBuyerTransport
-from lotflow.simulators.state import SimulationState
-from lotflow.simulators.validation import CallChecker, WebhookChecker
 from lotflow.threads import in_thread
 
 __all__ = ["ProducerSimulator"]

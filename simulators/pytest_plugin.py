@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from lotflow.simulators.buyer import BuyerSimulator
 from lotflow.simulators.faults import FaultPlan, load_fault_plan
 from lotflow.simulators.producer import ProducerSimulator

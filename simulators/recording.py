@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from lotflow import __version__
 from lotflow.simulators.findings import Finding
+
+from lotflow import __version__
 
 __all__ = ["Exchange", "Recording", "read_har"]
 

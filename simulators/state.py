@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from lotflow.clock import Clock
-from lotflow.engine.tap import Delivery, WebhookLog
 from lotflow.simulators.faults import FaultChooser, FaultPlan
 from lotflow.simulators.findings import Finding, FindingLog
 from lotflow.simulators.recording import Exchange, Recording
+
+from lotflow.clock import Clock
+from lotflow.engine.tap import Delivery, WebhookLog
 
 __all__ = ["DeliveryLog", "SimulationState"]
 

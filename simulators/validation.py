@@ -18,13 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lotflow.simulators.findings import RULES, Finding
+
 from lotflow.clock import Clock
 from lotflow.errors import ConfigError, SignatureError
 from lotflow.openapi import Operation, load_portal_spec, operations, resolve, validator_for
 from lotflow.openapi import webhooks as spec_webhooks
 from lotflow.problems import PROBLEM_MEDIA_TYPE
 from lotflow.signing import WebhookVerifier, verify_legacy_bearer
-from lotflow.simulators.findings import RULES, Finding
 
 __all__ = ["CallChecker", "WebhookChecker", "media_type"]
 

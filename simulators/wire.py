@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
-from lotflow.engine.tap import Delivery
-from lotflow.ids import new_event_id
-from lotflow.signing import legacy_bearer_headers, sign
 from lotflow.simulators.faults import FaultRule
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
 from lotflow.simulators.validation import CallChecker
+
+from lotflow.engine.tap import Delivery
+from lotflow.ids import new_event_id
+from lotflow.signing import legacy_bearer_headers, sign
 
 __all__ = ["WebhookWire"]
 

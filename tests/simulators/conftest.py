@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lotflow.simulators import BuyerSimulator, ProducerSimulator
 
 from lotflow.db import sqlite_url
 from lotflow.engine.runner import Parties
 from lotflow.serving import ServerThread
-from lotflow.simulators import BuyerSimulator, ProducerSimulator
 from lotflow.stack import PRODUCER_ORGS, Credentials
 
 
@@ -104,9 +104,9 @@ def producer_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Producer
     from lotflow.reference.buyer.settings import BuyerSettings
 
     workdir, c = tmp_path_factory.mktemp("producer-side"), Credentials()
-    with ProducerSimulator(api_key=c.api_key, secret=c.webhook_secret) as sim:
-        with ServerThread(
-            create_app(BuyerSettings.from_env(buyer_env(workdir, sim.url, c)))
-        ) as buyer:
-            sim.buyer_url = buyer.url
-            yield ProducerSide(sim, buyer.url, c)
+    with (
+        ProducerSimulator(api_key=c.api_key, secret=c.webhook_secret) as sim,
+        ServerThread(create_app(BuyerSettings.from_env(buyer_env(workdir, sim.url, c)))) as buyer,
+    ):
+        sim.buyer_url = buyer.url
+        yield ProducerSide(sim, buyer.url, c)

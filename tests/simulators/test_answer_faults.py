@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from lotflow.simulators import ANSWER_FAULTS, BuyerSimulator, ProducerSimulator
 
 from lotflow.clock import SystemClock
 from lotflow.ids import new_event_id
 from lotflow.openapi import load_portal_spec
 from lotflow.signing import signature_headers
-from lotflow.simulators import ANSWER_FAULTS, BuyerSimulator, ProducerSimulator
 from tests.simulators.conftest import ProducerSide
 
 
@@ -87,7 +87,8 @@ def test_slow_answers_normally_after_the_delay(producer: ProducerSimulator) -> N
     started = time.monotonic()
     answer = deliver(producer, "slow", ms=300)
     assert time.monotonic() - started >= 0.3
-    assert answer.status_code == 200 and answer.json()["received"] is True
+    assert answer.status_code == 200
+    assert answer.json()["received"] is True
 
 
 def test_timeout_answers_past_the_senders_timeout(producer: ProducerSimulator) -> None:
@@ -140,7 +141,8 @@ def test_the_reference_buyer_retries_after_retry_after(producer_side: ProducerSi
     assert (first.webhook_id, first.attempt, first.status) == (second.webhook_id, 1, 503)
     assert (second.attempt, second.status) == (2, 200)
     attempt = [e for e in sim.exchanges() if e.webhook_id == second.webhook_id][-1]
-    assert attempt.since_previous_ms is not None and attempt.since_previous_ms >= 950
+    assert attempt.since_previous_ms is not None
+    assert attempt.since_previous_ms >= 950
     sim.use_faults("{}")
 
 

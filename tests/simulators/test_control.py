@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from lotflow.simulators import ActionError
+
 from tests.simulators.conftest import BuyerSide, ProducerSide
 
 
@@ -73,4 +73,5 @@ def test_outage_and_reset_from_outside(producer_side: ProducerSide) -> None:
     assert sim.down is True
     sim.control.set_down(False)
     sim.control.reset()
-    assert sim.exchanges() == [] and sim.control.record()["log"]["entries"] == []
+    assert sim.exchanges() == []
+    assert sim.control.record()["log"]["entries"] == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from lotflow.simulators import (
     ANSWER_FAULTS,
     WEBHOOK_FAULTS,
@@ -60,10 +59,8 @@ def test_a_parameter_of_another_fault_is_refused() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     message = error_of("webhooks:\n  - fault: nope\n  - {}\n")
-    assert (
-        "plan.yaml:2:" in message
-        and "plan.yaml:3: webhooks[1] is missing the required key 'fault'" in message
-    )
+    assert "plan.yaml:2:" in message
+    assert "plan.yaml:3: webhooks[1] is missing the required key 'fault'" in message
 
 
 def test_bad_yaml_and_an_unreadable_file(tmp_path: Path) -> None:
@@ -87,7 +84,7 @@ def test_flags_build_the_same_rules_and_refuse_bad_ones() -> None:
         plan_from_flags(["dupliate"])
     with pytest.raises(FaultPlanError, match="'copies' is not key=value"):
         plan_from_flags(["duplicate:copies"])
-    with pytest.raises(FaultPlanError, match="--fault 'delay:ms=-5': webhooks\\[0\\].ms is -5"):
+    with pytest.raises(FaultPlanError, match=r"--fault 'delay:ms=-5': webhooks\[0\]\.ms is -5"):
         plan_from_flags(["delay:ms=-5"])
 
 
@@ -116,7 +113,8 @@ def test_skip_times_and_matching() -> None:
 
 def test_answer_rules_match_an_operation_or_an_event() -> None:
     plan = parse_fault_plan(
-        "answers:\n  - {fault: error, operation: submitBid, times: 0}\n  - {fault: gone, event: lot.deleted}\n"
+        "answers:\n  - {fault: error, operation: submitBid, times: 0}\n"
+        "  - {fault: gone, event: lot.deleted}\n"
     )
     chooser = plan.chooser()
     assert chooser.answer_fault("listExternalLots", None) is None

@@ -45,7 +45,7 @@ def test_the_fixture_module_runs_a_teams_test_against_its_portal(
         "--lotflow-record",
         str(tmp_path),
     ]
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - this interpreter, arguments built here
         command,
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def test_a_missing_portal_url_is_a_usage_error(tmp_path: Path) -> None:
         "--rootdir",
         str(tmp_path),
     ]
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - this interpreter, arguments built here
         command,
         capture_output=True,
         text=True,

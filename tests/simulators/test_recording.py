@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 import jsonschema_rs
+from lotflow.simulators import BuyerSimulator, read_har
 
 from lotflow.serving import ServerThread
-from lotflow.simulators import BuyerSimulator, read_har
 from tests.simulators.receiver import RecordingReceiver
 
 # The required members of HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), as a schema.
@@ -114,5 +114,6 @@ def test_a_recording_reads_back_as_what_happened(tmp_path: Path) -> None:
         ("webhook", "lot.published", None, 1, ("drop",)),
         ("webhook", "lot.published", 200, 2, ()),
     ]
-    assert happened[1].since_previous_ms is not None and happened[1].since_previous_ms >= 0
+    assert happened[1].since_previous_ms is not None
+    assert happened[1].since_previous_ms >= 0
     assert [f.rule for f in happened[3].findings] == ["request.body"]

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from lotflow.simulators import RULES, BuyerSimulator
+from lotflow.simulators.validation import CallChecker, WebhookChecker
 
 from lotflow.clock import SystemClock
 from lotflow.ids import new_event_id
 from lotflow.openapi import load_portal_spec
 from lotflow.signing import legacy_bearer_headers, new_webhook_secret, signature_headers
-from lotflow.simulators import RULES, BuyerSimulator
-from lotflow.simulators.validation import CallChecker, WebhookChecker
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SCHEMAS = load_portal_spec("buyer")["components"]["schemas"]
@@ -205,6 +205,7 @@ def test_a_bad_call_is_kept_as_a_finding_with_its_exchange() -> None:
             "producer",
         )
         exchange = sim.exchanges()[finding.exchange]
-        assert exchange.findings == (finding,) and exchange.status == 422
+        assert exchange.findings == (finding,)
+        assert exchange.status == 422
         assert seen == ["request.body"]
         assert sim.control.findings() == [finding.to_dict()]

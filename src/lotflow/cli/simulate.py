@@ -198,7 +198,8 @@ def _summary(sim: Any) -> None:
     findings = sim.findings()
     violations = [f for f in findings if f.severity == "violation"]
     click.echo(
-        f"{len(sim.exchanges())} exchanges, {len(violations)} findings, {len(findings) - len(violations)} deviations"
+        f"{len(sim.exchanges())} exchanges, {len(violations)} findings, "
+        f"{len(findings) - len(violations)} deviations"
     )
     if sim.record_path is not None:
         click.echo(f"Recording written to {sim.record_path}")
