@@ -126,9 +126,7 @@ def main() -> None:
                 print(f"  faults {state}: {rate:7.0f} webhooks/s  answers {answers}")
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
     base = statistics.median(bare)
-    print(
-        f"\nbare httpx baseline {base:.0f} posts/s; simulator/baseline (faults off) {off / base:.2f}x"
-    )
+    print(f"\nbare httpx baseline {base:.0f} posts/s; simulator/baseline {off / base:.2f}x")
     print(
         f"\nsigned webhooks/s from the buyer simulator ({args.events} per round, concurrency "
         f"{args.concurrency}, median of {args.rounds}): faults off {off:.0f}/s, "

@@ -91,6 +91,7 @@ def test_a_recording_reads_back_as_what_happened(tmp_path: Path) -> None:
         with BuyerSimulator(server.url, backoff_base=0.05, record=tmp_path / "run.har") as sim:
             sim.use_faults(json.dumps(plan))
             sim.publish_lot()
+            assert sim.log.wait_until(lambda: len(sim.log) >= 2, 5)  # both copies answered
             httpx.get(
                 f"{sim.url}/api/lots/external",
                 params={"status": "published"},
