@@ -264,7 +264,10 @@ def _checked(data: Any, positions: Positions | None, source: str) -> FaultPlan:
     problems = _schema_problems(data, where) or _parameter_problems(data, where)
     if problems:
         lines = sorted(set(problems))
-        at = (lambda line: f"{source}:{line}") if positions is not None else (lambda _: source)
+
+        def at(line: int) -> str:
+            return f"{source}:{line}" if positions is not None else source
+
         raise FaultPlanError("\n".join(f"{at(line)}: {message}" for line, message in lines))
     return FaultPlan(
         seed=int(data.get("seed", 0)),

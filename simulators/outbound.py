@@ -8,7 +8,11 @@ answer is checked against ``buyer.yaml`` and recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 import httpx
+from lotflow.simulators.findings import Finding
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
 from lotflow.simulators.validation import CallChecker
@@ -51,7 +55,18 @@ class RecordingBuyerTransport(httpx.BaseTransport):
         )
         return httpx.Response(response.status_code, headers=response.headers, content=answer)
 
-    def _record(self, sent, subject, started, start, status, headers, answer, error, findings=()):  # type: ignore[no-untyped-def]
+    def _record(
+        self,
+        sent: httpx.Request,
+        subject: str,
+        started: datetime,
+        start: float,
+        status: int | None,
+        headers: dict[str, str],
+        answer: bytes,
+        error: str | None,
+        findings: Sequence[Finding] = (),
+    ) -> None:
         exchange = Exchange(
             "call",
             "outbound",

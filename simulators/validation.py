@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lotflow.simulators.findings import RULES, Finding
+from lotflow.simulators.findings import RULES, Finding, Severity
 
 from lotflow.clock import Clock
 from lotflow.errors import ConfigError, SignatureError
@@ -70,7 +70,7 @@ class _Findings:
         self.subject, self.sender, self.items = subject, sender, list[Finding]()
 
     def add(
-        self, rule: str, observed: str, expected: str = "", severity: str = "violation"
+        self, rule: str, observed: str, expected: str = "", severity: Severity = "violation"
     ) -> None:
         self.items.append(
             Finding(
@@ -80,7 +80,7 @@ class _Findings:
                 observed,
                 self.sender,
                 severity=severity,
-            )  # type: ignore[arg-type]
+            )
         )
 
 
