@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,7 @@ from lotflow.simulators.findings import Finding
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
 
+from lotflow.db import sqlite_url
 from lotflow.engine.tap import WebhookLog
 from lotflow.errors import ConfigError, ServerStartError
 from lotflow.serving import ServerThread
@@ -106,6 +108,28 @@ class Simulator:
         if self._control is None:
             raise ServerStartError(f"The {self.role} simulator has not been started; call start().")
         return self._control
+
+    def _database_url(self, database_url: str | None, name: str) -> str:
+        """``database_url``, or a SQLite file in a folder removed when the simulator stops."""
+        if database_url:
+            return database_url
+        workdir = tempfile.TemporaryDirectory(prefix=f"lotflow-{self.role}-sim-")
+        self._closers.append(workdir.cleanup)
+        return sqlite_url(Path(workdir.name) / name)
+
+    def describe(self) -> dict[str, Any]:
+        """What the control surface's ``GET /_lotflow`` shows (no secrets)."""
+        return {
+            "role": self.role,
+            **self._described(),
+            "faults": self.state.plan.to_dict(),
+            "exchanges": len(self.state.recording),
+            "findings": len(self.state.findings),
+            "down": self.state.down,
+        }
+
+    def _described(self) -> dict[str, Any]:
+        return {}
 
     # ---------------------------------------------------------------- the tap's protocol
     @property

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from lotflow.clock import Clock, SystemClock
-from lotflow.db import sqlite_url
 from lotflow.ids import new_object_id
 from lotflow.openapi import resolve
 from lotflow.signing import new_webhook_secret
@@ -90,12 +88,8 @@ class BuyerSimulator(Simulator):
         self.secret = checked_secret(secret) if secret else new_webhook_secret()
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.operator_token = secrets.token_urlsafe(24)
-        self._workdir = (
-            None if database_url else tempfile.TemporaryDirectory(prefix="lotflow-buyer-sim-")
-        )
         env = {
-            "LOTFLOW_DATABASE_URL": database_url
-            or sqlite_url(Path(self._workdir.name) / "buyer.sqlite3"),  # type: ignore[union-attr]
+            "LOTFLOW_DATABASE_URL": self._database_url(database_url, "buyer.sqlite3"),
             "PRODUCER_API_KEY": self.api_key,
             "PRODUCER_DASHBOARD_WEBHOOK_URL": f"{PLACEHOLDER_PRODUCER}/api/webhooks/lots",
             "PRODUCER_DASHBOARD_WEBHOOK_SECRET": self.secret,
@@ -123,8 +117,6 @@ class BuyerSimulator(Simulator):
         self._operator = InProcessCaller(self.portal, self._checker.operations, self.operator_token)
         control = control_app(self.state, self.control_token, self._actions(), self.describe)
         self.app = SimulatorFront(self.portal, control, self._inspect, self.state, sleep=sleep)
-        if self._workdir is not None:
-            self._closers.append(self._workdir.cleanup)
 
     @property
     def producer_url(self) -> str:
@@ -135,17 +127,8 @@ class BuyerSimulator(Simulator):
     def producer_url(self, url: str) -> None:
         self.wire.target = url.rstrip("/")
 
-    def describe(self) -> dict[str, Any]:
-        """What the control surface's ``GET /_lotflow`` shows (no secrets)."""
-        return {
-            "role": self.role,
-            "producer": self.producer_url or None,
-            "webhookAuth": self.settings.webhook_auth,
-            "faults": self.state.plan.to_dict(),
-            "exchanges": len(self.state.recording),
-            "findings": len(self.state.findings),
-            "down": self.state.down,
-        }
+    def _described(self) -> dict[str, Any]:
+        return {"producer": self.producer_url or None, "webhookAuth": self.settings.webhook_auth}
 
     # ---------------------------------------------------------------- watching the producer
     def _inspect(

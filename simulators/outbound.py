@@ -15,6 +15,7 @@ import httpx
 from lotflow.simulators.findings import Finding
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
+from lotflow.simulators.urls import retarget
 from lotflow.simulators.validation import CallChecker
 
 __all__ = ["RecordingBuyerTransport"]
@@ -85,10 +86,7 @@ class RecordingBuyerTransport(httpx.BaseTransport):
         self.state.record(exchange, list(findings))
 
     def _url(self, url: httpx.URL) -> httpx.URL:
-        if not self.target:
-            return url
-        base = httpx.URL(self.target)
-        return url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+        return retarget(url, self.target)
 
     def close(self) -> None:
         self._inner.close()

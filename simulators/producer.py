@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ from starlette.responses import JSONResponse, Response
 
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
-from lotflow.db import sqlite_url
 from lotflow.engine.tap import Delivery
 from lotflow.ids import new_object_id
 from lotflow.openapi import load_portal_spec, resolve
@@ -89,16 +87,12 @@ class ProducerSimulator(Simulator):
         )
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.producer_tokens = {alias: secrets.token_urlsafe(24) for alias in aliases}
-        self._workdir = (
-            None if database_url else tempfile.TemporaryDirectory(prefix="lotflow-producer-sim-")
-        )
         operators = [
             {"orgId": new_object_id(), "name": f"lotflow producer simulator ({a})", "token": t}
             for a, t in self.producer_tokens.items()
         ]
         env = {
-            "LOTFLOW_DATABASE_URL": database_url
-            or sqlite_url(Path(self._workdir.name) / "producer.sqlite3"),  # type: ignore[union-attr]
+            "LOTFLOW_DATABASE_URL": self._database_url(database_url, "producer.sqlite3"),
             "NEXT_PUBLIC_BUYER_DASHBOARD_URL": PLACEHOLDER_BUYER,
             "BUYER_API_KEY": self.api_key,
             "BUYER_WEBHOOK_SECRET": self.secret,
@@ -130,8 +124,6 @@ class ProducerSimulator(Simulator):
         control = control_app(self.state, self.control_token, self._actions(), self.describe)
         self.app = SimulatorFront(self.portal, control, self._inspect, self.state)
         self._closers.append(self._buyer.close)
-        if self._workdir is not None:
-            self._closers.append(self._workdir.cleanup)
 
     @property
     def buyer_url(self) -> str:
@@ -142,17 +134,11 @@ class ProducerSimulator(Simulator):
     def buyer_url(self, url: str) -> None:
         self.calls.target = url.rstrip("/")
 
-    def describe(self) -> dict[str, Any]:
-        """What the control surface's ``GET /_lotflow`` shows (no secrets)."""
+    def _described(self) -> dict[str, Any]:
         return {
-            "role": self.role,
             "buyer": self.buyer_url or None,
             "webhookAuth": self.settings.webhook_auth,
             "aliases": list(self.producer_tokens),
-            "faults": self.state.plan.to_dict(),
-            "exchanges": len(self.state.recording),
-            "findings": len(self.state.findings),
-            "down": self.state.down,
         }
 
     # ---------------------------------------------------------------- receiving webhooks

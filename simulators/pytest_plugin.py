@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lotflow.simulators.buyer import BuyerSimulator
@@ -56,37 +57,34 @@ def _record(config: pytest.Config, role: str) -> Path | None:
     return Path(folder) / f"{role}-simulator.har" if folder else None
 
 
+def _needed(config: pytest.Config, option: str, fixture: str) -> str:
+    url = _option(config, option)
+    if not url:
+        env = OPTIONS[option][0]
+        raise pytest.UsageError(f"{fixture} needs --lotflow-{option} (or {env})")
+    return url
+
+
+def _shared(config: pytest.Config, role: str) -> dict[str, Any]:
+    return {
+        "secret": _option(config, "secret"),
+        "api_key": _option(config, "api-key"),
+        "plan": _plan(config),
+        "record": _record(config, role),
+    }
+
+
 @pytest.fixture(scope="session")
 def buyer_simulator(pytestconfig: pytest.Config) -> Iterator[BuyerSimulator]:
     """The buyer, simulated, sending webhooks to ``--lotflow-producer-url``."""
-    url = _option(pytestconfig, "producer-url")
-    if not url:
-        raise pytest.UsageError(
-            "buyer_simulator needs --lotflow-producer-url (or LOTFLOW_PRODUCER_URL)"
-        )
-    with BuyerSimulator(
-        url,
-        secret=_option(pytestconfig, "secret"),
-        api_key=_option(pytestconfig, "api-key"),
-        plan=_plan(pytestconfig),
-        record=_record(pytestconfig, "buyer"),
-    ) as simulator:
+    url = _needed(pytestconfig, "producer-url", "buyer_simulator")
+    with BuyerSimulator(url, **_shared(pytestconfig, "buyer")) as simulator:
         yield simulator
 
 
 @pytest.fixture(scope="session")
 def producer_simulator(pytestconfig: pytest.Config) -> Iterator[ProducerSimulator]:
     """The producer, simulated, calling ``--lotflow-buyer-url``."""
-    url = _option(pytestconfig, "buyer-url")
-    if not url:
-        raise pytest.UsageError(
-            "producer_simulator needs --lotflow-buyer-url (or LOTFLOW_BUYER_URL)"
-        )
-    with ProducerSimulator(
-        url,
-        api_key=_option(pytestconfig, "api-key"),
-        secret=_option(pytestconfig, "secret"),
-        plan=_plan(pytestconfig),
-        record=_record(pytestconfig, "producer"),
-    ) as simulator:
+    url = _needed(pytestconfig, "buyer-url", "producer_simulator")
+    with ProducerSimulator(url, **_shared(pytestconfig, "producer")) as simulator:
         yield simulator

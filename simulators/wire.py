@@ -24,6 +24,7 @@ import httpx
 from lotflow.simulators.faults import FaultRule
 from lotflow.simulators.recording import Exchange
 from lotflow.simulators.state import SimulationState
+from lotflow.simulators.urls import retarget
 from lotflow.simulators.validation import CallChecker
 
 from lotflow.engine.tap import Delivery
@@ -275,10 +276,7 @@ class WebhookWire(httpx.AsyncBaseTransport):
         )
 
     def _url(self, url: httpx.URL) -> httpx.URL:
-        if not self.target:
-            return url
-        base = httpx.URL(self.target)
-        return url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+        return retarget(url, self.target)
 
     async def aclose(self) -> None:
         for task in list(self._tasks):

@@ -22,36 +22,26 @@ def test_my_producer_takes_a_published_lot(buyer_simulator):
 """
 
 
+def team_run(
+    tmp_path: Path, *options: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A team's pytest run of TEAM_TEST with the fixture module loaded by -p."""
+    (tmp_path / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["-p", "lotflow.simulators.pytest_plugin", str(tmp_path / "test_team.py")]
+    command += ["--rootdir", str(tmp_path), *options]
+    return subprocess.run(  # noqa: S603 - this interpreter, arguments built here
+        command, capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False, env=env
+    )
+
+
 def test_the_fixture_module_runs_a_teams_test_against_its_portal(
     buyer_side: BuyerSide, tmp_path: Path
 ) -> None:
-    (tmp_path / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "lotflow.simulators.pytest_plugin",
-        str(tmp_path / "test_team.py"),
-        "--rootdir",
-        str(tmp_path),
-        "--lotflow-producer-url",
-        buyer_side.producer_url,
-        "--lotflow-secret",
-        buyer_side.sim.secret,
-        "--lotflow-record",
-        str(tmp_path),
-    ]
-    done = subprocess.run(  # noqa: S603 - this interpreter, arguments built here
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        check=False,
+    done = team_run(
+        tmp_path,
+        *("--lotflow-producer-url", buyer_side.producer_url),
+        *("--lotflow-secret", buyer_side.sim.secret, "--lotflow-record", str(tmp_path)),
         env=os.environ | QUIET,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -61,28 +51,6 @@ def test_the_fixture_module_runs_a_teams_test_against_its_portal(
 
 
 def test_a_missing_portal_url_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "lotflow.simulators.pytest_plugin",
-        str(tmp_path / "test_team.py"),
-        "--rootdir",
-        str(tmp_path),
-    ]
-    done = subprocess.run(  # noqa: S603 - this interpreter, arguments built here
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        check=False,
-        env={"PATH": os.environ.get("PATH", ""), **QUIET},
-    )
+    done = team_run(tmp_path, env={"PATH": os.environ.get("PATH", ""), **QUIET})
     assert done.returncode != 0
     assert "buyer_simulator needs --lotflow-producer-url" in done.stdout + done.stderr
