@@ -4,15 +4,25 @@ simulator and writes its recording."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from lotflow.cli import main
+from lotflow.clock import SystemClock
+from lotflow.ids import new_event_id
+from lotflow.signing import new_webhook_secret, signature_headers
 from tests.simulators.conftest import BuyerSide
+
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -84,3 +94,28 @@ def test_a_run_prints_the_wiring_and_writes_the_recording(
     assert "PRODUCER_DASHBOARD_WEBHOOK_URL: http://127.0.0.1:" in output
     assert "0 exchanges, 0 findings, 0 deviations" in output
     assert json.loads(record.read_text(encoding="utf-8"))["log"]["entries"] == []
+
+
+def test_findings_are_printed_live_and_fail_the_run(buyer_side: BuyerSide) -> None:
+    secret = new_webhook_secret()
+    command = [sys.executable, "-m", "lotflow.cli", "simulate", "producer"]
+    command += ["--buyer", buyer_side.sim.url, "--api-key", buyer_side.sim.api_key]
+    command += ["--secret", secret]
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(  # noqa: S603 - this interpreter, arguments built here
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = first.split("listening on ")[1].split()[0]
+        payload = {"event": "lot.published", "eventId": new_event_id()}
+        body = json.dumps(payload).encode()
+        headers = signature_headers([new_webhook_secret()], payload["eventId"], body, SystemClock())
+        httpx.post(f"{url}/api/webhooks/lots", content=body, headers=headers | JSON)
+        lines = iter(process.stdout.readline, "")
+        live = next(line for line in lines if line.startswith("finding"))
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        assert process.wait(30) == 1
+    assert "[webhook.signature] lot.published (from the buyer)" in live
+    assert "1 exchanges, " in rest

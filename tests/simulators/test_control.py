@@ -75,3 +75,16 @@ def test_outage_and_reset_from_outside(producer_side: ProducerSide) -> None:
     sim.control.reset()
     assert sim.exchanges() == []
     assert sim.control.record()["log"]["entries"] == []
+
+
+def test_exchanges_and_webhooks_are_shown(buyer_side: BuyerSide) -> None:
+    sim = buyer_side.sim
+    mark = sim.log.mark()
+    sim.publish_lot(title="Shown")
+    assert sim.log.wait_until(lambda: len(sim.log.since(mark)) >= 1, 5)
+    webhooks = sim.control.request("GET", "/webhooks")["webhooks"]
+    assert webhooks[-1]["subject"] == "lot.published"
+    assert webhooks[-1]["status"] == 200
+    exchanges = sim.control.request("GET", "/exchanges")["exchanges"]
+    assert exchanges[-1]["webhookId"] == webhooks[-1]["webhookId"]
+    assert exchanges[-1]["request"]["method"] == "POST"

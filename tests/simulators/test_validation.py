@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from lotflow.simulators import RULES, BuyerSimulator
+from lotflow.simulators import RULES, BuyerSimulator, ProducerSimulator
 from lotflow.simulators.validation import CallChecker, WebhookChecker
 
 from lotflow.clock import SystemClock
@@ -209,3 +209,17 @@ def test_a_bad_call_is_kept_as_a_finding_with_its_exchange() -> None:
         assert exchange.status == 422
         assert seen == ["request.body"]
         assert sim.control.findings() == [finding.to_dict()]
+
+
+def test_the_legacy_profile_is_served_and_kept_as_a_deviation() -> None:
+    with ProducerSimulator(webhook_auth="legacy-bearer") as sim:
+        payload = example("LotEventPayload") | {"eventId": new_event_id()}
+        headers = JSON | legacy_bearer_headers(sim.secret) | {"webhook-id": payload["eventId"]}
+        answer = httpx.post(f"{sim.url}/api/webhooks/lots", json=payload, headers=headers)
+        assert answer.status_code == 200
+        (finding,) = sim.findings()
+        assert (finding.rule, finding.severity, finding.sender) == (
+            "webhook.legacy-auth",
+            "deviation",
+            "buyer",
+        )
