@@ -43,7 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _option(config: pytest.Config, name: str) -> str | None:
-    value = config.getoption(f"--lotflow-{name}")
+    value = config.getoption(f"--lotflow-{name}", default=None)
     return value or os.environ.get(OPTIONS[name][0]) or None
 
 

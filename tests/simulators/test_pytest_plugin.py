@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from lotflow.simulators.pytest_plugin import _needed
+
 from tests.simulators.conftest import BuyerSide
 
 QUIET = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # only the plugin under test, loaded with -p
@@ -50,7 +53,9 @@ def test_the_fixture_module_runs_a_teams_test_against_its_portal(
     assert [e["_lotflow"]["subject"] for e in recording["log"]["entries"]] == ["lot.published"]
 
 
-def test_a_missing_portal_url_is_a_usage_error(tmp_path: Path) -> None:
-    done = team_run(tmp_path, env={"PATH": os.environ.get("PATH", ""), **QUIET})
-    assert done.returncode != 0
-    assert "buyer_simulator needs --lotflow-producer-url" in done.stdout + done.stderr
+def test_a_missing_portal_url_is_a_usage_error(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOTFLOW_PRODUCER_URL", raising=False)
+    with pytest.raises(pytest.UsageError, match="buyer_simulator needs --lotflow-producer-url"):
+        _needed(pytestconfig, "producer-url", "buyer_simulator")
