@@ -24,7 +24,11 @@ from lotflow.simulators.findings import Finding
 
 from lotflow import __version__
 
-__all__ = ["Exchange", "Recording", "read_har"]
+__all__ = ["REDACTED", "Exchange", "Recording", "read_har"]
+
+REDACTED = "[redacted by lotflow]"
+CREDENTIALS = frozenset({"authorization", "x-api-key", "cookie"})
+"""Headers whose values a recording never keeps (webhook signatures are not secrets: kept)."""
 
 Kind = Literal["call", "webhook"]
 Direction = Literal["inbound", "outbound"]
@@ -65,7 +69,7 @@ class Exchange:
 
 
 class Recording:
-    """Exchanges in order; webhook attempts numbered per webhook-id."""
+    """Exchanges in order; webhook attempts numbered per webhook-id; credentials redacted."""
 
     def __init__(self) -> None:
         self._items: list[Exchange] = []
@@ -74,8 +78,11 @@ class Recording:
 
     def add(self, exchange: Exchange) -> Exchange:
         """Keep ``exchange``; returns it with its index (and attempt numbering) filled in."""
+        headers = {
+            k: REDACTED if k in CREDENTIALS else v for k, v in exchange.request_headers.items()
+        }
         with self._lock:
-            numbered = replace(exchange, index=len(self._items))
+            numbered = replace(exchange, index=len(self._items), request_headers=headers)
             if exchange.kind == "webhook" and exchange.webhook_id:
                 numbered = self._numbered(numbered)
             self._items.append(numbered)

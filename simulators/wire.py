@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -47,6 +47,7 @@ class _Outgoing:
     body: bytes
     event: str
     faults: tuple[str, ...]
+    payload: dict[str, Any] = field(default_factory=dict)  # the body, parsed once
 
 
 class WebhookWire(httpx.AsyncBaseTransport):
@@ -72,7 +73,11 @@ class WebhookWire(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
-        out = _Outgoing(self._url(request.url), _sendable(request.headers), body, _event(body), ())
+        payload = _payload(body)
+        event = str(payload.get("event", "?"))
+        out = _Outgoing(
+            self._url(request.url), _sendable(request.headers), body, event, (), payload
+        )
         if self.state.down:
             return self._offline(out)
         rules = self.state.chooser.webhook_faults(out.event)
@@ -110,7 +115,7 @@ class WebhookWire(httpx.AsyncBaseTransport):
 
     def _resign(self, out: _Outgoing, secrets: Sequence[str], age: int = 0) -> None:
         stamp = int(self.state.clock.now().timestamp()) - age
-        msg_id = out.headers.get("webhook-id") or _payload(out.body).get("eventId", "")
+        msg_id = out.headers.get("webhook-id") or out.payload.get("eventId", "")
         out.headers["webhook-timestamp"] = str(stamp)
         out.headers["webhook-signature"] = sign(secrets, msg_id, stamp, out.body)
 
@@ -136,20 +141,23 @@ class WebhookWire(httpx.AsyncBaseTransport):
 
     def _malformed(self, _rule: FaultRule, out: _Outgoing) -> None:
         out.body = out.body[:-1] + b",}" if out.body.endswith(b"}") else b"{not json"
+        out.payload = {}  # what arrives is not JSON
         self._resign(out, self.secrets)
 
     def _truncated(self, _rule: FaultRule, out: _Outgoing) -> None:
-        out.body = out.body[: len(out.body) // 2]
+        out.body, out.payload = out.body[: len(out.body) // 2], {}
 
     def _unknown(self, out: _Outgoing, event_type: str) -> _Outgoing:
-        payload = _payload(out.body) | {"event": event_type}
+        payload = out.payload | {"event": event_type}
         return self._fresh(out, payload, ("unknown-event",))
 
     def _fresh(self, out: _Outgoing, payload: dict[str, Any], faults: tuple[str, ...]) -> _Outgoing:
         """A new webhook (new id, signed) with ``payload``, to ``out``'s receiver."""
         msg_id = new_event_id()
-        body = json.dumps(payload | {"eventId": msg_id}, separators=(",", ":")).encode()
-        extra = _Outgoing(out.url, dict(out.headers), body, str(payload.get("event", "?")), faults)
+        payload = payload | {"eventId": msg_id}
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        event = str(payload.get("event", "?"))
+        extra = _Outgoing(out.url, dict(out.headers), body, event, faults, payload)
         extra.headers["webhook-id"] = msg_id
         self._resign(extra, self.secrets)
         return extra
@@ -186,13 +194,13 @@ class WebhookWire(httpx.AsyncBaseTransport):
             self._remember(out)
 
     async def _send_previous(self, out: _Outgoing) -> None:
-        previous = self._history.get(_entity(out.body))
+        previous = self._history.get(_entity(out.payload))
         if previous is not None:
             await self._send(self._fresh(out, _payload(previous), ("stale-version",)))
 
     def _remember(self, out: _Outgoing) -> None:
         if "stale-version" not in out.faults and "unknown-event" not in out.faults:
-            self._history[_entity(out.body)] = out.body
+            self._history[_entity(out.payload)] = out.body
 
     # ---------------------------------------------------------------- the wire
     async def _send(self, out: _Outgoing) -> httpx.Response:
@@ -272,7 +280,7 @@ class WebhookWire(httpx.AsyncBaseTransport):
             status,
             answer,
             forwarded,
-            payload=_payload(out.body) or None,
+            payload=out.payload or None,
         )
 
     def _url(self, url: httpx.URL) -> httpx.URL:
@@ -307,12 +315,7 @@ def _payload(body: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _event(body: bytes) -> str:
-    return str(_payload(body).get("event", "?"))
-
-
-def _entity(body: bytes) -> tuple[str, str]:
-    payload = _payload(body)
+def _entity(payload: dict[str, Any]) -> tuple[str, str]:
     family = str(payload.get("event", "?")).split(".")[0]
     entity = payload.get(family)
     return family, str(entity.get("_id", "")) if isinstance(entity, dict) else ""

@@ -101,7 +101,9 @@ def test_a_recording_reads_back_as_what_happened(tmp_path: Path) -> None:
             sim.publish_lot()
             assert sim.log.wait_until(lambda: len(sim.log) >= 3, 5)
         happened = sim.exchanges()
-    document = json.loads((tmp_path / "run.har").read_text(encoding="utf-8"))
+    text = (tmp_path / "run.har").read_text(encoding="utf-8")
+    assert sim.api_key not in text  # credentials are redacted, signatures kept
+    document = json.loads(text)
     assert list(jsonschema_rs.validator_for(HAR_1_2).iter_errors(document)) == []
     assert read_har(tmp_path / "run.har") == happened
     kinds = [(e.kind, e.subject, e.status, e.attempt, e.faults) for e in happened]
