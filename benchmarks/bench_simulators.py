@@ -66,11 +66,9 @@ def one_round(
     url: str, events: int, concurrency: int, faults: bool
 ) -> tuple[float, dict[str, int]]:
     from lotflow.simulators import BuyerSimulator
-    from lotflow.simulators.load import SpreadTransport, send_webhooks
+    from lotflow.simulators.load import StreamTransport, send_webhooks
 
-    sim = BuyerSimulator(
-        url, dispatcher_enabled=False, transport=SpreadTransport(4, max(2, concurrency // 4))
-    )
+    sim = BuyerSimulator(url, dispatcher_enabled=False, transport=StreamTransport())
     if faults:
         sim.use_faults(json.dumps(FAULTS_ON))
     try:
@@ -81,17 +79,17 @@ def one_round(
 
 
 def bare_round(url: str, events: int, concurrency: int) -> float:
-    """The same signed posts straight from httpx (same transports), no simulator: the baseline."""
+    """The same posts through the same transport, with no simulator: the baseline."""
     import time
 
     import httpx
-    from lotflow.simulators.load import SpreadTransport
+    from lotflow.simulators.load import StreamTransport
 
     body = b'{"event":"lot.published"}'
 
     async def run() -> float:
         slots = asyncio.Semaphore(concurrency)
-        transport = SpreadTransport(4, max(2, concurrency // 4))
+        transport = StreamTransport()
 
         async def one() -> None:
             async with slots:
@@ -118,7 +116,7 @@ def main() -> None:
     with receiver() as url:
         for _ in range(args.rounds):
             bare.append(bare_round(url, args.events, args.concurrency))
-            print(f"  bare httpx: {bare[-1]:7.0f} posts/s (baseline: no signing, no simulator)")
+            print(f"  bare client: {bare[-1]:6.0f} posts/s (baseline: no signing, no simulator)")
             for faults in (False, True):
                 rate, answers = one_round(url, args.events, args.concurrency, faults)
                 rates[faults].append(rate)
@@ -126,7 +124,7 @@ def main() -> None:
                 print(f"  faults {state}: {rate:7.0f} webhooks/s  answers {answers}")
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
     base = statistics.median(bare)
-    print(f"\nbare httpx baseline {base:.0f} posts/s; simulator/baseline {off / base:.2f}x")
+    print(f"\nbare client baseline {base:.0f} posts/s; simulator/baseline {off / base:.2f}x")
     print(
         f"\nsigned webhooks/s from the buyer simulator ({args.events} per round, concurrency "
         f"{args.concurrency}, median of {args.rounds}): faults off {off:.0f}/s, "
