@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from lotflow.simulators import ANSWER_FAULTS, WEBHOOK_FAULTS
 
 from lotflow.cli import main
 from lotflow.clock import SystemClock
@@ -119,3 +120,10 @@ def test_findings_are_printed_live_and_fail_the_run(buyer_side: BuyerSide) -> No
         assert process.wait(30) == 1
     assert "[webhook.signature] lot.published (from the buyer)" in live
     assert "1 exchanges, " in rest
+
+
+def test_the_faults_are_listed_with_what_they_do() -> None:
+    code, output = run("faults")
+    assert code == 0
+    for name, what in {**WEBHOOK_FAULTS, **ANSWER_FAULTS}.items():
+        assert f"  {name:<16} {what}" in output

@@ -139,6 +139,22 @@ def producer(buyer_url: str, api_key: str, **common: Any) -> None:
     _run(sim, shown, common["duration"], ("--buyer", buyer_url))
 
 
+@simulate.command("faults")
+def list_faults() -> None:
+    """List every fault a plan (or --fault) can name, and what it does."""
+    from lotflow.simulators.faults import describe_faults
+
+    section = ""
+    for where, name, what in describe_faults():
+        if where != section:
+            section = where
+            title = (
+                "on webhooks sent (buyer simulator)" if where == "webhooks" else "on answers given"
+            )
+            click.echo(f"{where}: faults {title}")
+        click.echo(f"  {name:<16} {what}")
+
+
 def _auth(common: dict[str, Any]) -> str:
     return "legacy-bearer" if common["legacy_bearer"] else "standard"
 
