@@ -54,73 +54,75 @@ def control_app(
     actions: Mapping[tuple[str, str], Action],
     describe: Callable[[], dict[str, Any]],
 ) -> Starlette:
-    """The Starlette app of the control surface."""
-
-    async def about(_request: Request) -> Response:
-        return JSONResponse(describe())
-
-    async def exchanges(_request: Request) -> Response:
-        har = state.recording.to_har()
-        return JSONResponse(
-            {
-                "exchanges": [
-                    e["_lotflow"] | {"request": e["request"], "response": e["response"]}
-                    for e in har["log"]["entries"]
-                ]
-            }
-        )
-
-    async def webhooks(_request: Request) -> Response:
-        seen = [
-            e
-            for e in state.recording.to_har()["log"]["entries"]
-            if e["_lotflow"]["kind"] == "webhook"
-        ]
-        return JSONResponse(
-            {"webhooks": [e["_lotflow"] | {"status": e["response"]["status"]} for e in seen]}
-        )
-
-    async def findings(_request: Request) -> Response:
-        return JSONResponse({"findings": [f.to_dict() for f in state.findings.all()]})
-
-    async def record(_request: Request) -> Response:
-        return JSONResponse(state.recording.to_har())
-
-    async def faults(request: Request) -> Response:
-        text = (await request.body()).decode("utf-8", "replace")
-        try:
-            plan = parse_fault_plan(text, "fault plan")
-        except FaultPlanError as exc:
-            return problem(422, "The fault plan is not valid", str(exc))
-        state.use_plan(plan)
-        return JSONResponse({"plan": plan.to_dict()})
-
-    async def outage(request: Request) -> Response:
-        body = await _json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
-            return problem(422, "Bad outage command", 'expected {"down": true} or {"down": false}')
-        state.down = body["down"]
-        return JSONResponse({"down": state.down})
-
-    async def reset(_request: Request) -> Response:
-        state.reset()
-        return JSONResponse({"reset": True})
-
+    """The Starlette app of the control surface: the common commands plus ``actions``."""
+    seen = _SeenCommands(state, describe)
     common: dict[tuple[str, str], Action] = {
-        ("GET", ""): about,
-        ("GET", "/exchanges"): exchanges,
-        ("GET", "/webhooks"): webhooks,
-        ("GET", "/findings"): findings,
-        ("GET", "/record"): record,
-        ("PUT", "/faults"): faults,
-        ("PUT", "/outage"): outage,
-        ("POST", "/reset"): reset,
+        ("GET", ""): seen.about,
+        ("GET", "/exchanges"): seen.exchanges,
+        ("GET", "/webhooks"): seen.webhooks,
+        ("GET", "/findings"): seen.findings,
+        ("GET", "/record"): seen.record,
+        ("PUT", "/faults"): seen.faults,
+        ("PUT", "/outage"): seen.outage,
+        ("POST", "/reset"): seen.reset,
     }
     routes = [
         Route(CONTROL_PREFIX + path, _guarded(token, action), methods=[method])
         for (method, path), action in {**common, **actions}.items()
     ]
     return Starlette(routes=routes)
+
+
+class _SeenCommands:
+    """The commands both simulators answer: what was seen, the plan, the outage, reset."""
+
+    def __init__(self, state: SimulationState, describe: Callable[[], dict[str, Any]]) -> None:
+        self.state, self.describe = state, describe
+
+    async def about(self, _request: Request) -> Response:
+        return JSONResponse(self.describe())
+
+    def _entries(self) -> list[dict[str, Any]]:
+        return list(self.state.recording.to_har()["log"]["entries"])
+
+    async def exchanges(self, _request: Request) -> Response:
+        shown = [
+            e["_lotflow"] | {"request": e["request"], "response": e["response"]}
+            for e in self._entries()
+        ]
+        return JSONResponse({"exchanges": shown})
+
+    async def webhooks(self, _request: Request) -> Response:
+        hooks = [e for e in self._entries() if e["_lotflow"]["kind"] == "webhook"]
+        return JSONResponse(
+            {"webhooks": [e["_lotflow"] | {"status": e["response"]["status"]} for e in hooks]}
+        )
+
+    async def findings(self, _request: Request) -> Response:
+        return JSONResponse({"findings": [f.to_dict() for f in self.state.findings.all()]})
+
+    async def record(self, _request: Request) -> Response:
+        return JSONResponse(self.state.recording.to_har())
+
+    async def faults(self, request: Request) -> Response:
+        text = (await request.body()).decode("utf-8", "replace")
+        try:
+            plan = parse_fault_plan(text, "fault plan")
+        except FaultPlanError as exc:
+            return problem(422, "The fault plan is not valid", str(exc))
+        self.state.use_plan(plan)
+        return JSONResponse({"plan": plan.to_dict()})
+
+    async def outage(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
+            return problem(422, "Bad outage command", 'expected {"down": true} or {"down": false}')
+        self.state.down = body["down"]
+        return JSONResponse({"down": self.state.down})
+
+    async def reset(self, _request: Request) -> Response:
+        self.state.reset()
+        return JSONResponse({"reset": True})
 
 
 def _guarded(token: str, action: Action) -> Action:

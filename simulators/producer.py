@@ -87,20 +87,7 @@ class ProducerSimulator(Simulator):
         )
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.producer_tokens = {alias: secrets.token_urlsafe(24) for alias in aliases}
-        operators = [
-            {"orgId": new_object_id(), "name": f"lotflow producer simulator ({a})", "token": t}
-            for a, t in self.producer_tokens.items()
-        ]
-        env = {
-            "LOTFLOW_DATABASE_URL": self._database_url(database_url, "producer.sqlite3"),
-            "NEXT_PUBLIC_BUYER_DASHBOARD_URL": PLACEHOLDER_BUYER,
-            "BUYER_API_KEY": self.api_key,
-            "BUYER_WEBHOOK_SECRET": self.secret,
-            "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
-            "LOTFLOW_WEBHOOK_AUTH": webhook_auth,
-            "LOTFLOW_BUYER_TIMEOUT": str(buyer_timeout),
-            "LOTFLOW_BUYER_RETRIES": "0",
-        }
+        env = self._env(database_url, webhook_auth, buyer_timeout)
         self.settings = ProducerSettings.from_env(env)
         self.calls = RecordingBuyerTransport(self.state, inner=transport)
         self.buyer_url = buyer_url
@@ -124,6 +111,23 @@ class ProducerSimulator(Simulator):
         control = control_app(self.state, self.control_token, self._actions(), self.describe)
         self.app = SimulatorFront(self.portal, control, self._inspect, self.state)
         self._closers.append(self._buyer.close)
+
+    def _env(self, database_url: str | None, webhook_auth: str, timeout: float) -> dict[str, str]:
+        """The reference producer's environment (the portals' own variable names)."""
+        operators = [
+            {"orgId": new_object_id(), "name": f"lotflow producer simulator ({a})", "token": t}
+            for a, t in self.producer_tokens.items()
+        ]
+        return {
+            "LOTFLOW_DATABASE_URL": self._database_url(database_url, "producer.sqlite3"),
+            "NEXT_PUBLIC_BUYER_DASHBOARD_URL": PLACEHOLDER_BUYER,
+            "BUYER_API_KEY": self.api_key,
+            "BUYER_WEBHOOK_SECRET": self.secret,
+            "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
+            "LOTFLOW_WEBHOOK_AUTH": webhook_auth,
+            "LOTFLOW_BUYER_TIMEOUT": str(timeout),
+            "LOTFLOW_BUYER_RETRIES": "0",
+        }
 
     @property
     def buyer_url(self) -> str:
