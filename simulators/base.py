@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from lotflow.simulators.control import ControlClient
 from lotflow.simulators.faults import FaultPlan, load_fault_plan, parse_fault_plan
@@ -50,6 +50,8 @@ class Simulator:
     :class:`~lotflow.simulators.ProducerSimulator`."""
 
     role = "simulator"
+    options: ClassVar[dict[str, str]] = {}
+    """The portal variables the simulator's options set (variable → option)."""
 
     def __init__(
         self, state: SimulationState, *, host: str, port: int, record: Path | None
@@ -116,6 +118,17 @@ class Simulator:
         workdir = tempfile.TemporaryDirectory(prefix=f"lotflow-{self.role}-sim-")
         self._closers.append(workdir.cleanup)
         return sqlite_url(Path(workdir.name) / name)
+
+    def _settings(self, read: Callable[[dict[str, str]], Any], env: dict[str, str]) -> Any:
+        """The reference portal's settings from ``env``; a refusal names the simulator's own
+        option (``--api-key``) beside the portal's variable it went to."""
+        try:
+            return read(env)
+        except ConfigError as exc:
+            message = str(exc)
+            for variable, option in self.options.items():
+                message = message.replace(variable, f"{option} ({variable})")
+            raise ConfigError(message) from None
 
     def describe(self) -> dict[str, Any]:
         """What the control surface's ``GET /_lotflow`` shows (no secrets)."""

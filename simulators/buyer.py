@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -57,6 +57,10 @@ class BuyerSimulator(Simulator):
     """
 
     role = "buyer"
+    options: ClassVar[dict[str, str]] = {
+        "PRODUCER_API_KEY": "--api-key",
+        "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "--secret",
+    }
 
     def __init__(
         self,
@@ -102,7 +106,7 @@ class BuyerSimulator(Simulator):
             "LOTFLOW_WEBHOOK_TIMEOUT": str(webhook_timeout),
             "LOTFLOW_WEBHOOK_MAX_ATTEMPTS": str(max_attempts),
         }
-        self.settings = BuyerSettings.from_env(env)
+        self.settings = self._settings(BuyerSettings.from_env, env)
         self.wire = WebhookWire(
             self.state, self.settings.webhook_secrets, inner=transport, sleep=sleep
         )

@@ -20,7 +20,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from lotflow.simulators.base import Simulator, checked_secret
@@ -58,6 +58,10 @@ class ProducerSimulator(Simulator):
     """
 
     role = "producer"
+    options: ClassVar[dict[str, str]] = {
+        "BUYER_API_KEY": "--api-key",
+        "BUYER_WEBHOOK_SECRET": "--secret",
+    }
 
     def __init__(
         self,
@@ -88,7 +92,7 @@ class ProducerSimulator(Simulator):
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.producer_tokens = {alias: secrets.token_urlsafe(24) for alias in aliases}
         env = self._env(database_url, webhook_auth, buyer_timeout)
-        self.settings = ProducerSettings.from_env(env)
+        self.settings = self._settings(ProducerSettings.from_env, env)
         self.calls = RecordingBuyerTransport(self.state, inner=transport)
         self.buyer_url = buyer_url
         self.portal = create_app(self.settings, clock=self.state.clock, buyer_transport=self.calls)

@@ -24,6 +24,7 @@ from lotflow.signing import new_webhook_secret, signature_headers
 from tests.simulators.conftest import BuyerSide
 
 JSON = {"content-type": "application/json"}
+KEY = "a-random-enough-api-key-0123456789"
 
 
 @pytest.fixture
@@ -40,9 +41,15 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_an_unreachable_portal_is_exit_2_naming_it() -> None:
-    code, output = run("producer", "--buyer", "http://127.0.0.1:9", "--api-key", "k" * 24)
+    code, output = run("producer", "--buyer", "http://127.0.0.1:9", "--api-key", KEY)
     assert code == 2
     assert "--buyer http://127.0.0.1:9: nothing answers there" in output
+
+
+def test_a_weak_api_key_is_exit_2_naming_the_option(buyer_side: BuyerSide) -> None:
+    code, output = run("producer", "--buyer", buyer_side.sim.url, "--api-key", "k" * 24)
+    assert code == 2
+    assert "error: --api-key (BUYER_API_KEY): uses only 1 distinct characters" in output
 
 
 def test_a_url_that_is_not_one_is_exit_2() -> None:
