@@ -54,6 +54,14 @@ def recorded(sim: BuyerSimulator, webhook_id: str, since: int, count: int = 1) -
     return [e for e in sim.exchanges()[since:] if e.webhook_id == webhook_id]
 
 
+def published(sim: BuyerSimulator, receiver: RecordingReceiver) -> Arrival:
+    """Publish a lot; what arrived of its one webhook."""
+    mark = receiver.mark()
+    sim.publish_lot()
+    (arrival,) = receiver.wait_for(1, mark)
+    return arrival
+
+
 def event(arrival: Arrival) -> str:
     return str(json.loads(arrival.body)["event"])
 
@@ -123,9 +131,7 @@ def test_bad_signature_does_not_verify(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "bad-signature")
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     with pytest.raises(InvalidSignatureError):
         verify(sim, arrival)
 
@@ -134,9 +140,7 @@ def test_stale_timestamp_is_signed_but_too_old(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "stale-timestamp", age=900)
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     stamp = int(arrival.headers["webhook-timestamp"])
     assert time.time() - stamp >= 899
     with pytest.raises(StaleTimestampError):
@@ -149,9 +153,7 @@ def test_wrong_secret_signs_with_another_key(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "wrong-secret")
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     assert abs(time.time() - int(arrival.headers["webhook-timestamp"])) < 60
     with pytest.raises(InvalidSignatureError):
         verify(sim, arrival)
@@ -161,9 +163,7 @@ def test_missing_headers_leaves_out_the_named_ones(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "missing-headers", headers=["webhook-signature"])
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     assert "webhook-signature" not in arrival.headers
     assert {"webhook-id", "webhook-timestamp"} <= arrival.headers.keys()
     with pytest.raises(MissingSignatureError):
@@ -174,9 +174,7 @@ def test_legacy_bearer_sends_the_static_secret(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "legacy-bearer")
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     assert arrival.headers["authorization"] == f"Bearer {sim.secret}"
     assert "webhook-signature" not in arrival.headers
 
@@ -185,9 +183,7 @@ def test_malformed_body_is_not_json_but_signed(
     sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
 ) -> None:
     fault(sim, "malformed-body")
-    mark = receiver.mark()
-    sim.publish_lot()
-    (arrival,) = receiver.wait_for(1, mark)
+    arrival = published(sim, receiver)
     with pytest.raises(json.JSONDecodeError):
         json.loads(arrival.body)
     assert verify(sim, arrival) == arrival.webhook_id
