@@ -270,3 +270,24 @@ COVERED = {
 
 def test_every_webhook_fault_has_a_test_above() -> None:
     assert set(COVERED) == set(WEBHOOK_FAULTS)
+
+
+def test_a_reordered_webhook_with_none_after_it_goes_when_its_hold_ends(
+    sim: BuyerSimulator, receiver: RecordingReceiver, faults: object
+) -> None:
+    fault(sim, "reorder", ms=250)
+    mark, started = receiver.mark(), time.monotonic()
+    lot = sim.publish_lot(title="Held alone")
+    (arrival,) = receiver.wait_for(1, mark)
+    assert json.loads(arrival.body)["lot"]["_id"] == lot["_id"]
+    assert arrival.at - started >= 0.25
+
+
+def test_webhooks_wait_for_dispatch_when_the_dispatcher_is_off(receiver: RecordingReceiver) -> None:
+    with BuyerSimulator(receiver.url, dispatcher_enabled=False) as held:  # type: ignore[attr-defined]
+        mark = receiver.mark()
+        held.publish_lot()
+        assert receiver.mark() == mark
+        assert held.dispatch() >= 1
+        (arrival,) = receiver.wait_for(1, mark)
+        assert event(arrival) == "lot.published"
