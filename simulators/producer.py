@@ -53,14 +53,17 @@ class ProducerSimulator(Simulator):
 
     ``buyer_url`` is the buyer portal's base URL (settable later); ``api_key`` the key sent in
     ``X-API-Key``; ``secret`` the secret(s) webhooks are verified with (space-separated during a
-    rotation); ``aliases`` name the producer organisations it acts as (each gets an operator
-    token in ``producer_tokens``); ``transport`` replaces the network for calls to the buyer.
+    rotation) and ``lot_secret`` those of lot webhooks when they differ
+    (MARKETPLACE_WEBHOOK_SECRET); ``aliases`` name the producer organisations it acts as (each
+    gets an operator token in ``producer_tokens``); ``transport`` replaces the network for
+    calls to the buyer.
     """
 
     role = "producer"
     options: ClassVar[dict[str, str]] = {
         "BUYER_API_KEY": "--api-key",
         "BUYER_WEBHOOK_SECRET": "--secret",
+        "MARKETPLACE_WEBHOOK_SECRET": "--lot-secret",
     }
 
     def __init__(
@@ -69,6 +72,7 @@ class ProducerSimulator(Simulator):
         *,
         api_key: str | None = None,
         secret: str | None = None,
+        lot_secret: str | None = None,
         plan: FaultPlan | None = None,
         database_url: str | None = None,
         clock: Clock | None = None,
@@ -89,6 +93,9 @@ class ProducerSimulator(Simulator):
         self.secret = (
             " ".join(checked_secret(s) for s in secret.split()) if secret else new_webhook_secret()
         )
+        self.lot_secret = " ".join(
+            checked_secret(s, "--lot-secret") for s in (lot_secret or "").split()
+        )
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.producer_tokens = {alias: secrets.token_urlsafe(24) for alias in aliases}
         env = self._env(database_url, webhook_auth, buyer_timeout)
@@ -97,7 +104,10 @@ class ProducerSimulator(Simulator):
         self.buyer_url = buyer_url
         self.portal = create_app(self.settings, clock=self.state.clock, buyer_transport=self.calls)
         self._webhooks = WebhookChecker(
-            self.settings.bid_secrets, self.state.clock, legacy=webhook_auth == "legacy-bearer"
+            self.settings.bid_secrets,
+            self.state.clock,
+            legacy=webhook_auth == "legacy-bearer",
+            lot_secrets=self.settings.lot_secrets,
         )
         self._receivers = CallChecker("producer")
         self._buyer = SpecClient(
@@ -127,6 +137,7 @@ class ProducerSimulator(Simulator):
             "NEXT_PUBLIC_BUYER_DASHBOARD_URL": PLACEHOLDER_BUYER,
             "BUYER_API_KEY": self.api_key,
             "BUYER_WEBHOOK_SECRET": self.secret,
+            **({"MARKETPLACE_WEBHOOK_SECRET": self.lot_secret} if self.lot_secret else {}),
             "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
             "LOTFLOW_WEBHOOK_AUTH": webhook_auth,
             "LOTFLOW_BUYER_TIMEOUT": str(timeout),

@@ -230,16 +230,28 @@ def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
 
 
 class WebhookChecker:
-    """Checks webhooks as the producer receives them, with the secrets the producer holds."""
+    """Checks webhooks as the producer receives them, with the secrets the producer holds:
+    ``lot_secrets`` (MARKETPLACE_WEBHOOK_SECRET) at the lot receiver, ``secrets`` elsewhere."""
 
-    def __init__(self, secrets: Sequence[str], clock: Clock, *, legacy: bool = False) -> None:
+    def __init__(
+        self,
+        secrets: Sequence[str],
+        clock: Clock,
+        *,
+        legacy: bool = False,
+        lot_secrets: Sequence[str] = (),
+    ) -> None:
         self.spec = load_portal_spec("buyer")
         self.events = {name: item["post"] for name, item in spec_webhooks(self.spec).items()}
+        self._lot_path = operations(load_portal_spec("producer"))["receiveLotWebhook"].path
         try:
-            self._verifier = WebhookVerifier(list(secrets), clock)
+            self._verifiers = {
+                False: WebhookVerifier(list(secrets), clock),
+                True: WebhookVerifier(list(lot_secrets or secrets), clock),
+            }
         except (ConfigError, ValueError) as exc:
             raise ConfigError(f"The webhook secret cannot be used: {exc}") from exc
-        self._secrets = list(secrets)
+        self._secrets = {False: list(secrets), True: list(lot_secrets or secrets)}
         self.legacy = legacy
 
     def event_of(self, body: bytes) -> str:
@@ -252,7 +264,7 @@ class WebhookChecker:
         headers = _lower(headers)
         event = self.event_of(body)
         found = _Findings(event, "buyer")
-        self._authentication(headers, body, found)
+        self._authentication(headers, body, path == self._lot_path, found)
         if media_type(headers) != "application/json":
             found.add("webhook.content-type", repr(headers.get("content-type", "(none)")))
         value = _json(body)
@@ -268,9 +280,11 @@ class WebhookChecker:
         self._id(headers, value, found)
         return found.items
 
-    def _authentication(self, headers: Mapping[str, str], body: bytes, found: _Findings) -> None:
+    def _authentication(
+        self, headers: Mapping[str, str], body: bytes, lots: bool, found: _Findings
+    ) -> None:
         if "authorization" in headers and "webhook-signature" not in headers:
-            self._legacy(headers, found)
+            self._legacy(headers, self._secrets[lots], found)
             return
         missing = [
             n
@@ -282,13 +296,13 @@ class WebhookChecker:
             return
         self._header_shapes(headers, found)
         try:
-            self._verifier.verify(headers, body)
+            self._verifiers[lots].verify(headers, body)
         except SignatureError as exc:
             found.add("webhook.signature", str(exc))
 
-    def _legacy(self, headers: Mapping[str, str], found: _Findings) -> None:
+    def _legacy(self, headers: Mapping[str, str], secrets: list[str], found: _Findings) -> None:
         try:
-            verify_legacy_bearer(headers, self._secrets)
+            verify_legacy_bearer(headers, secrets)
         except SignatureError as exc:
             found.add("webhook.signature", f"a static bearer that does not match: {exc}")
             return

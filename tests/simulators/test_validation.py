@@ -223,3 +223,13 @@ def test_the_legacy_profile_is_served_and_kept_as_a_deviation() -> None:
             "deviation",
             "buyer",
         )
+
+
+def test_lot_webhooks_are_verified_with_the_lot_secret() -> None:
+    lot_secret = new_webhook_secret()
+    with ProducerSimulator(secret=SECRET, lot_secret=lot_secret) as sim:
+        for secret, findings in ((lot_secret, []), (SECRET, ["webhook.signature"])):
+            path, headers, body = hook(secret=secret)
+            httpx.post(f"{sim.url}{path}", content=body, headers=headers)
+            assert [f.rule for f in sim.findings()] == findings
+            sim.reset()

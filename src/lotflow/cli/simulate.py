@@ -115,8 +115,9 @@ def buyer(producer_url: str, api_key: str | None, webhook_timeout: float, **comm
 @click.option(
     "--api-key", required=True, metavar="K", help="The key the buyer accepts in X-API-Key."
 )
+@click.option("--lot-secret", metavar="S", help="The lot webhooks' secret, when not --secret.")
 @_common
-def producer(buyer_url: str, api_key: str, **common: Any) -> None:
+def producer(buyer_url: str, api_key: str, lot_secret: str | None, **common: Any) -> None:
     """Play the producer against your buyer portal (point its PRODUCER_DASHBOARD_WEBHOOK_URL at
     this simulator; it bids through your buyer API)."""
     from lotflow.simulators import ProducerSimulator
@@ -125,6 +126,7 @@ def producer(buyer_url: str, api_key: str, **common: Any) -> None:
         buyer_url,
         api_key=api_key,
         secret=common["secret"],
+        lot_secret=lot_secret,
         plan=_plan(common),
         host=common["host"],
         port=common["port"],
