@@ -45,9 +45,10 @@ def _register() -> None:
     from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
+    from lotflow.cli.simulate import simulate
     from lotflow.cli.spec import spec
 
-    for command in (demo, doctor, pact, scenario, serve, spec):
+    for command in (demo, doctor, pact, scenario, serve, simulate, spec):
         main.add_command(command)
 
 
