@@ -1,0 +1,76 @@
+"""Runs checks against a session and emits what happens as events, for reporters to show.
+
+The runner never prints. A check whose requirement is unmet is not run: each of its subjects is
+reported as not run, with the requirement's reason and what to provide. A portal that cannot be
+reached stops the run (``TransportError``, exit 2): nothing about its contract was learned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lotflow.clock import Clock, SystemClock
+from lotflow.verify.registry import Check
+from lotflow.verify.results import SubjectResult, not_run
+from lotflow.verify.scorecard import Scorecard
+from lotflow.verify.session import VerifySession
+
+__all__ = ["CheckFinished", "CheckStarted", "Event", "SubjectChecked", "run_checks"]
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    check: Check
+    subjects: int
+
+
+@dataclass(frozen=True)
+class SubjectChecked:
+    check: Check
+    result: SubjectResult
+
+
+@dataclass(frozen=True)
+class CheckFinished:
+    check: Check
+    results: tuple[SubjectResult, ...]
+    seconds: float
+
+
+Event = CheckStarted | SubjectChecked | CheckFinished
+Listener = Callable[[Event], None]
+
+
+async def run_checks(
+    session: VerifySession,
+    checks: Sequence[Check],
+    listener: Listener | None = None,
+    clock: Clock | None = None,
+) -> Scorecard:
+    """Run ``checks`` in order against ``session``'s portal; the scorecard of every result."""
+    emit = listener or (lambda _event: None)
+    clock = clock or SystemClock()
+    started = clock.monotonic()
+    results: list[SubjectResult] = []
+    async with session.open():
+        for check in checks:
+            began = clock.monotonic()
+            emit(CheckStarted(check, len(check.subjects(session))))
+            found = [result async for result in _outcomes(session, check, emit)]
+            emit(CheckFinished(check, tuple(found), clock.monotonic() - began))
+            results += found
+    return Scorecard(session.base_url, tuple(checks), tuple(results), clock.monotonic() - started)
+
+
+async def _outcomes(session: VerifySession, check: Check, emit: Listener):  # type: ignore[no-untyped-def]
+    unmet = check.unmet(session)
+    if unmet is not None:
+        source = (not_run(check.id, s, unmet.reason, unmet.remedy) for s in check.subjects(session))
+        for result in source:
+            emit(SubjectChecked(check, result))
+            yield result
+        return
+    async for result in check.run(session):
+        emit(SubjectChecked(check, result))
+        yield result
