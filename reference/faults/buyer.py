@@ -20,7 +20,7 @@ from lotflow.reference.faults.asgi import (
 )
 from starlette.requests import Request
 
-from lotflow.errors import IllegalTransitionError
+from lotflow.errors import ConflictError, IllegalTransitionError
 from lotflow.http import Authenticator, Handler, OperationRequest, Reply
 from lotflow.openapi import load_portal_spec, operations, validator_for
 from lotflow.problems import PROBLEM_MEDIA_TYPE, Problem
@@ -139,8 +139,7 @@ def _wrap(
         real = handlers[name]
 
         async def changed(request: OperationRequest) -> Reply:
-            reply = real(change(request))
-            return await reply if isinstance(reply, Awaitable) else reply
+            return await _settled(real(change(request)))
 
         return handlers | {name: changed}
 
@@ -176,6 +175,26 @@ def _every_submission_new() -> Callable[[OperationRequest], OperationRequest]:
         return _with_body(request, request.body | {"externalBidId": tagged})
 
     return change
+
+
+def _swallow_accept_conflict(handlers: dict[str, Handler]) -> dict[str, Handler]:
+    """Accepting a bid that cannot be accepted (already accepted, say) answers 200 with the bid
+    as it is, instead of 409: the client believes its accept went through."""
+    decide, read = handlers["decideBid"], handlers["getBid"]
+
+    async def forgiving(request: OperationRequest) -> Reply:
+        try:
+            return await _settled(decide(request))
+        except ConflictError:
+            if request.body.get("status") != "accepted":
+                raise
+            return await _settled(read(request))
+
+    return handlers | {"decideBid": forgiving}
+
+
+async def _settled(reply: Reply | Awaitable[Reply]) -> Reply:
+    return await reply if isinstance(reply, Awaitable) else reply
 
 
 # ---------------------------------------------------------------------------------- workflow
@@ -260,6 +279,13 @@ BUYER_FAULTS = (
         "accept-counter reads the answer from `accepted` instead of `accept`: every answer "
         "declines.",
         handlers=_wrap("acceptCounterOffer", _misread_answer),
+    ),
+    Fault(
+        "accept-conflict-swallowed",
+        "buyer",
+        "Accepting a bid that cannot be accepted (already accepted) answers 200 with the bid "
+        "instead of 409.",
+        handlers=_swallow_accept_conflict,
     ),
     Fault(
         "no-state-guards",

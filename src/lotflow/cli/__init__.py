@@ -44,8 +44,9 @@ def _register() -> None:
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
+    from lotflow.cli.verify import verify
 
-    for command in (demo, scenario, serve, spec):
+    for command in (demo, scenario, serve, spec, verify):
         main.add_command(command)
 
 

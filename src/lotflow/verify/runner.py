@@ -54,6 +54,7 @@ async def run_checks(
     started = clock.monotonic()
     results: list[SubjectResult] = []
     async with session.open():
+        await session.preflight()
         for check in checks:
             began = clock.monotonic()
             emit(CheckStarted(check, len(check.subjects(session))))

@@ -149,6 +149,11 @@ class VerifySession:
             finally:
                 self._client = None
 
+    async def preflight(self) -> None:
+        """Make sure the portal answers HTTP at all (a ``TransportError`` otherwise)."""
+        operation = self.producer_facing()[0]
+        await self.send("GET", _fill(operation.path, {}), {})
+
     def credentials_for(self, party: Party, operation: Operation) -> dict[str, str]:
         """The headers ``party`` sends with ``operation``."""
         if party is Party.PRODUCER:

@@ -24,7 +24,7 @@ from typing import Any
 from lotflow.verify.checks.support import SetupFailedError, bid_for, example_body, external_id
 from lotflow.verify.session import Answer, VerifySession
 
-__all__ = ["Entities", "StateBuilder", "UnreachableError"]
+__all__ = ["Entities", "StateBuilder", "UnreachableError", "published_lot"]
 
 TIMER_ONLY = {("buyer.bid", "expired"), ("buyer.counter_offer", "expired")}
 
@@ -226,3 +226,19 @@ _RECIPES = {
     "buyer.counter_offer": _counter,
     "buyer.contract": _contract,
 }
+
+
+async def published_lot(session: VerifySession) -> dict[str, Any] | None:
+    """A published lot to bid on: set up when possible, else the first one listed."""
+    if session.can_set_up:
+        try:
+            found = await StateBuilder(session).reach("buyer.lot", "published")
+        except (UnreachableError, SetupFailedError):
+            return None
+        if found.lot is not None:
+            return found.lot
+        answer = await session.call("getExternalLot", path={"lotId": found.lot_id})
+        return (answer.json() or {}).get("lot")
+    answer = await session.call("listExternalLots")
+    lots = (answer.json() or {}).get("lots") if answer.status == 200 else None
+    return dict(lots[0]) if lots else None

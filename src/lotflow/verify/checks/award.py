@@ -1,1 +1,189 @@
-CHECKS = ()
+"""Awards happen once: accepting a bid, and answering a counter-offer.
+
+``buyer.workflow.award-once``: accepting a pending bid answers its contract, the bid reads back
+accepted with that contract, the buyer lists exactly one contract for it, and a second accept is
+refused (409); the same when several accepts arrive at once (one succeeds, one contract).
+
+``buyer.workflow.counter-answered``: a producer's answer to a counter-offer is applied as asked,
+once: ``accept: true`` accepts the bid and the counter-offer and makes one contract;
+``accept: false`` declines the counter-offer and the bid is pending again, with no contract; a
+second answer is refused (409); concurrent acceptances make one contract.
+
+Both act on the buyer's own side (deciding, reading bids and contracts), so they need operator
+credentials; without them they are not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from lotflow.verify.checks.support import (
+    NEEDS_KEY,
+    NEEDS_OPERATOR,
+    SetupFailedError,
+    describe,
+    wanted,
+)
+from lotflow.verify.registry import Check, Direction
+from lotflow.verify.results import SubjectResult, failed, not_run, passed
+from lotflow.verify.session import Answer, VerifySession
+from lotflow.verify.states import Entities, StateBuilder
+
+OK, CONFLICT = 200, 409
+AWARD_SUBJECTS = ("decideBid accept", "decideBid accept (concurrent)")
+COUNTER_SUBJECTS = (
+    "acceptCounterOffer accept",
+    "acceptCounterOffer decline",
+    "acceptCounterOffer accept (concurrent)",
+)
+CONTRACT_PAGE = 200
+
+
+async def _contracts_of(session: VerifySession, bid_id: str) -> tuple[list[dict[str, Any]], Answer]:
+    path = session.operations["listContracts"].path + f"?limit={CONTRACT_PAGE}"
+    answer = await session.send("GET", path, session.credentials.operator.as_headers())
+    contracts = (answer.json() or {}).get("contracts") or []
+    return [c for c in contracts if c.get("bidId") == bid_id], answer
+
+
+async def _detail(session: VerifySession, bid_id: str) -> tuple[dict[str, Any], Answer]:
+    answer = await session.call("getBid", path={"bidId": bid_id})
+    body = answer.json()
+    return (body if isinstance(body, dict) else {}), answer
+
+
+def _status(detail: dict[str, Any], member: str) -> str | None:
+    part = detail.get(member)
+    return part.get("status") if isinstance(part, dict) else None
+
+
+# ---------------------------------------------------------------------------------- award
+
+
+async def _accept(session: VerifySession, bid: Entities) -> Answer:
+    return await session.call("decideBid", path={"bidId": str(bid.bid_id)}, body={"status": "accepted"})
+
+
+async def _award_once(session: VerifySession) -> AsyncIterator[SubjectResult]:
+    builder = StateBuilder(session)
+    for subject, concurrent in zip(AWARD_SUBJECTS, (False, True), strict=True):
+        try:
+            bid = await builder.pending_bid()
+        except SetupFailedError as exc:
+            yield not_run(AWARD_ONCE.id, subject, str(exc), "see the other checks' failures")
+            continue
+        yield await _awarded(session, subject, bid, concurrent)
+
+
+async def _awarded(
+    session: VerifySession, subject: str, bid: Entities, concurrent: bool
+) -> SubjectResult:
+    count = session.budget.concurrency if concurrent else 2
+    if concurrent:
+        answers = await session.gather(*(_accept(session, bid) for _ in range(count)))
+    else:
+        answers = [await _accept(session, bid), await _accept(session, bid)]
+    contracts, listing = await _contracts_of(session, str(bid.bid_id))
+    detail, read = await _detail(session, str(bid.bid_id))
+    wins = [a for a in answers if a.status == OK]
+    refused = [a for a in answers if a.status == CONFLICT]
+    problems = []
+    if len(wins) != 1 or len(refused) != count - 1:
+        problems.append(f"statuses {[a.status for a in answers]} (wanted one 200, the rest 409)")
+    if len(contracts) != 1:
+        problems.append(f"{len(contracts)} contracts list this bid (wanted 1)")
+    if _status(detail, "bid") != "accepted" or not detail.get("contract"):
+        problems.append(f"the bid reads back {_status(detail, 'bid')} with contract "
+                        f"{(detail.get('contract') or {}).get('_id')}")
+    if not problems:
+        return passed(AWARD_ONCE.id, subject)
+    return failed(AWARD_ONCE.id, subject, wanted(
+        f"{count} accepts of one pending bid{' at once' if concurrent else ''}: one 200 with the "
+        "contract, the others 409; one contract for the bid; the bid reads back accepted",
+        "; ".join(problems),
+        [*answers, listing, read],
+    ))
+
+
+# ---------------------------------------------------------------------------------- counter
+
+
+async def _answer(session: VerifySession, bid: Entities, accept: bool) -> Answer:
+    body = {"accept": accept, "counterOfferId": bid.counter_id}
+    return await session.call("acceptCounterOffer", path={"bidId": str(bid.bid_id)}, body=body)
+
+
+async def _counter_answered(session: VerifySession) -> AsyncIterator[SubjectResult]:
+    builder = StateBuilder(session)
+    plans = ((True, False), (False, False), (True, True))
+    for subject, (accept, concurrent) in zip(COUNTER_SUBJECTS, plans, strict=True):
+        try:
+            bid = await builder.countered()
+        except SetupFailedError as exc:
+            yield not_run(COUNTER_ANSWERED.id, subject, str(exc), "see the other checks' failures")
+            continue
+        yield await _answered(session, subject, bid, accept, concurrent)
+
+
+async def _answered(
+    session: VerifySession, subject: str, bid: Entities, accept: bool, concurrent: bool
+) -> SubjectResult:
+    count = session.budget.concurrency if concurrent else 2
+    if concurrent:
+        answers = await session.gather(*(_answer(session, bid, accept) for _ in range(count)))
+    else:
+        answers = [await _answer(session, bid, accept), await _answer(session, bid, accept)]
+    contracts, listing = await _contracts_of(session, str(bid.bid_id))
+    detail, read = await _detail(session, str(bid.bid_id))
+    want_bid, want_counter = ("accepted", "accepted") if accept else ("pending", "declined")
+    problems = []
+    statuses = [a.status for a in answers]
+    if statuses.count(OK) != 1 or statuses.count(CONFLICT) != count - 1:
+        problems.append(f"statuses {statuses} (wanted one 200, the rest 409)")
+    if (_status(detail, "bid"), _status(detail, "counterOffer")) != (want_bid, want_counter):
+        problems.append(
+            f"the bid reads back {_status(detail, 'bid')}, its counter-offer "
+            f"{_status(detail, 'counterOffer')} (wanted {want_bid}, {want_counter})"
+        )
+    if len(contracts) != (1 if accept else 0):
+        problems.append(f"{len(contracts)} contracts list this bid (wanted {1 if accept else 0})")
+    if not problems:
+        return passed(COUNTER_ANSWERED.id, subject)
+    return failed(COUNTER_ANSWERED.id, subject, wanted(
+        f"{count} answers accept={str(accept).lower()}{' at once' if concurrent else ''}: one "
+        f"200, the others 409; the bid {want_bid}, its counter-offer {want_counter}; "
+        f"{1 if accept else 0} contract",
+        "; ".join(problems),
+        [*answers, listing, read],
+    ))
+
+
+def _award_subjects(_session: VerifySession) -> Sequence[str]:
+    return AWARD_SUBJECTS
+
+
+def _counter_subjects(_session: VerifySession) -> Sequence[str]:
+    return COUNTER_SUBJECTS
+
+
+AWARD_ONCE = Check(
+    "buyer.workflow.award-once",
+    "Accepting a bid creates its contract once, also when accepts arrive at the same time; a "
+    "second accept is 409.",
+    Direction.BUYER_WORKFLOW,
+    _award_once,
+    _award_subjects,
+    (NEEDS_KEY, NEEDS_OPERATOR),
+)
+COUNTER_ANSWERED = Check(
+    "buyer.workflow.counter-answered",
+    "A counter-offer is accepted or declined as the producer asks, once (one contract on "
+    "acceptance, none on decline; a second answer is 409).",
+    Direction.BUYER_WORKFLOW,
+    _counter_answered,
+    _counter_subjects,
+    (NEEDS_KEY, NEEDS_OPERATOR),
+)
+
+CHECKS = (AWARD_ONCE, COUNTER_ANSWERED)

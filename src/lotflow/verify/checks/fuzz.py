@@ -34,6 +34,7 @@ from lotflow.verify.checks.support import NEEDS_KEY
 from lotflow.verify.registry import Check, Direction
 from lotflow.verify.results import Evidence, Exchange, SubjectResult, failed, passed
 from lotflow.verify.session import PRODUCER_TAG, VerifySession
+from lotflow.verify.states import published_lot
 
 MAX_EVIDENCE = 3
 
@@ -128,19 +129,6 @@ def _validate(case: Any, response: Any, findings: _Findings, legacy: bool, **kw:
 # ---------------------------------------------------------------------------------- lots for bids
 
 
-def _published_lot(session: VerifySession) -> dict[str, Any] | None:
-    """A published lot of the portal (the first it lists), for positive bids."""
-    op = session.operations["listExternalLots"]
-    headers = session.credentials_for(session.party_of(op), op)
-    answer = requests.get(
-        session.base_url + op.path, params={"status": "published"}, headers=headers, timeout=10
-    )
-    if answer.status_code != 200:
-        return None
-    lots = answer.json().get("lots") or []
-    return dict(lots[0]) if lots else None
-
-
 def _complete_bid(body: Any, lot: dict[str, Any] | None) -> Any:
     """A positive bid placed on ``lot`` as a correct client would (a copy; others unchanged)."""
     if lot is None or not isinstance(body, dict) or "volume" not in body or "pricing" not in body:
@@ -158,9 +146,7 @@ def _complete_bid(body: Any, lot: dict[str, Any] | None) -> Any:
     return fixed
 
 
-def _completer(session: VerifySession) -> Callable[[Any], None]:
-    lot = _published_lot(session)
-
+def _completer(lot: dict[str, Any] | None) -> Callable[[Any], None]:
     def complete(case: Any) -> None:
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         if positive and case.operation.definition.raw["operationId"] == "submitBid":
@@ -192,8 +178,8 @@ def _settings(session: VerifySession, examples: int) -> hypothesis.settings:
     )
 
 
-def _stateless(session: VerifySession, findings: _Findings) -> list[str]:
-    schema, complete, http = _schema(session), _completer(session), requests.Session()
+def _stateless(session: VerifySession, findings: _Findings, lot: dict[str, Any] | None) -> list[str]:
+    schema, complete, http = _schema(session), _completer(lot), requests.Session()
     tested = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -215,7 +201,8 @@ def _stateless(session: VerifySession, findings: _Findings) -> list[str]:
 
 async def _conformance(session: VerifySession) -> AsyncIterator[SubjectResult]:
     findings = _Findings(_deadline(session))
-    tested = await in_thread(_stateless, session, findings)
+    lot = await published_lot(session)
+    tested = await in_thread(_stateless, session, findings, lot)
     for operation_id in tested:
         yield _verdict(CONFORMANCE.id, operation_id, findings)
 
@@ -239,8 +226,8 @@ def _verdict(check_id: str, subject: str, findings: _Findings) -> SubjectResult:
 # ---------------------------------------------------------------------------------- stateful
 
 
-def _stateful(session: VerifySession, findings: _Findings) -> None:
-    schema, complete, http = _schema(session), _completer(session), requests.Session()
+def _stateful(session: VerifySession, findings: _Findings, lot: dict[str, Any] | None) -> None:
+    schema, complete, http = _schema(session), _completer(lot), requests.Session()
     legacy = session.legacy
 
     class Links(schema.as_state_machine()):  # type: ignore[misc]
@@ -265,7 +252,7 @@ def _stateful(session: VerifySession, findings: _Findings) -> None:
 
 async def _stateful_check(session: VerifySession) -> AsyncIterator[SubjectResult]:
     findings = _Findings(_deadline(session))
-    await in_thread(_stateful, session, findings)
+    await in_thread(_stateful, session, findings, await published_lot(session))
     for operation_id in _linked(session):
         yield _verdict(STATEFUL.id, operation_id, findings)
 
