@@ -57,7 +57,9 @@ def create_app(
     app = build_app(
         ctx.spec,
         plan.wrap_handlers(bind(ctx)),
-        authenticators=plan.wrap_authenticators(authenticators(settings.api_key, settings.operators)),
+        authenticators=plan.wrap_authenticators(
+            authenticators(settings.api_key, settings.operators)
+        ),
         max_body_bytes=settings.max_body_bytes,
         validate_responses=settings.validate_responses,
         lifespan=_lifespan(ctx, dispatcher, dispatcher_enabled),

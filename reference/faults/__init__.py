@@ -102,7 +102,5 @@ def plan_faults(portal: str, names: Sequence[str]) -> FaultPlan:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=2)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise ConfigError(
-                f"No {portal} fault named {name!r}.{hint} Known: {', '.join(known)}."
-            )
+            raise ConfigError(f"No {portal} fault named {name!r}.{hint} Known: {', '.join(known)}.")
     return FaultPlan(tuple(CATALOGUE[name] for name in names))

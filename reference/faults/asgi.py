@@ -107,4 +107,3 @@ def parsed(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
-

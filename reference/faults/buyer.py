@@ -31,7 +31,9 @@ __all__ = ["BUYER_FAULTS"]
 PRODUCER_SCHEMES = ("producerApiKey", "producerBearer")
 BID_POSTS = re.compile(r"^/api/bids(/[^/]+/accept-counter)?$")
 EXTERNAL_BID = re.compile(r"^/api/bids/external/[^/]+$")
-NOT_FOUND_PAGE = b"<!DOCTYPE html><html><body><h1>404</h1><p>This page could not be found.</p></body></html>"
+NOT_FOUND_PAGE = (
+    b"<!DOCTYPE html><html><body><h1>404</h1><p>This page could not be found.</p></body></html>"
+)
 
 
 # ---------------------------------------------------------------------------------- auth

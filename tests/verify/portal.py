@@ -4,6 +4,7 @@ credentials a team would give verify."""
 from __future__ import annotations
 
 import asyncio
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,6 @@ from pathlib import Path
 from lotflow.reference.buyer import BuyerSettings, create_app
 
 from lotflow.serving import ServerThread
-from lotflow.verify.checks.support import NEEDS_KEY
 from lotflow.verify.credentials import Credentials, VerifyCredentials
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import run_checks
@@ -19,7 +19,7 @@ from lotflow.verify.scorecard import Scorecard
 from lotflow.verify.session import Budget, VerifySession
 from tests.reference.buyer.portal import API_KEY, TOKENS, buyer_env
 
-__all__ = ["CREDENTIALS", "NEEDS_KEY", "serve_buyer", "verify"]
+__all__ = ["CREDENTIALS", "junit_root", "serve_buyer", "verify"]
 
 CREDENTIALS = VerifyCredentials(
     api_key=API_KEY, operator=Credentials({"Authorization": f"Bearer {TOKENS['a']}"})
@@ -45,3 +45,8 @@ def verify(
     """Run the named buyer checks (all by default) against ``url``."""
     session = VerifySession(url, credentials, budget=SMALL, **options)  # type: ignore[arg-type]
     return asyncio.run(run_checks(session, select_checks("buyer", checks)))
+
+
+def junit_root(path: Path) -> ET.Element:
+    """The root of a JUnit file a test just wrote."""
+    return ET.parse(path).getroot()  # noqa: S314 - the file this test just wrote

@@ -25,7 +25,9 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.group(invoke_without_command=True)
-@click.option("--list-checks", is_flag=True, help="List every check (id, direction, what it checks).")
+@click.option(
+    "--list-checks", is_flag=True, help="List every check (id, direction, what it checks)."
+)
 @click.pass_context
 def verify(ctx: click.Context, list_checks: bool) -> None:
     """Check one running portal against the contract, check by check.
@@ -62,37 +64,92 @@ def _url(value: str, name: str) -> str:
 
 @verify.command("buyer")
 @click.argument("url")
-@click.option("--api-key", metavar="KEY", help="The producer key (X-API-Key). Default: "
-              "LOTFLOW_VERIFY_API_KEY, then PRODUCER_API_KEY.")
-@click.option("--buyer-header", multiple=True, metavar="'NAME: VALUE'",
-              help="A header for the buyer's own side (repeatable), e.g. 'Authorization: Bearer T'.")
-@click.option("--buyer-cookie", multiple=True, metavar="NAME=VALUE",
-              help="A cookie for the buyer's own side (repeatable), e.g. '__session=<jwt>'.")
-@click.option("--credentials", "credentials_file", type=FILE,
-              help="YAML/JSON file: {producer: {api_key, headers, cookies}, buyer: {headers, cookies}}.")
-@click.option("--state-url", metavar="URL", help="Provider-state URL: POST {state, params} sets "
-              "up entities (instead of the operator API).")
-@click.option("--legacy", is_flag=True, help="Speak today's dialect ({error} bodies); each such "
-              "point is reported as a deviation.")
-@click.option("--check", "checks", multiple=True, metavar="ID", help="Run only this check (repeatable; 'buyer.api.*' works).")
-@click.option("--skip", "skipped", multiple=True, metavar="ID", help="Skip this check (repeatable).")
-@click.option("--max-examples", type=click.IntRange(1, 100_000), default=25, show_default=True,
-              help="Schemathesis examples per operation.")
-@click.option("--time-budget", type=click.FloatRange(0.1), metavar="SECONDS",
-              help="Stop drawing Schemathesis cases after this long (per fuzzing check).")
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    help="The producer key (X-API-Key). Default: LOTFLOW_VERIFY_API_KEY, then PRODUCER_API_KEY.",
+)
+@click.option(
+    "--buyer-header",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A header for the buyer's own side (repeatable), e.g. 'Authorization: Bearer T'.",
+)
+@click.option(
+    "--buyer-cookie",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A cookie for the buyer's own side (repeatable), e.g. '__session=<jwt>'.",
+)
+@click.option(
+    "--credentials",
+    "credentials_file",
+    type=FILE,
+    help="YAML/JSON file: {producer: {api_key, headers, cookies}, buyer: {headers, cookies}}.",
+)
+@click.option(
+    "--state-url",
+    metavar="URL",
+    help="Provider-state URL: POST {state, params} sets up entities (instead of the operator API).",
+)
+@click.option(
+    "--legacy",
+    is_flag=True,
+    help="Speak today's dialect ({error} bodies); each such point is reported as a deviation.",
+)
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    metavar="ID",
+    help="Run only this check (repeatable; 'buyer.api.*' works).",
+)
+@click.option(
+    "--skip", "skipped", multiple=True, metavar="ID", help="Skip this check (repeatable)."
+)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(1, 100_000),
+    default=25,
+    show_default=True,
+    help="Schemathesis examples per operation.",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(0.1),
+    metavar="SECONDS",
+    help="Stop drawing Schemathesis cases after this long (per fuzzing check).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
-@click.option("--concurrency", type=click.IntRange(2, 64), default=6, show_default=True,
-              help="Duplicates sent at once by the concurrency checks.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds to wait for each answer.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(2, 64),
+    default=6,
+    show_default=True,
+    help="Duplicates sent at once by the concurrency checks.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
 @click.option("--junit", type=FILE, help="Write JUnit XML here.")
 @click.option("--json", "json_path", type=FILE, help="Write the JSON result here.")
 @click.option("--html", type=FILE, help="Write the self-contained HTML report here.")
-@click.option("--baseline", type=FILE, help="Accepted deviations (by check id and subject): "
-              "only new failures fail the run.")
+@click.option(
+    "--baseline",
+    type=FILE,
+    help="Accepted deviations (by check id and subject): only new failures fail the run.",
+)
 @click.option("--write-baseline", type=FILE, help="Write this run's failures as a baseline.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
-              help="Also fail (exit 1) when the score is below this percentage.")
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="SCORE",
+    help="Also fail (exit 1) when the score is below this percentage.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every exchange of each failure.")
 def buyer(url: str, **options: object) -> None:
     """Verify a buyer portal at URL: its producer-facing API and its workflow.

@@ -60,7 +60,9 @@ def load_baseline(path: Path, known_checks: Iterable[str]) -> Baseline:
         raise ConfigError(f"Cannot read the baseline {path}: {exc}") from exc
     entries = data.get("accepted") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise ConfigError(f"{path}: expected an object with a list 'accepted' of {{check, subject?}}.")
+        raise ConfigError(
+            f"{path}: expected an object with a list 'accepted' of {{check, subject?}}."
+        )
     known = set(known_checks)
     return Baseline(tuple(_entry(path, i, entry, known) for i, entry in enumerate(entries)))
 

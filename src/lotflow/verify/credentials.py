@@ -71,7 +71,9 @@ def parse_header(text: str) -> tuple[str, str]:
     """``"Name: value"`` as ``(name, value)``; a ``ConfigError`` naming the text otherwise."""
     name, sep, value = text.partition(":")
     if not sep or not name.strip() or not value.strip() or " " in name.strip():
-        raise ConfigError(f"Bad header {text!r}: expected 'Name: value', e.g. 'Authorization: Bearer T'.")
+        raise ConfigError(
+            f"Bad header {text!r}: expected 'Name: value', e.g. 'Authorization: Bearer T'."
+        )
     return name.strip(), value.strip()
 
 
@@ -94,7 +96,9 @@ def load_credentials(
     """The credentials from flags, then ``env``, then ``file`` (each filling what is missing)."""
     env = env or {}
     from_file = _from_file(file) if file else VerifyCredentials()
-    flags = Credentials(dict(map(parse_header, buyer_headers)), dict(map(parse_cookie, buyer_cookies)))
+    flags = Credentials(
+        dict(map(parse_header, buyer_headers)), dict(map(parse_cookie, buyer_cookies))
+    )
     from_env = Credentials(
         _json_object(env, BUYER_HEADERS_ENV), _json_object(env, BUYER_COOKIES_ENV)
     )
@@ -113,7 +117,9 @@ def _json_object(env: Mapping[str, str], name: str) -> dict[str, str]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{name} is not JSON ({exc.msg}); expected an object of strings.") from exc
+        raise ConfigError(
+            f"{name} is not JSON ({exc.msg}); expected an object of strings."
+        ) from exc
     return _strings(value, name)
 
 
@@ -133,13 +139,15 @@ def _from_file(path: Path) -> VerifyCredentials:
     if not isinstance(data, dict) or set(data) - {"producer", "buyer"}:
         raise ConfigError(
             f"{path}: expected an object with 'producer' and/or 'buyer' (each with headers, "
-            f"cookies; producer also api_key), got keys {sorted(data) if isinstance(data, dict) else data!r}."
+            f"cookies; producer also api_key), got {_shape(data)}."
         )
     producer, buyer = data.get("producer") or {}, data.get("buyer") or {}
     key = producer.get("api_key")
     if key is not None and not isinstance(key, str):
         raise ConfigError(f"{path}: producer.api_key must be a string.")
-    return VerifyCredentials(key, _party(producer, f"{path}: producer"), _party(buyer, f"{path}: buyer"))
+    return VerifyCredentials(
+        key, _party(producer, f"{path}: producer"), _party(buyer, f"{path}: buyer")
+    )
 
 
 def _party(data: Any, where: str) -> Credentials:
@@ -149,3 +157,7 @@ def _party(data: Any, where: str) -> Credentials:
         _strings(data.get("headers") or {}, f"{where}.headers"),
         _strings(data.get("cookies") or {}, f"{where}.cookies"),
     )
+
+
+def _shape(data: Any) -> str:
+    return f"keys {sorted(data)}" if isinstance(data, dict) else repr(data)

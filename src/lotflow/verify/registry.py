@@ -96,7 +96,7 @@ def register(check: Check) -> Check:
 
 def _load_builtin() -> None:
     """Add the built-in checks the first time the registry is read."""
-    global _loaded  # noqa: PLW0603 - the registry loads its built-ins once, on first use
+    global _loaded
     if _loaded:
         return
     _loaded = True
@@ -125,7 +125,9 @@ def get_check(check_id: str) -> Check:
         ) from None
 
 
-def select_checks(party: str, wanted: Sequence[str] = (), skipped: Sequence[str] = ()) -> list[Check]:
+def select_checks(
+    party: str, wanted: Sequence[str] = (), skipped: Sequence[str] = ()
+) -> list[Check]:
     """The checks of ``party`` to run: those named (or all), minus those skipped. An id may end
     in ``*`` to name every check that starts with what precedes it."""
     checks = all_checks(party)

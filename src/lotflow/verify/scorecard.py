@@ -17,9 +17,17 @@ from lotflow.verify.results import Outcome, SubjectResult
 if TYPE_CHECKING:
     from lotflow.verify.registry import Check
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "Scorecard"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "Scorecard", "operation_of"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def operation_of(subject: str) -> str:
+    """The operation or event a subject names. Subjects read ``[<context>: ]<operation>[ or
+    (<detail>)]``: ``submitBid``, ``submitBid same terms``,
+    ``buyer.bid pending: decideBid(...)``."""
+    named = subject.rsplit(": ", 1)[-1]
+    return named.split("(", 1)[0].split(" ", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,7 @@ class Scorecard:
 
     def failures(self, *, new_only: bool = False) -> list[SubjectResult]:
         return [
-            r
-            for r in self.results
-            if r.outcome is Outcome.FAILED and not (new_only and r.accepted)
+            r for r in self.results if r.outcome is Outcome.FAILED and not (new_only and r.accepted)
         ]
 
     def check(self, check_id: str) -> Check:
@@ -72,11 +78,12 @@ class Scorecard:
             grouped.setdefault(direction[result.check_id], []).append(result)
         return grouped
 
-    def by_subject(self) -> dict[str, list[SubjectResult]]:
+    def by_operation(self) -> dict[str, list[SubjectResult]]:
+        """Results by the operation (or event) their subject names (see :func:`operation_of`)."""
         grouped: dict[str, list[SubjectResult]] = {}
         for result in self.results:
-            grouped.setdefault(result.subject.split(" ")[0], []).append(result)
-        return grouped
+            grouped.setdefault(operation_of(result.subject), []).append(result)
+        return dict(sorted(grouped.items()))
 
     def exit_code(self, fail_under: float | None = None) -> int:
         """0 when no new failure and the score reaches ``fail_under``; 1 otherwise."""
@@ -96,6 +103,7 @@ class Scorecard:
             "seconds": round(self.seconds, 3),
             "counts": self.counts(),
             "byDirection": {d: self.counts(rs) for d, rs in self.by_direction().items()},
+            "byOperation": {o: self.counts(rs) for o, rs in self.by_operation().items()},
             "checks": [
                 {
                     "id": c.id,

@@ -34,6 +34,9 @@ PRODUCER_TAG = "producer-facing"
 BODY_LIMIT = 4000
 _PATH_PARAM = re.compile(r"\{([^{}]+)\}")
 _UNSET: Any = object()
+_NOISE = frozenset(
+    {"content-length", "accept", "accept-encoding", "connection", "host", "user-agent"}
+)
 
 
 class Party(StrEnum):
@@ -108,7 +111,7 @@ class VerifySession:
 
     @property
     def can_set_up(self) -> bool:
-        """Whether verify can bring the buyer's entities into a state (operator API or state URL)."""
+        """Whether verify can set up the buyer's entities (operator API or state URL)."""
         return self.has_operator or self.state_url is not None
 
     def producer_facing(self) -> list[Operation]:
@@ -198,11 +201,14 @@ class VerifySession:
         try:
             response = await self._client.request(method, url, headers=headers, content=content)
         except httpx.TransportError as exc:
+            target = url if "://" in url else self.base_url + url
             raise TransportError(
-                f"Cannot reach {self.base_url}{url} ({type(exc).__name__}: {exc}); is the portal "
-                f"running at {self.base_url}?"
+                f"Cannot reach {target} ({type(exc).__name__}: {exc or 'no answer'}); is it "
+                "running and reachable from here?"
             ) from exc
-        return Answer(response.status_code, response.headers, response.text, self._exchange(response))
+        return Answer(
+            response.status_code, response.headers, response.text, self._exchange(response)
+        )
 
     async def gather(self, *calls: Any) -> list[Answer]:
         """Run ``calls`` (awaitables of :meth:`call`) at the same time."""
@@ -229,7 +235,7 @@ class VerifySession:
         for name, value in headers.items():
             for secret, label in secrets.items():
                 value = value.replace(secret, label)
-            if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent"):
+            if name.lower() in _NOISE:
                 continue
             shown[name] = value
         return shown

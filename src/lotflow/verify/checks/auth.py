@@ -74,19 +74,27 @@ async def _enforced(session: VerifySession, operation: Operation) -> SubjectResu
     for what, headers in refused.items():
         answer = await _probe(session, operation, headers, body)
         if answer.status != UNAUTHORIZED:
-            return failed(check, op_id, wanted(
-                f"a request with {what} is refused with 401",
-                f"answered {describe(answer)}",
-                [answer],
-            ))
+            return failed(
+                check,
+                op_id,
+                wanted(
+                    f"a request with {what} is refused with 401",
+                    f"answered {describe(answer)}",
+                    [answer],
+                ),
+            )
     for what, headers in accepted.items():
         answer = await _probe(session, operation, headers, body)
         if answer.status == UNAUTHORIZED:
-            return failed(check, op_id, wanted(
-                f"a request with {what} is authenticated (the spec allows it)",
-                f"answered {describe(answer)}",
-                [answer],
-            ))
+            return failed(
+                check,
+                op_id,
+                wanted(
+                    f"a request with {what} is authenticated (the spec allows it)",
+                    f"answered {describe(answer)}",
+                    [answer],
+                ),
+            )
     return passed(check, op_id)
 
 
@@ -101,30 +109,34 @@ async def _before_body(session: VerifySession, operation: Operation) -> SubjectR
     for what, content in (("a malformed JSON body", b'{"lotId": '), ("an empty object", b"{}")):
         answer = await _probe(session, operation, {}, content)
         if answer.status != UNAUTHORIZED:
-            return failed(check, op_id, wanted(
-                f"a request without a key and with {what} is refused with 401 before the body "
-                "is read",
-                f"answered {describe(answer)}",
-                [answer],
-            ))
+            return failed(
+                check,
+                op_id,
+                wanted(
+                    f"a request without a key and with {what} is refused with 401 before the body "
+                    "is read",
+                    f"answered {describe(answer)}",
+                    [answer],
+                ),
+            )
     return passed(check, op_id)
 
 
 AUTH_ENFORCED = Check(
-        "buyer.api.auth-enforced",
-        "Every producer-facing operation refuses a missing or wrong key (401) and takes the "
-        "right one in each place the spec allows.",
-        Direction.BUYER_API,
-        _auth_enforced,
-        _producer_ops,
-        (NEEDS_KEY,),
+    "buyer.api.auth-enforced",
+    "Every producer-facing operation refuses a missing or wrong key (401) and takes the "
+    "right one in each place the spec allows.",
+    Direction.BUYER_API,
+    _auth_enforced,
+    _producer_ops,
+    (NEEDS_KEY,),
 )
 AUTH_BEFORE_BODY = Check(
-        "buyer.api.auth-before-body",
-        "Without a key, a malformed or schema-breaking body is still 401, never 400/422.",
-        Direction.BUYER_API,
-        _auth_before_body,
-        _with_body,
+    "buyer.api.auth-before-body",
+    "Without a key, a malformed or schema-breaking body is still 401, never 400/422.",
+    Direction.BUYER_API,
+    _auth_before_body,
+    _with_body,
 )
 
 CHECKS = (AUTH_ENFORCED, AUTH_BEFORE_BODY)

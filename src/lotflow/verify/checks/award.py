@@ -22,7 +22,6 @@ from lotflow.verify.checks.support import (
     NEEDS_KEY,
     NEEDS_OPERATOR,
     SetupFailedError,
-    describe,
     wanted,
 )
 from lotflow.verify.registry import Check, Direction
@@ -62,7 +61,9 @@ def _status(detail: dict[str, Any], member: str) -> str | None:
 
 
 async def _accept(session: VerifySession, bid: Entities) -> Answer:
-    return await session.call("decideBid", path={"bidId": str(bid.bid_id)}, body={"status": "accepted"})
+    return await session.call(
+        "decideBid", path={"bidId": str(bid.bid_id)}, body={"status": "accepted"}
+    )
 
 
 async def _award_once(session: VerifySession) -> AsyncIterator[SubjectResult]:
@@ -94,16 +95,23 @@ async def _awarded(
     if len(contracts) != 1:
         problems.append(f"{len(contracts)} contracts list this bid (wanted 1)")
     if _status(detail, "bid") != "accepted" or not detail.get("contract"):
-        problems.append(f"the bid reads back {_status(detail, 'bid')} with contract "
-                        f"{(detail.get('contract') or {}).get('_id')}")
+        problems.append(
+            f"the bid reads back {_status(detail, 'bid')} with contract "
+            f"{(detail.get('contract') or {}).get('_id')}"
+        )
     if not problems:
         return passed(AWARD_ONCE.id, subject)
-    return failed(AWARD_ONCE.id, subject, wanted(
-        f"{count} accepts of one pending bid{' at once' if concurrent else ''}: one 200 with the "
-        "contract, the others 409; one contract for the bid; the bid reads back accepted",
-        "; ".join(problems),
-        [*answers, listing, read],
-    ))
+    return failed(
+        AWARD_ONCE.id,
+        subject,
+        wanted(
+            f"{count} accepts of one pending bid{' at once' if concurrent else ''}: one 200 with "
+            "the "
+            "contract, the others 409; one contract for the bid; the bid reads back accepted",
+            "; ".join(problems),
+            [*answers, listing, read],
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- counter
@@ -150,13 +158,17 @@ async def _answered(
         problems.append(f"{len(contracts)} contracts list this bid (wanted {1 if accept else 0})")
     if not problems:
         return passed(COUNTER_ANSWERED.id, subject)
-    return failed(COUNTER_ANSWERED.id, subject, wanted(
-        f"{count} answers accept={str(accept).lower()}{' at once' if concurrent else ''}: one "
-        f"200, the others 409; the bid {want_bid}, its counter-offer {want_counter}; "
-        f"{1 if accept else 0} contract",
-        "; ".join(problems),
-        [*answers, listing, read],
-    ))
+    return failed(
+        COUNTER_ANSWERED.id,
+        subject,
+        wanted(
+            f"{count} answers accept={str(accept).lower()}{' at once' if concurrent else ''}: one "
+            f"200, the others 409; the bid {want_bid}, its counter-offer {want_counter}; "
+            f"{1 if accept else 0} contract",
+            "; ".join(problems),
+            [*answers, listing, read],
+        ),
+    )
 
 
 def _award_subjects(_session: VerifySession) -> Sequence[str]:

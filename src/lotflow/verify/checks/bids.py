@@ -62,19 +62,27 @@ async def _same_terms(session: VerifySession, lot: dict[str, Any]) -> SubjectRes
     body = bid_for(session, lot, external_id("same"))
     first = await session.call("submitBid", body=body)
     if first.status != CREATED or _bid_id(first) is None:
-        return failed(BID_IDEMPOTENT.id, subject, wanted(
-            "a new, valid bid on a published lot is stored: 201 {bid}",
-            f"answered {describe(first)}",
-            [first],
-        ))
+        return failed(
+            BID_IDEMPOTENT.id,
+            subject,
+            wanted(
+                "a new, valid bid on a published lot is stored: 201 {bid}",
+                f"answered {describe(first)}",
+                [first],
+            ),
+        )
     again = await session.call("submitBid", body=body)
     if again.status == REPEATED and _bid_id(again) == _bid_id(first):
         return passed(BID_IDEMPOTENT.id, subject)
-    return failed(BID_IDEMPOTENT.id, subject, wanted(
-        f"the same submission again answers 200 with the stored bid {_bid_id(first)}",
-        f"answered {describe(again)}",
-        [first, again],
-    ))
+    return failed(
+        BID_IDEMPOTENT.id,
+        subject,
+        wanted(
+            f"the same submission again answers 200 with the stored bid {_bid_id(first)}",
+            f"answered {describe(again)}",
+            [first, again],
+        ),
+    )
 
 
 async def _other_terms(session: VerifySession, lot: dict[str, Any]) -> SubjectResult:
@@ -85,11 +93,15 @@ async def _other_terms(session: VerifySession, lot: dict[str, Any]) -> SubjectRe
     again = await session.call("submitBid", body=changed)
     if again.status == CONFLICT:
         return passed(BID_IDEMPOTENT.id, subject)
-    return failed(BID_IDEMPOTENT.id, subject, wanted(
-        "the same externalBidId on the same lot with other terms is refused with 409",
-        f"answered {describe(again)}",
-        [first, again],
-    ))
+    return failed(
+        BID_IDEMPOTENT.id,
+        subject,
+        wanted(
+            "the same externalBidId on the same lot with other terms is refused with 409",
+            f"answered {describe(again)}",
+            [first, again],
+        ),
+    )
 
 
 def _other_price(body: dict[str, Any]) -> dict[str, Any]:
@@ -111,12 +123,16 @@ async def _concurrent(session: VerifySession, lot: dict[str, Any]) -> SubjectRes
     created = [a for a in answers if a.status == CREATED]
     if stored and len(ids) == 1 and len(created) <= 1 and not others:
         return passed(BID_IDEMPOTENT.id, subject)
-    return failed(BID_IDEMPOTENT.id, subject, wanted(
-        f"{len(answers)} identical submissions at once store one bid: at most one 201, the "
-        "others 200 with the same bid (or 409)",
-        f"statuses {sorted(a.status for a in answers)}; bid ids {sorted(map(str, ids))}",
-        answers,
-    ))
+    return failed(
+        BID_IDEMPOTENT.id,
+        subject,
+        wanted(
+            f"{len(answers)} identical submissions at once store one bid: at most one 201, the "
+            "others 200 with the same bid (or 409)",
+            f"statuses {sorted(a.status for a in answers)}; bid ids {sorted(map(str, ids))}",
+            answers,
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- fields
@@ -147,7 +163,9 @@ def _lost(session: VerifySession, sent: dict[str, Any], answer: Answer) -> list[
     bid_schema = resolve(session.spec, {"$ref": "#/components/schemas/Bid"})
     declared = set(bid_schema.get("properties", {}))
     bid = (answer.json() or {}).get("bid") or {}
-    return [name for name, value in sent.items() if name in declared and not _same(value, bid.get(name))]
+    return [
+        name for name, value in sent.items() if name in declared and not _same(value, bid.get(name))
+    ]
 
 
 async def _fields_kept(session: VerifySession) -> AsyncIterator[SubjectResult]:
@@ -164,24 +182,30 @@ async def _fields_kept(session: VerifySession) -> AsyncIterator[SubjectResult]:
         yield not_run(FIELDS_KEPT.id, FIELD_SUBJECTS[1], "the bid was not stored", "see submitBid")
         return
     read = await session.call("getExternalBid", path={"bidId": bid_id})
-    yield _kept(session, FIELD_SUBJECTS[1], body, read, [made, read])
+    yield _kept(session, FIELD_SUBJECTS[1], body, read, [read, made])
 
 
 def _kept(
     session: VerifySession, subject: str, sent: dict[str, Any], answer: Answer, shown: list[Answer]
 ) -> SubjectResult:
     if answer.status >= 300:
-        return failed(FIELDS_KEPT.id, subject, wanted(
-            "the bid is answered (2xx {bid})", f"answered {describe(answer)}", shown
-        ))
+        return failed(
+            FIELDS_KEPT.id,
+            subject,
+            wanted("the bid is answered (2xx {bid})", f"answered {describe(answer)}", shown),
+        )
     lost = _lost(session, sent, answer)
     if not lost:
         return passed(FIELDS_KEPT.id, subject)
-    return failed(FIELDS_KEPT.id, subject, wanted(
-        "every member sent that the Bid schema declares comes back unchanged",
-        f"not kept: {', '.join(lost)}",
-        shown,
-    ))
+    return failed(
+        FIELDS_KEPT.id,
+        subject,
+        wanted(
+            "every member sent that the Bid schema declares comes back unchanged",
+            f"not kept: {', '.join(lost)}",
+            shown,
+        ),
+    )
 
 
 def _idempotent_subjects(_session: VerifySession) -> Sequence[str]:

@@ -111,9 +111,7 @@ async def _error_answers(
     session: VerifySession, operation: Operation
 ) -> AsyncIterator[tuple[str, Answer]]:
     path = placeholder_path(session, operation)
-    yield "without a key", await session.call(
-        operation.operation_id, path=path, party=Party.NOBODY
-    )
+    yield "without a key", await session.call(operation.operation_id, path=path, party=Party.NOBODY)
     for what, bad_path, body, headers in _bad_inputs(session, operation):
         if what in ("a body that is not JSON", "an empty object") or body is None:
             yield f"with {what}", await _send_bad(session, operation, bad_path, body, headers)
@@ -140,21 +138,21 @@ async def _problems(session: VerifySession, operation: Operation) -> SubjectResu
 
 
 NO_SERVER_ERRORS = Check(
-        "buyer.api.no-server-errors",
-        "Malformed input (bad JSON, wrong types, missing members, bad ids) is a 4xx, never a 5xx.",
-        Direction.BUYER_API,
-        _no_server_errors,
-        _producer_ops,
-        (NEEDS_KEY,),
+    "buyer.api.no-server-errors",
+    "Malformed input (bad JSON, wrong types, missing members, bad ids) is a 4xx, never a 5xx.",
+    Direction.BUYER_API,
+    _no_server_errors,
+    _producer_ops,
+    (NEEDS_KEY,),
 )
 PROBLEM_ERRORS = Check(
-        "buyer.api.problem-errors",
-        "Every error answer is application/problem+json with title and status (legacy profile: "
-        "{error} answers are deviations).",
-        Direction.BUYER_API,
-        _problem_errors,
-        _producer_ops,
-        (NEEDS_KEY,),
+    "buyer.api.problem-errors",
+    "Every error answer is application/problem+json with title and status (legacy profile: "
+    "{error} answers are deviations).",
+    Direction.BUYER_API,
+    _problem_errors,
+    _producer_ops,
+    (NEEDS_KEY,),
 )
 
 CHECKS = (NO_SERVER_ERRORS, PROBLEM_ERRORS)

@@ -109,7 +109,11 @@ def _exchange(response: Any) -> Exchange:
         method=str(request.method),
         url=str(request.url),
         request_headers={k: v for k, v in request.headers.items() if k.lower() != "x-api-key"}
-        | ({"X-API-Key": "<producer key>"} if "x-api-key" in {k.lower() for k in request.headers} else {}),
+        | (
+            {"X-API-Key": "<producer key>"}
+            if "x-api-key" in {k.lower() for k in request.headers}
+            else {}
+        ),
         request_body=text,
         status=response.status_code,
         response_headers=dict(response.headers),
@@ -178,7 +182,9 @@ def _settings(session: VerifySession, examples: int) -> hypothesis.settings:
     )
 
 
-def _stateless(session: VerifySession, findings: _Findings, lot: dict[str, Any] | None) -> list[str]:
+def _stateless(
+    session: VerifySession, findings: _Findings, lot: dict[str, Any] | None
+) -> list[str]:
     schema, complete, http = _schema(session), _completer(lot), requests.Session()
     tested = []
     for result in schema.get_all_operations():
@@ -240,7 +246,7 @@ def _stateful(session: VerifySession, findings: _Findings, lot: dict[str, Any] |
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             _validate(case, response, findings, legacy, recorder=self.recorder)
 
-        def step(self, input: Any) -> Any:  # noqa: A002 - Schemathesis names it so
+        def step(self, input: Any) -> Any:
             if findings.out_of_time():
                 return None
             return super().step(input)
@@ -262,22 +268,22 @@ def _linked(session: VerifySession) -> list[str]:
 
 
 CONFORMANCE = Check(
-        "buyer.api.conformance",
-        "Schemathesis (stateless): every answer's status, headers, content type and body match "
-        "the spec; no 5xx; negative data refused, positive data accepted.",
-        Direction.BUYER_API,
-        _conformance,
-        _linked,
-        (NEEDS_KEY,),
+    "buyer.api.conformance",
+    "Schemathesis (stateless): every answer's status, headers, content type and body match "
+    "the spec; no 5xx; negative data refused, positive data accepted.",
+    Direction.BUYER_API,
+    _conformance,
+    _linked,
+    (NEEDS_KEY,),
 )
 STATEFUL = Check(
-        "buyer.api.stateful",
-        "Schemathesis (stateful): sequences through the spec's links (list → read, submit → "
-        "read back, counter answer → contract) conform at every step.",
-        Direction.BUYER_API,
-        _stateful_check,
-        _linked,
-        (NEEDS_KEY,),
+    "buyer.api.stateful",
+    "Schemathesis (stateful): sequences through the spec's links (list → read, submit → "
+    "read back, counter answer → contract) conform at every step.",
+    Direction.BUYER_API,
+    _stateful_check,
+    _linked,
+    (NEEDS_KEY,),
 )
 
 CHECKS = (CONFORMANCE, STATEFUL)

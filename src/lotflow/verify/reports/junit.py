@@ -56,6 +56,6 @@ def _suite(root: ET.Element, check_id: str, results: list[SubjectResult]) -> Non
             element = ET.SubElement(case, tag, message=message, **extra)
             element.text = _text(result_text(result))
         elif result.outcome is Outcome.NOT_RUN:
-            ET.SubElement(case, "skipped", message=_text(f"not run: {result.reason}")).text = (
-                _text(result_text(result))
+            ET.SubElement(case, "skipped", message=_text(f"not run: {result.reason}")).text = _text(
+                result_text(result)
             )

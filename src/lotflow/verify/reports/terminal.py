@@ -48,7 +48,7 @@ class TerminalReporter:
             self._progress.stop()
             self._progress = None
         counts = {o: sum(1 for r in event.results if r.outcome is o) for o in Outcome}
-        mark = "✗" if counts[Outcome.FAILED] else ("–" if not counts[Outcome.PASSED] else "✓")
+        mark = "✗" if counts[Outcome.FAILED] else ("-" if not counts[Outcome.PASSED] else "✓")
         style = "red" if counts[Outcome.FAILED] else "green" if counts[Outcome.PASSED] else "dim"
         self.console.print(
             f"[{style}]{mark}[/] {escape(event.check.id)}  "
@@ -67,13 +67,17 @@ class TerminalReporter:
         )
 
     def _table(self, card: Scorecard) -> None:
-        table = Table(title="By direction", title_justify="left")
-        for column in ("direction", "passed", "failed", "not run"):
-            table.add_column(column)
-        for direction, results in card.by_direction().items():
-            c = card.counts(results)
-            table.add_row(direction, str(c["passed"]), str(c["failed"]), str(c["not_run"]))
-        self.console.print(table)
+        for title, grouped in (
+            ("direction", card.by_direction()),
+            ("operation", card.by_operation()),
+        ):
+            table = Table(title=f"By {title}", title_justify="left")
+            for column in (title, "passed", "failed", "not run"):
+                table.add_column(column)
+            for name, results in grouped.items():
+                c = card.counts(results)
+                table.add_row(name, str(c["passed"]), str(c["failed"]), str(c["not_run"]))
+            self.console.print(table)
 
     def _failures(self, card: Scorecard) -> None:
         failures = card.failures()
@@ -107,7 +111,7 @@ class TerminalReporter:
             grouped[key] = grouped.get(key, 0) + 1
         for (check_id, reason, remedy), count in grouped.items():
             self.console.print(
-                f"[dim]– {escape(check_id)} ({count} subject{'s' * (count > 1)}): "
+                f"[dim]- {escape(check_id)} ({count} subject{'s' * (count > 1)}): "
                 f"{escape(reason)}; to run: {escape(remedy)}[/]",
                 soft_wrap=True,
             )

@@ -6,7 +6,7 @@ from lotflow.verify.results import Exchange, Outcome, SubjectResult
 
 __all__ = ["MARKS", "exchange_text", "outcome_label", "result_text"]
 
-MARKS = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.NOT_RUN: "–"}
+MARKS = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.NOT_RUN: "-"}
 
 
 def outcome_label(result: SubjectResult) -> str:

@@ -1,0 +1,177 @@
+"""The framework without a portal: credentials, registry, scorecard, baseline and reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lotflow.errors import ConfigError
+from lotflow.verify.baseline import Acceptance, Baseline, load_baseline, write_baseline
+from lotflow.verify.credentials import load_credentials
+from lotflow.verify.registry import all_checks, get_check, select_checks
+from lotflow.verify.reports import write_html, write_json, write_junit
+from lotflow.verify.reports.html import render_html
+from lotflow.verify.results import Evidence, Exchange, Outcome, failed, not_run, passed
+from lotflow.verify.scorecard import Scorecard, operation_of
+from tests.verify.portal import junit_root
+
+EXCHANGE = Exchange(
+    "POST",
+    "http://buyer.test/api/bids",
+    {"X-API-Key": "<producer key>"},
+    '{"lotId": "x"}',
+    500,
+    {"content-type": "text/plain"},
+    "Internal <Server> Error",
+)
+AUTH, PROBLEMS = get_check("buyer.api.auth-enforced"), get_check("buyer.api.problem-errors")
+
+
+def card() -> Scorecard:
+    evidence = Evidence("a 4xx problem", "answered 500 text/plain", (EXCHANGE,))
+    results = (
+        passed(AUTH.id, "listExternalLots"),
+        failed(AUTH.id, "submitBid", evidence),
+        not_run(PROBLEMS.id, "submitBid", "no producer key", "give --api-key"),
+    )
+    return Scorecard("http://buyer.test", (AUTH, PROBLEMS), results, 1.5)
+
+
+# ---------------------------------------------------------------------------------- credentials
+
+
+def test_credentials_come_from_flags_then_the_environment_then_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "creds.yaml"
+    file.write_text(
+        "producer: {api_key: from-file}\n"
+        "buyer: {headers: {Authorization: Bearer file}, cookies: {__session: file-jwt}}\n"
+    )
+    env = {
+        "PRODUCER_API_KEY": "from-env",
+        "LOTFLOW_VERIFY_BUYER_COOKIES": '{"__session": "env-jwt"}',
+    }
+    found = load_credentials(buyer_headers=["Authorization: Bearer flag"], file=file, env=env)
+    assert found.api_key == "from-env"
+    assert found.operator.headers == {"Authorization": "Bearer flag"}
+    assert found.operator.as_headers()["Cookie"] == "__session=env-jwt"
+    assert load_credentials(api_key="flag", env=env).api_key == "flag"
+    assert load_credentials(file=file).api_key == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"buyer_headers": ["Authorization Bearer x"]}, "expected 'Name: value'"),
+        ({"buyer_cookies": ["__session"]}, "expected 'name=value'"),
+        ({"env": {"LOTFLOW_VERIFY_BUYER_HEADERS": "{nope"}}, "is not JSON"),
+        ({"env": {"LOTFLOW_VERIFY_BUYER_HEADERS": '{"a": 1}'}}, "object of string"),
+    ],
+)
+def test_bad_credentials_name_the_value(kwargs: dict[str, object], said: str) -> None:
+    with pytest.raises(ConfigError, match=said):
+        load_credentials(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_credentials_file_of_the_wrong_shape_is_named(tmp_path: Path) -> None:
+    file = tmp_path / "c.json"
+    file.write_text('{"operator": {}}')
+    with pytest.raises(ConfigError, match="'producer' and/or 'buyer'"):
+        load_credentials(file=file)
+
+
+# ---------------------------------------------------------------------------------- registry
+
+
+def test_checks_have_unique_ids_descriptions_and_directions() -> None:
+    checks = all_checks()
+    assert len({c.id for c in checks}) == len(checks)
+    assert all(c.description for c in checks)
+    assert all(c.id.startswith(c.direction.party + ".") for c in checks)
+
+
+def test_selecting_checks_by_id_pattern_and_skip() -> None:
+    chosen = select_checks("buyer", ["buyer.workflow.*"], ["buyer.workflow.award-once"])
+    assert [c.id for c in chosen] == [
+        "buyer.workflow.illegal-refused",
+        "buyer.workflow.counter-answered",
+    ]
+    with pytest.raises(ConfigError, match=r"Did you mean buyer\.api\.auth-enforced"):
+        select_checks("buyer", ["buyer.api.auth-enforce"])
+
+
+# ---------------------------------------------------------------------------------- scorecard
+
+
+def test_not_run_lowers_the_score_and_only_new_failures_fail_the_run() -> None:
+    scored = card()
+    assert scored.score == 33.3
+    assert scored.exit_code() == 1
+    accepted = scored.with_results(
+        Baseline((Acceptance(AUTH.id, "submitBid"),)).apply(scored.results)
+    )
+    assert accepted.exit_code() == 0
+    assert accepted.exit_code(fail_under=50) == 1
+    assert accepted.counts()["failed"] == 1
+    assert accepted.counts()["new_failures"] == 0
+
+
+def test_subjects_name_their_operation() -> None:
+    assert operation_of("submitBid same terms") == "submitBid"
+    assert operation_of("buyer.bid pending: decideBid(status=accepted)") == "decideBid"
+    assert operation_of("acceptCounterOffer accept (concurrent)") == "acceptCounterOffer"
+
+
+def test_a_baseline_round_trips_and_refuses_unknown_checks(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    assert write_baseline(path, card().results) == 1
+    loaded = load_baseline(path, [AUTH.id])
+    assert loaded.accepted == (
+        Acceptance(AUTH.id, "submitBid", "accepted when the baseline was made"),
+    )
+    path.write_text(json.dumps({"accepted": [{"check": "buyer.nope"}]}))
+    with pytest.raises(ConfigError, match=r"no check named 'buyer\.nope'"):
+        load_baseline(path, [AUTH.id])
+
+
+# ---------------------------------------------------------------------------------- reports
+
+
+def test_junit_has_a_case_per_subject_and_skips_what_did_not_run(tmp_path: Path) -> None:
+    write_junit(card(), tmp_path / "j.xml")
+    root = junit_root(tmp_path / "j.xml")
+    assert root.get("tests") == "3"
+    assert root.get("failures") == "1"
+    failure = root.find(
+        ".//testcase[@classname='buyer.api.auth-enforced'][@name='submitBid']/failure"
+    )
+    assert failure is not None
+    assert failure.get("message") == "a 4xx problem"
+    assert "< 500" in str(failure.text)
+    assert "> POST http://buyer.test/api/bids" in str(failure.text)
+    skipped = root.find(".//testcase[@classname='buyer.api.problem-errors']/skipped")
+    assert skipped is not None
+    assert "no producer key" in str(skipped.get("message"))
+
+
+def test_the_html_report_escapes_evidence_and_needs_nothing_else(tmp_path: Path) -> None:
+    html = render_html(card())
+    assert "Internal &lt;Server&gt; Error" in html
+    assert "<script" not in html
+    assert "<link" not in html
+    assert "To run it: give --api-key" in html
+    write_html(card(), tmp_path / "r.html")
+    write_json(card(), tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == 33.3
+    assert data["byOperation"]["submitBid"] == {
+        "passed": 0,
+        "failed": 1,
+        "not_run": 1,
+        "new_failures": 1,
+        "total": 2,
+    }
+    assert [r["outcome"] for r in data["results"]] == [
+        str(o) for o in (Outcome.PASSED, Outcome.FAILED, Outcome.NOT_RUN)
+    ]
