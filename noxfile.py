@@ -75,6 +75,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench_verify(session: nox.Session) -> None:
+    """How long `lotflow verify buyer` takes against the reference buyer (default budget)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_verify.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def spec(session: nox.Session) -> None:
     """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")

@@ -7,7 +7,7 @@ reached stops the run (``TransportError``, exit 2): nothing about its contract w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from lotflow.clock import Clock, SystemClock
@@ -64,7 +64,9 @@ async def run_checks(
     return Scorecard(session.base_url, tuple(checks), tuple(results), clock.monotonic() - started)
 
 
-async def _outcomes(session: VerifySession, check: Check, emit: Listener):  # type: ignore[no-untyped-def]
+async def _outcomes(
+    session: VerifySession, check: Check, emit: Listener
+) -> AsyncIterator[SubjectResult]:
     unmet = check.unmet(session)
     if unmet is not None:
         source = (not_run(check.id, s, unmet.reason, unmet.remedy) for s in check.subjects(session))
