@@ -15,7 +15,7 @@ credentials; without them they are not run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from lotflow.verify.checks.support import (
@@ -52,6 +52,15 @@ async def _detail(session: VerifySession, bid_id: str) -> tuple[dict[str, Any], 
     return (body if isinstance(body, dict) else {}), answer
 
 
+async def _repeated(
+    session: VerifySession, concurrent: bool, call: Callable[[], Awaitable[Answer]]
+) -> list[Answer]:
+    """``call`` made twice, one after the other, or ``--concurrency`` times at once."""
+    if concurrent:
+        return await session.gather(*(call() for _ in range(session.budget.concurrency)))
+    return [await call(), await call()]
+
+
 def _status(detail: dict[str, Any], member: str) -> str | None:
     part = detail.get(member)
     return part.get("status") if isinstance(part, dict) else None
@@ -80,11 +89,8 @@ async def _award_once(session: VerifySession) -> AsyncIterator[SubjectResult]:
 async def _awarded(
     session: VerifySession, subject: str, bid: Entities, concurrent: bool
 ) -> SubjectResult:
-    count = session.budget.concurrency if concurrent else 2
-    if concurrent:
-        answers = await session.gather(*(_accept(session, bid) for _ in range(count)))
-    else:
-        answers = [await _accept(session, bid), await _accept(session, bid)]
+    answers = await _repeated(session, concurrent, lambda: _accept(session, bid))
+    count = len(answers)
     contracts, listing = await _contracts_of(session, str(bid.bid_id))
     detail, read = await _detail(session, str(bid.bid_id))
     wins = [a for a in answers if a.status == OK]
@@ -137,11 +143,8 @@ async def _counter_answered(session: VerifySession) -> AsyncIterator[SubjectResu
 async def _answered(
     session: VerifySession, subject: str, bid: Entities, accept: bool, concurrent: bool
 ) -> SubjectResult:
-    count = session.budget.concurrency if concurrent else 2
-    if concurrent:
-        answers = await session.gather(*(_answer(session, bid, accept) for _ in range(count)))
-    else:
-        answers = [await _answer(session, bid, accept), await _answer(session, bid, accept)]
+    answers = await _repeated(session, concurrent, lambda: _answer(session, bid, accept))
+    count = len(answers)
     contracts, listing = await _contracts_of(session, str(bid.bid_id))
     detail, read = await _detail(session, str(bid.bid_id))
     want_bid, want_counter = ("accepted", "accepted") if accept else ("pending", "declined")

@@ -37,6 +37,10 @@ NO_LOT = "the portal lists no published lot, and verify cannot publish one"
 NO_LOT_REMEDY = "publish a lot first, or give operator credentials or --state-url"
 
 
+def _without_lot(check_id: str, subjects: Sequence[str]) -> list[SubjectResult]:
+    return [not_run(check_id, subject, NO_LOT, NO_LOT_REMEDY) for subject in subjects]
+
+
 def _bid_id(answer: Answer) -> str | None:
     body = answer.json()
     bid = body.get("bid") if isinstance(body, dict) else None
@@ -49,8 +53,8 @@ def _bid_id(answer: Answer) -> str | None:
 async def _idempotent(session: VerifySession) -> AsyncIterator[SubjectResult]:
     lot = await published_lot(session)
     if lot is None:
-        for subject in IDEMPOTENT_SUBJECTS:
-            yield not_run(BID_IDEMPOTENT.id, subject, NO_LOT, NO_LOT_REMEDY)
+        for result in _without_lot(BID_IDEMPOTENT.id, IDEMPOTENT_SUBJECTS):
+            yield result
         return
     yield await _same_terms(session, lot)
     yield await _other_terms(session, lot)
@@ -171,8 +175,8 @@ def _lost(session: VerifySession, sent: dict[str, Any], answer: Answer) -> list[
 async def _fields_kept(session: VerifySession) -> AsyncIterator[SubjectResult]:
     lot = await published_lot(session)
     if lot is None:
-        for subject in FIELD_SUBJECTS:
-            yield not_run(FIELDS_KEPT.id, subject, NO_LOT, NO_LOT_REMEDY)
+        for result in _without_lot(FIELDS_KEPT.id, FIELD_SUBJECTS):
+            yield result
         return
     body = bid_for(session, lot, external_id("fields"))
     made = await session.call("submitBid", body=body)
