@@ -5,14 +5,17 @@ no check fails."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from lotflow.reference.faults import fault_names
 
+from lotflow.verify.checks.fuzz import UNREACHED
 from lotflow.verify.registry import all_checks
 from lotflow.verify.results import Outcome, Severity
-from tests.verify.portal import serve_buyer, verify
+from tests.reference.buyer.portal import TOKENS
+from tests.verify.portal import CREDENTIALS, serve_buyer, verify
 
 # fault → (the check meant to catch it, a subject it fails, text its evidence shows)
 CAUGHT_BY = {
@@ -73,6 +76,9 @@ def test_the_check_fails_against_its_fault(
     assert shown in evidence.observed + "".join(str(e.response_body) for e in evidence.exchanges)
     assert evidence.expected
     assert all(e.status is not None and e.method and e.url for e in evidence.exchanges)
+    shown_text = json.dumps(result.to_dict())
+    assert str(CREDENTIALS.api_key) not in shown_text  # secrets are named, never shown
+    assert TOKENS["a"] not in shown_text
     assert card.exit_code() == 1
 
 
@@ -81,9 +87,12 @@ def test_nothing_fails_against_the_clean_buyer(tmp_path: Path) -> None:
         card = verify(url)
     assert card.failures() == []
     assert {r.check_id for r in card.results} == {c.id for c in all_checks("buyer")}
-    not_run = {r.subject for r in card.results if r.outcome is Outcome.NOT_RUN}
-    assert not_run  # timers only
-    assert all(" expired: " in subject for subject in not_run)
+    not_run = [r for r in card.results if r.outcome is Outcome.NOT_RUN]
+    timers = [r for r in not_run if " expired: " in r.subject]
+    unreached = [r for r in not_run if r.check_id == "buyer.api.stateful"]
+    assert timers  # and links the small budget did not reach, said so
+    assert len(not_run) == len(timers) + len(unreached)
+    assert all(r.reason == UNREACHED for r in unreached)
     assert card.exit_code() == 0
 
 

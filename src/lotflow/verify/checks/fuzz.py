@@ -16,11 +16,13 @@ that matches the price per unit): without that, every positive bid would name no
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
+import hypothesis.errors
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, strategies
@@ -32,7 +34,7 @@ from lotflow.clock import SystemClock
 from lotflow.threads import in_thread
 from lotflow.verify.checks.support import NEEDS_KEY
 from lotflow.verify.registry import Check, Direction
-from lotflow.verify.results import Evidence, Exchange, SubjectResult, failed, passed
+from lotflow.verify.results import Evidence, Exchange, SubjectResult, failed, not_run, passed
 from lotflow.verify.session import PRODUCER_TAG, VerifySession
 from lotflow.verify.states import published_lot
 
@@ -41,10 +43,12 @@ MAX_EVIDENCE = 3
 
 @dataclass
 class _Findings:
-    """Failing cases per operation, and the clock that enforces the time budget."""
+    """Calls and failing cases per operation, and the clock that enforces the time budget."""
 
+    session: VerifySession
     deadline: float | None
     by_operation: dict[str, list[Evidence]] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
     clock: SystemClock = field(default_factory=SystemClock)
 
     def out_of_time(self) -> bool:
@@ -83,13 +87,15 @@ def _schema(session: VerifySession) -> Any:
     return loaded.include(tag=PRODUCER_TAG)
 
 
-def _evidence(failures: Sequence[Failure], response: Any, legacy: bool) -> Evidence | None:
-    kept = [f for f in failures if not (legacy and _legacy_body(response))]
+def _evidence(
+    failures: Sequence[Failure], response: Any, session: VerifySession
+) -> Evidence | None:
+    kept = [f for f in failures if not (session.legacy and _legacy_body(response))]
     if not kept:
         return None
     expected = "; ".join(sorted({f.title for f in kept}))
     observed = "\n".join(f"{f.title}: {f.message}".strip() for f in kept)
-    return Evidence(expected, observed, (_exchange(response),))
+    return Evidence(expected, observed, (_exchange(response, session),))
 
 
 def _legacy_body(response: Any) -> bool:
@@ -101,19 +107,14 @@ def _legacy_body(response: Any) -> bool:
     return response.status_code >= 400 and isinstance(body, dict) and "error" in body
 
 
-def _exchange(response: Any) -> Exchange:
+def _exchange(response: Any, session: VerifySession) -> Exchange:
     request = response.request
     body = request.body
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return Exchange(
         method=str(request.method),
         url=str(request.url),
-        request_headers={k: v for k, v in request.headers.items() if k.lower() != "x-api-key"}
-        | (
-            {"X-API-Key": "<producer key>"}
-            if "x-api-key" in {k.lower() for k in request.headers}
-            else {}
-        ),
+        request_headers=session.redact(request.headers),
         request_body=text,
         status=response.status_code,
         response_headers=dict(response.headers),
@@ -121,13 +122,15 @@ def _exchange(response: Any) -> Exchange:
     )
 
 
-def _validate(case: Any, response: Any, findings: _Findings, legacy: bool, **kw: Any) -> None:
+def _validate(case: Any, response: Any, findings: _Findings, **kw: Any) -> None:
+    operation_id = case.operation.definition.raw["operationId"]
+    findings.calls[operation_id] += 1
     try:
         case.validate_response(response, **kw)
     except FailureGroup as group:
-        evidence = _evidence(group.exceptions, response, legacy)
+        evidence = _evidence(group.exceptions, response, findings.session)
         if evidence is not None:
-            findings.record(case.operation.definition.raw["operationId"], evidence)
+            findings.record(operation_id, evidence)
 
 
 # ---------------------------------------------------------------------------------- lots for bids
@@ -199,14 +202,14 @@ def _stateless(
                 return
             complete(case)
             response = case.call(session=http)
-            _validate(case, response, findings, session.legacy)
+            _validate(case, response, findings)
 
         run()
     return tested
 
 
 async def _conformance(session: VerifySession) -> AsyncIterator[SubjectResult]:
-    findings = _Findings(_deadline(session))
+    findings = _Findings(session, _deadline(session))
     lot = await published_lot(session)
     tested = await in_thread(_stateless, session, findings, lot)
     for operation_id in tested:
@@ -218,7 +221,16 @@ def _deadline(session: VerifySession) -> float | None:
     return None if budget is None else SystemClock().monotonic() + budget
 
 
+UNREACHED = "no generated case reached this operation within the budget"
+UNREACHED_REMEDY = (
+    "raise --max-examples or --time-budget; for links, give operator credentials or --state-url "
+    "(a published lot makes new bids, which lead on)"
+)
+
+
 def _verdict(check_id: str, subject: str, findings: _Findings) -> SubjectResult:
+    if not findings.calls[subject]:
+        return not_run(check_id, subject, UNREACHED, UNREACHED_REMEDY)
     found = findings.by_operation.get(subject)
     if not found:
         return passed(check_id, subject)
@@ -232,9 +244,29 @@ def _verdict(check_id: str, subject: str, findings: _Findings) -> SubjectResult:
 # ---------------------------------------------------------------------------------- stateful
 
 
+STATEFUL_ATTEMPTS = 4
+
+
 def _stateful(session: VerifySession, findings: _Findings, lot: dict[str, Any] | None) -> None:
+    """Run the link-driven state machine. A live portal keeps its state between sequences, so
+    the links on offer can change under Hypothesis, which then stops with a "flaky strategy"
+    error; the calls made so far stand, and the run starts again from the next seed, up to
+    ``STATEFUL_ATTEMPTS`` times."""
+    for attempt in range(STATEFUL_ATTEMPTS):
+        machine = _links_machine(session, findings, lot)
+        hypothesis.seed(session.budget.seed + attempt)(machine)
+        settings = hypothesis.settings(
+            _settings(session, session.budget.max_examples), stateful_step_count=6
+        )
+        try:
+            machine.run(settings=settings)
+        except hypothesis.errors.Flaky:
+            continue
+        return
+
+
+def _links_machine(session: VerifySession, findings: _Findings, lot: dict[str, Any] | None) -> Any:
     schema, complete, http = _schema(session), _completer(lot), requests.Session()
-    legacy = session.legacy
 
     class Links(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
@@ -244,20 +276,18 @@ def _stateful(session: VerifySession, findings: _Findings, lot: dict[str, Any] |
             return case.call(session=http, **kwargs)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            _validate(case, response, findings, legacy, recorder=self.recorder)
+            _validate(case, response, findings, recorder=self.recorder)
 
         def step(self, input: Any) -> Any:
             if findings.out_of_time():
                 return None
             return super().step(input)
 
-    examples = max(1, session.budget.max_examples // 2)
-    hypothesis.seed(session.budget.seed)(Links)
-    Links.run(settings=hypothesis.settings(_settings(session, examples), stateful_step_count=6))
+    return Links
 
 
 async def _stateful_check(session: VerifySession) -> AsyncIterator[SubjectResult]:
-    findings = _Findings(_deadline(session))
+    findings = _Findings(session, _deadline(session))
     await in_thread(_stateful, session, findings, await published_lot(session))
     for operation_id in _linked(session):
         yield _verdict(STATEFUL.id, operation_id, findings)
