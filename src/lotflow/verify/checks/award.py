@@ -2,7 +2,8 @@
 
 ``buyer.workflow.award-once``: accepting a pending bid answers its contract, the bid reads back
 accepted with that contract, the buyer lists exactly one contract for it, and a second accept is
-refused (409); the same when several accepts arrive at once (one succeeds, one contract).
+refused (409); the same when several accepts arrive at once (one succeeds, one contract); and
+two bids on one lot accepted at once: one wins, the lot has one contract.
 
 ``buyer.workflow.counter-answered``: a producer's answer to a counter-offer is applied as asked,
 once: ``accept: true`` accepts the bid and the counter-offer and makes one contract;
@@ -30,7 +31,11 @@ from lotflow.verify.session import Answer, VerifySession
 from lotflow.verify.states import Entities, StateBuilder
 
 OK, CONFLICT = 200, 409
-AWARD_SUBJECTS = ("decideBid accept", "decideBid accept (concurrent)")
+AWARD_SUBJECTS = (
+    "decideBid accept",
+    "decideBid accept (concurrent)",
+    "decideBid rival bids (concurrent)",
+)
 COUNTER_SUBJECTS = (
     "acceptCounterOffer accept",
     "acceptCounterOffer decline",
@@ -39,11 +44,12 @@ COUNTER_SUBJECTS = (
 CONTRACT_PAGE = 200
 
 
-async def _contracts_of(session: VerifySession, bid_id: str) -> tuple[list[dict[str, Any]], Answer]:
+async def _contracts(session: VerifySession, member: str, value: str) -> tuple[list[Any], Answer]:
+    """The buyer's contracts whose ``member`` is ``value`` (from its latest page)."""
     path = session.operations["listContracts"].path + f"?limit={CONTRACT_PAGE}"
     answer = await session.send("GET", path, session.credentials.operator.as_headers())
     contracts = (answer.json() or {}).get("contracts") or []
-    return [c for c in contracts if c.get("bidId") == bid_id], answer
+    return [c for c in contracts if c.get(member) == value], answer
 
 
 async def _detail(session: VerifySession, bid_id: str) -> tuple[dict[str, Any], Answer]:
@@ -77,13 +83,38 @@ async def _accept(session: VerifySession, bid: Entities) -> Answer:
 
 async def _award_once(session: VerifySession) -> AsyncIterator[SubjectResult]:
     builder = StateBuilder(session)
-    for subject, concurrent in zip(AWARD_SUBJECTS, (False, True), strict=True):
+    for subject, concurrent in zip(AWARD_SUBJECTS[:2], (False, True), strict=True):
         try:
             bid = await builder.pending_bid()
         except SetupFailedError as exc:
             yield not_run(AWARD_ONCE.id, subject, str(exc), "see the other checks' failures")
             continue
         yield await _awarded(session, subject, bid, concurrent)
+    try:
+        first = await builder.pending_bid()
+        second = await builder.pending_bid(first)
+    except SetupFailedError as exc:
+        yield not_run(AWARD_ONCE.id, AWARD_SUBJECTS[2], str(exc), "see the other checks' failures")
+        return
+    yield await _rivals(session, first, second)
+
+
+async def _rivals(session: VerifySession, first: Entities, second: Entities) -> SubjectResult:
+    """Two pending bids on one lot accepted at once: one wins, one contract for the lot."""
+    answers = await session.gather(_accept(session, first), _accept(session, second))
+    on_lot, listing = await _contracts(session, "lotId", first.lot_id)
+    statuses = sorted(a.status for a in answers)
+    if statuses == [OK, CONFLICT] and len(on_lot) == 1:
+        return passed(AWARD_ONCE.id, AWARD_SUBJECTS[2])
+    return failed(
+        AWARD_ONCE.id,
+        AWARD_SUBJECTS[2],
+        wanted(
+            "two bids on one lot accepted at once: one 200, one 409, one contract for the lot",
+            f"statuses {statuses}; {len(on_lot)} contracts for the lot",
+            [*answers, listing],
+        ),
+    )
 
 
 async def _awarded(
@@ -91,7 +122,7 @@ async def _awarded(
 ) -> SubjectResult:
     answers = await _repeated(session, concurrent, lambda: _accept(session, bid))
     count = len(answers)
-    contracts, listing = await _contracts_of(session, str(bid.bid_id))
+    contracts, listing = await _contracts(session, "bidId", str(bid.bid_id))
     detail, read = await _detail(session, str(bid.bid_id))
     wins = [a for a in answers if a.status == OK]
     refused = [a for a in answers if a.status == CONFLICT]
@@ -145,7 +176,7 @@ async def _answered(
 ) -> SubjectResult:
     answers = await _repeated(session, concurrent, lambda: _answer(session, bid, accept))
     count = len(answers)
-    contracts, listing = await _contracts_of(session, str(bid.bid_id))
+    contracts, listing = await _contracts(session, "bidId", str(bid.bid_id))
     detail, read = await _detail(session, str(bid.bid_id))
     want_bid, want_counter = ("accepted", "accepted") if accept else ("pending", "declined")
     problems = []

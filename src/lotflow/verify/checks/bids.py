@@ -1,8 +1,9 @@
 """Bid submission on the buyer's producer-facing API.
 
 ``buyer.api.bid-idempotent``: submission is idempotent on ``(lotId, externalBidId)``: the same
-submission again is 200 with the same bid; the same externalBidId with other terms is 409; and
-duplicates sent at the same time make one bid (every answer names it) or are refused (409).
+submission again is 200 with the same bid; the same externalBidId with other terms is 409; duplicates
+sent at the same time make one bid (every answer names it) or are refused (409); and submissions
+at the same time with one externalBidId and different terms make one bid (one 201, the rest 409).
 
 ``buyer.api.fields-kept``: what a producer sends is what the buyer keeps: every member of a bid
 submission the Bid schema also has comes back unchanged, in the answer and when read back.
@@ -31,7 +32,12 @@ from lotflow.verify.session import Answer, VerifySession
 from lotflow.verify.states import published_lot
 
 CREATED, REPEATED, CONFLICT = 201, 200, 409
-IDEMPOTENT_SUBJECTS = ("submitBid same terms", "submitBid other terms", "submitBid concurrent")
+IDEMPOTENT_SUBJECTS = (
+    "submitBid same terms",
+    "submitBid other terms",
+    "submitBid concurrent",
+    "submitBid concurrent other terms",
+)
 FIELD_SUBJECTS = ("submitBid", "getExternalBid")
 NO_LOT = "the portal lists no published lot, and verify cannot publish one"
 NO_LOT_REMEDY = "publish a lot first, or give operator credentials or --state-url"
@@ -59,6 +65,7 @@ async def _idempotent(session: VerifySession) -> AsyncIterator[SubjectResult]:
     yield await _same_terms(session, lot)
     yield await _other_terms(session, lot)
     yield await _concurrent(session, lot)
+    yield await _concurrent_other_terms(session, lot)
 
 
 async def _same_terms(session: VerifySession, lot: dict[str, Any]) -> SubjectResult:
@@ -134,6 +141,28 @@ async def _concurrent(session: VerifySession, lot: dict[str, Any]) -> SubjectRes
             f"{len(answers)} identical submissions at once store one bid: at most one 201, the "
             "others 200 with the same bid (or 409)",
             f"statuses {sorted(a.status for a in answers)}; bid ids {sorted(map(str, ids))}",
+            answers,
+        ),
+    )
+
+
+async def _concurrent_other_terms(session: VerifySession, lot: dict[str, Any]) -> SubjectResult:
+    subject = IDEMPOTENT_SUBJECTS[3]
+    body = bid_for(session, lot, external_id("race-terms"))
+    bodies = [body]
+    for _ in range(session.budget.concurrency - 1):
+        bodies.append(_other_price(bodies[-1]))
+    answers = await session.gather(*(session.call("submitBid", body=b) for b in bodies))
+    statuses = [a.status for a in answers]
+    if statuses.count(CREATED) == 1 and statuses.count(CONFLICT) == len(answers) - 1:
+        return passed(BID_IDEMPOTENT.id, subject)
+    return failed(
+        BID_IDEMPOTENT.id,
+        subject,
+        wanted(
+            f"{len(answers)} submissions at once with one externalBidId and different terms: "
+            "one 201, the others 409",
+            f"statuses {sorted(statuses)}; bid ids {sorted({str(_bid_id(a)) for a in answers})}",
             answers,
         ),
     )
