@@ -79,6 +79,11 @@ class Answer:
         except ValueError:
             return None
 
+    def member(self, name: str) -> Any:
+        """Member ``name`` of a JSON object body; ``None`` for any other body."""
+        body = self.json()
+        return body.get(name) if isinstance(body, dict) else None
+
 
 @dataclass
 class VerifySession:

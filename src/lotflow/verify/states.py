@@ -97,30 +97,35 @@ class StateBuilder:
 
     # ------------------------------------------------------------------ operator recipes
 
-    async def _ok(self, step: str, answer: Answer) -> dict[str, Any]:
+    async def _ok(self, step: str, answer: Answer, *parts: str) -> dict[str, Any]:
+        """The body of a step that succeeded, with an object holding an ``_id`` under each of
+        ``parts``; a ``SetupFailedError`` naming the step otherwise."""
         body = answer.json()
         if answer.status >= 300 or not isinstance(body, dict):
             raise SetupFailedError(step, answer)
+        for part in parts:
+            entity = body.get(part)
+            if not isinstance(entity, dict) or not isinstance(entity.get("_id"), str):
+                raise SetupFailedError(step, answer, f"no {part}._id in the answer")
         return body
 
-    async def published_lot(self) -> Entities:
+    async def draft_lot(self) -> Entities:
+        body = example_body(self.session, "createLot")
         created = await self._ok(
-            "createLot",
-            await self.session.call("createLot", body=example_body(self.session, "createLot")),
+            "createLot", await self.session.call("createLot", body=body), "lot"
         )
-        lot_id = created["lot"]["_id"]
+        return Entities(created["lot"]["_id"], lot=created["lot"])
+
+    async def published_lot(self) -> Entities:
+        lot_id = (await self.draft_lot()).lot_id
         published = await self._ok(
-            "publishLot", await self.session.call("publishLot", path={"lotId": lot_id})
+            "publishLot", await self.session.call("publishLot", path={"lotId": lot_id}), "lot"
         )
         return Entities(lot_id, lot=published["lot"])
 
     async def lot(self, state: str) -> Entities:
         if state in ("draft", "cancelled"):
-            created = await self._ok(
-                "createLot",
-                await self.session.call("createLot", body=example_body(self.session, "createLot")),
-            )
-            found = Entities(created["lot"]["_id"], lot=created["lot"])
+            found = await self.draft_lot()
             if state == "cancelled":
                 await self._ok(
                     "deleteLot", await self.session.call("deleteLot", path={"lotId": found.lot_id})
@@ -135,7 +140,7 @@ class StateBuilder:
     async def pending_bid(self, lot: Entities | None = None) -> Entities:
         lot = lot or await self.published_lot()
         body = bid_for(self.session, lot.lot or {}, external_id("setup"))
-        made = await self._ok("submitBid", await self.session.call("submitBid", body=body))
+        made = await self._ok("submitBid", await self.session.call("submitBid", body=body), "bid")
         return replace(lot, bid_id=made["bid"]["_id"])
 
     async def decide(self, bid: Entities, status: str, *, create_contract: bool = True) -> Entities:
@@ -252,7 +257,8 @@ async def published_lot(session: VerifySession) -> dict[str, Any] | None:
         if found.lot is not None:
             return found.lot
         answer = await session.call("getExternalLot", path={"lotId": found.lot_id})
-        return (answer.json() or {}).get("lot")
+        lot = answer.member("lot")
+        return lot if isinstance(lot, dict) else None
     answer = await session.call("listExternalLots")
-    lots = (answer.json() or {}).get("lots") if answer.status == 200 else None
-    return dict(lots[0]) if lots else None
+    lots = answer.member("lots") if answer.status == 200 else None
+    return dict(lots[0]) if isinstance(lots, list) and lots and isinstance(lots[0], dict) else None

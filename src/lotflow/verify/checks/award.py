@@ -48,8 +48,9 @@ async def _contracts(session: VerifySession, member: str, value: str) -> tuple[l
     """The buyer's contracts whose ``member`` is ``value`` (from its latest page)."""
     path = session.operations["listContracts"].path + f"?limit={CONTRACT_PAGE}"
     answer = await session.send("GET", path, session.credentials.operator.as_headers())
-    contracts = (answer.json() or {}).get("contracts") or []
-    return [c for c in contracts if c.get(member) == value], answer
+    contracts = answer.member("contracts")
+    listed = contracts if isinstance(contracts, list) else []
+    return [c for c in listed if isinstance(c, dict) and c.get(member) == value], answer
 
 
 async def _detail(session: VerifySession, bid_id: str) -> tuple[dict[str, Any], Answer]:

@@ -1,9 +1,10 @@
 """Bid submission on the buyer's producer-facing API.
 
 ``buyer.api.bid-idempotent``: submission is idempotent on ``(lotId, externalBidId)``: the same
-submission again is 200 with the same bid; the same externalBidId with other terms is 409; duplicates
-sent at the same time make one bid (every answer names it) or are refused (409); and submissions
-at the same time with one externalBidId and different terms make one bid (one 201, the rest 409).
+submission again is 200 with the same bid; the same externalBidId with other terms is 409;
+duplicates sent at the same time make one bid (every answer names it) or are refused (409); and
+submissions at the same time with one externalBidId and different terms make one bid (one 201,
+the rest 409).
 
 ``buyer.api.fields-kept``: what a producer sends is what the buyer keeps: every member of a bid
 submission the Bid schema also has comes back unchanged, in the answer and when read back.
@@ -195,7 +196,8 @@ def _lost(session: VerifySession, sent: dict[str, Any], answer: Answer) -> list[
 
     bid_schema = resolve(session.spec, {"$ref": "#/components/schemas/Bid"})
     declared = set(bid_schema.get("properties", {}))
-    bid = (answer.json() or {}).get("bid") or {}
+    bid = answer.member("bid")
+    bid = bid if isinstance(bid, dict) else {}
     return [
         name for name, value in sent.items() if name in declared and not _same(value, bid.get(name))
     ]
