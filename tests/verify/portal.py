@@ -43,7 +43,8 @@ def verify(
     **options: object,
 ) -> Scorecard:
     """Run the named buyer checks (all by default) against ``url``."""
-    session = VerifySession(url, credentials, budget=SMALL, **options)  # type: ignore[arg-type]
+    options.setdefault("budget", SMALL)
+    session = VerifySession(url, credentials, **options)  # type: ignore[arg-type]
     return asyncio.run(run_checks(session, select_checks("buyer", checks)))
 
 

@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from lotflow.errors import TransportError
 from lotflow.serving import ServerThread
-from lotflow.verify.credentials import VerifyCredentials
+from lotflow.verify.credentials import Credentials, VerifyCredentials
 from lotflow.verify.results import Outcome
-from lotflow.verify.session import VerifySession
+from lotflow.verify.session import Budget, VerifySession
 from lotflow.verify.states import StateBuilder, UnreachableError
 from tests.verify.portal import CREDENTIALS, SMALL, serve_buyer, verify
 
@@ -101,6 +101,25 @@ def test_a_state_url_that_refuses_leaves_its_subjects_not_run(tmp_path: Path) ->
     ran = [r for r in card.results if r.outcome is not Outcome.NOT_RUN]
     assert ran == []
     assert any("answered 500" in r.reason for r in card.results)
+
+
+def test_a_spent_time_budget_leaves_the_fuzzing_subjects_not_run(tmp_path: Path) -> None:
+    with serve_buyer(tmp_path) as url:
+        card = verify(url, ["buyer.api.conformance"], budget=Budget(time_budget=0.0))
+    assert {r.outcome for r in card.results} == {Outcome.NOT_RUN}
+    assert all("--time-budget" in r.remedy for r in card.results)
+
+
+def test_a_portal_without_the_operator_api_leaves_setups_not_run(tmp_path: Path) -> None:
+    with serve_buyer(tmp_path) as url:
+        card = verify(
+            url,
+            ["buyer.workflow.award-once"],
+            VerifyCredentials(CREDENTIALS.api_key, operator=Credentials({"Cookie": "__session=x"})),
+        )
+    assert {r.outcome for r in card.results} == {Outcome.NOT_RUN}
+    assert all("createLot answered 401" in r.reason for r in card.results)
+    assert all("--state-url" in r.remedy for r in card.results)
 
 
 def test_the_preflight_names_an_unreachable_portal() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from lotflow.verify.checks.support import (
     NEEDS_KEY,
     NEEDS_OPERATOR,
+    SETUP_REMEDY,
     SetupFailedError,
     wanted,
 )
@@ -88,14 +89,14 @@ async def _award_once(session: VerifySession) -> AsyncIterator[SubjectResult]:
         try:
             bid = await builder.pending_bid()
         except SetupFailedError as exc:
-            yield not_run(AWARD_ONCE.id, subject, str(exc), "see the other checks' failures")
+            yield not_run(AWARD_ONCE.id, subject, str(exc), SETUP_REMEDY)
             continue
         yield await _awarded(session, subject, bid, concurrent)
     try:
         first = await builder.pending_bid()
         second = await builder.pending_bid(first)
     except SetupFailedError as exc:
-        yield not_run(AWARD_ONCE.id, AWARD_SUBJECTS[2], str(exc), "see the other checks' failures")
+        yield not_run(AWARD_ONCE.id, AWARD_SUBJECTS[2], str(exc), SETUP_REMEDY)
         return
     yield await _rivals(session, first, second)
 
@@ -167,7 +168,7 @@ async def _counter_answered(session: VerifySession) -> AsyncIterator[SubjectResu
         try:
             bid = await builder.countered()
         except SetupFailedError as exc:
-            yield not_run(COUNTER_ANSWERED.id, subject, str(exc), "see the other checks' failures")
+            yield not_run(COUNTER_ANSWERED.id, subject, str(exc), SETUP_REMEDY)
             continue
         yield await _answered(session, subject, bid, accept, concurrent)
 

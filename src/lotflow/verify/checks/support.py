@@ -18,6 +18,7 @@ __all__ = [
     "NEEDS_KEY",
     "NEEDS_OPERATOR",
     "NEEDS_SETUP",
+    "SETUP_REMEDY",
     "SetupFailedError",
     "bid_for",
     "example_body",
@@ -48,6 +49,11 @@ NEEDS_SETUP = Requirement(
     "no way to bring the buyer's lots, bids and contracts into a state",
     "give --buyer-header/--buyer-cookie (the spec's operator API sets them up) or --state-url "
     "(POST {state, params})",
+)
+
+SETUP_REMEDY = (
+    "the portal refused a setup step (the reason names it; the API checks show why); if its own "
+    "side differs from the spec's operator API, give --state-url"
 )
 
 # Members of the spec's examples that are bound to a moment (a date that passes) or to a

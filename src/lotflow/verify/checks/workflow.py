@@ -19,6 +19,7 @@ from lotflow.openapi import Operation, resolve
 from lotflow.verify.checks.support import (
     NEEDS_KEY,
     NEEDS_SETUP,
+    SETUP_REMEDY,
     SetupFailedError,
     describe,
     example_body,
@@ -183,7 +184,7 @@ async def _attempt(run: _Run, case: Case) -> SubjectResult:
     except UnreachableError as exc:
         return not_run(check, case.subject, exc.reason, exc.remedy)
     except SetupFailedError as exc:
-        return not_run(check, case.subject, str(exc), "see the other checks' failures")
+        return not_run(check, case.subject, str(exc), SETUP_REMEDY)
     before = await run.read(case, found)
     body = _body(session, case, found)
     kwargs: dict[str, Any] = {} if body is None else {"body": body}
