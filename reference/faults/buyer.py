@@ -31,6 +31,7 @@ __all__ = ["BUYER_FAULTS"]
 PRODUCER_SCHEMES = ("producerApiKey", "producerBearer")
 BID_POSTS = re.compile(r"^/api/bids(/[^/]+/accept-counter)?$")
 EXTERNAL_BID = re.compile(r"^/api/bids/external/[^/]+$")
+EXTERNAL_CONTRACT = re.compile(r"^/api/contracts/external/[^/]+$")
 NOT_FOUND_PAGE = (
     b"<!DOCTYPE html><html><body><h1>404</h1><p>This page could not be found.</p></body></html>"
 )
@@ -129,6 +130,33 @@ def _missing_external_bid(app: FastAPI) -> None:
         matches=lambda m, p: m == "GET" and bool(EXTERNAL_BID.match(p)),
         decide=decide,
     )
+
+
+def _unwrapped_external_contract(app: FastAPI) -> None:
+    """``GET /api/contracts/external/{id}`` answers the contract itself, not ``{contract}``
+    (the route returns the database document as it is)."""
+
+    def rewrite(status: int, media_type: str, body: bytes) -> Answer | None:
+        document = parsed(body)
+        if status != 200 or not isinstance(document, dict) or "contract" not in document:
+            return None
+        return status, media_type, json.dumps(document["contract"]).encode()
+
+    app.add_middleware(_OnPaths, pattern=EXTERNAL_CONTRACT, rewrite=rewrite)
+
+
+class _OnPaths:
+    """A :class:`ResponseRewriter` for the paths ``pattern`` matches only."""
+
+    def __init__(self, app: Any, pattern: re.Pattern[str], rewrite: Any) -> None:
+        self.app, self.pattern = app, pattern
+        self.rewriter = ResponseRewriter(app, rewrite)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.pattern.match(scope["path"]):
+            await self.rewriter(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 # ---------------------------------------------------------------------------------- handlers
@@ -262,6 +290,12 @@ BUYER_FAULTS = (
         "buyer",
         "GET /api/bids/external/{bidId} was never built: an HTML 404 page.",
         app=_missing_external_bid,
+    ),
+    Fault(
+        "unwrapped-external-contract",
+        "buyer",
+        "GET /api/contracts/external/{contractId} answers the contract itself, not {contract}.",
+        app=_unwrapped_external_contract,
     ),
     Fault(
         "bid-fields-dropped",

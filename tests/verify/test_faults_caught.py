@@ -28,6 +28,11 @@ CAUGHT_BY = {
         "getExternalBid",
         "Received: text/html",
     ),
+    "unwrapped-external-contract": (
+        "buyer.api.reads-back",
+        "getExternalContract",
+        "the body breaks the documented schema",
+    ),
     "bid-fields-dropped": (
         "buyer.api.fields-kept",
         "getExternalBid",
