@@ -223,8 +223,8 @@ def _deadline(session: VerifySession) -> float | None:
 
 UNREACHED = "no generated case reached this operation within the budget"
 UNREACHED_REMEDY = (
-    "raise --max-examples or --time-budget; for links, give operator credentials or --state-url "
-    "(a published lot makes new bids, which lead on)"
+    "raise --max-examples (or --time-budget); without operator credentials or --state-url, "
+    "publish a lot first so that new bids lead on; buyer.api.reads-back reads real entities"
 )
 
 
