@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lotflow.errors import ConfigError
 from lotflow.verify.baseline import Acceptance, Baseline, load_baseline, write_baseline
 from lotflow.verify.credentials import load_credentials
-from lotflow.verify.registry import all_checks, get_check, select_checks
+from lotflow.verify.registry import Check, Direction, all_checks, get_check, select_checks
 from lotflow.verify.reports import write_html, write_json, write_junit
 from lotflow.verify.reports.html import render_html
-from lotflow.verify.results import Evidence, Exchange, Outcome, failed, not_run, passed
+from lotflow.verify.results import (
+    Evidence,
+    Exchange,
+    Outcome,
+    SubjectResult,
+    failed,
+    not_run,
+    passed,
+)
+from lotflow.verify.runner import run_checks
 from lotflow.verify.scorecard import Scorecard, operation_of
+from lotflow.verify.session import VerifySession
 from tests.verify.portal import junit_root
 
 EXCHANGE = Exchange(
@@ -99,6 +112,24 @@ def test_selecting_checks_by_id_pattern_and_skip() -> None:
     ]
     with pytest.raises(ConfigError, match=r"Did you mean buyer\.api\.auth-enforced"):
         select_checks("buyer", ["buyer.api.auth-enforce"])
+
+
+def test_a_check_that_breaks_leaves_its_other_subjects_not_run() -> None:
+    async def breaks(_session: VerifySession) -> AsyncIterator[SubjectResult]:
+        yield passed("test.broken", "first")
+        raise KeyError("lot")
+
+    broken = Check(
+        "test.broken", "breaks", Direction.BUYER_API, breaks, lambda _s: ["first", "second"]
+    )
+    session = VerifySession("http://buyer.test", transport=httpx.MockTransport(_answer_404))
+    card = asyncio.run(run_checks(session, [broken]))
+    assert [r.outcome for r in card.results] == [Outcome.PASSED, Outcome.NOT_RUN]
+    assert "the check stopped: KeyError" in card.results[1].reason
+
+
+def _answer_404(_request: httpx.Request) -> httpx.Response:
+    return httpx.Response(404)
 
 
 # ---------------------------------------------------------------------------------- scorecard

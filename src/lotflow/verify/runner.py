@@ -2,15 +2,19 @@
 
 The runner never prints. A check whose requirement is unmet is not run: each of its subjects is
 reported as not run, with the requirement's reason and what to provide. A portal that cannot be
-reached stops the run (``TransportError``, exit 2): nothing about its contract was learned.
+reached stops the run (``TransportError``, exit 2): nothing about its contract was learned. A
+check that breaks (a lotflow bug) leaves its remaining subjects not run, saying so, and the other
+checks still run.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from lotflow.clock import Clock, SystemClock
+from lotflow.errors import LotflowError
 from lotflow.verify.registry import Check
 from lotflow.verify.results import SubjectResult, not_run
 from lotflow.verify.scorecard import Scorecard
@@ -39,6 +43,8 @@ class CheckFinished:
 
 
 Event = CheckStarted | SubjectChecked | CheckFinished
+STOPPED_REMEDY = "a lotflow bug, not the portal's: report it with the log's traceback"
+log = logging.getLogger("lotflow.verify")
 Listener = Callable[[Event], None]
 
 
@@ -74,6 +80,19 @@ async def _outcomes(
             emit(SubjectChecked(check, result))
             yield result
         return
-    async for result in check.run(session):
-        emit(SubjectChecked(check, result))
-        yield result
+    reported: set[str] = set()
+    try:
+        async for result in check.run(session):
+            reported.add(result.subject)
+            emit(SubjectChecked(check, result))
+            yield result
+    except LotflowError:
+        raise  # an unreachable portal or a bad configuration ends the run (exit 2)
+    except Exception as exc:  # a broken check must not hide the other checks' results
+        log.exception("check %s stopped", check.id)
+        reason = f"the check stopped: {type(exc).__name__}: {exc}"
+        for subject in check.subjects(session):
+            if subject not in reported:
+                result = not_run(check.id, subject, reason, STOPPED_REMEDY)
+                emit(SubjectChecked(check, result))
+                yield result
