@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.console import Console
 
 from lotflow.errors import ConfigError
 from lotflow.verify.baseline import Acceptance, Baseline, load_baseline, write_baseline
 from lotflow.verify.credentials import load_credentials
 from lotflow.verify.registry import Check, Direction, all_checks, get_check, select_checks
-from lotflow.verify.reports import write_html, write_json, write_junit
+from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
 from lotflow.verify.reports.html import render_html
 from lotflow.verify.results import (
     Evidence,
@@ -167,6 +168,19 @@ def test_a_baseline_round_trips_and_refuses_unknown_checks(tmp_path: Path) -> No
 
 
 # ---------------------------------------------------------------------------------- reports
+
+
+def test_the_terminal_shows_each_failure_with_its_evidence_and_what_did_not_run() -> None:
+    console = Console(record=True, width=200, color_system=None)
+    TerminalReporter(console).summary(card())
+    text = console.export_text()
+    assert "✗ buyer.api.auth-enforced submitBid (failed)" in text
+    assert "wanted:   a 4xx problem" in text
+    assert "observed: answered 500 text/plain" in text
+    assert "> POST http://buyer.test/api/bids" in text
+    assert "< 500" in text
+    assert "- buyer.api.problem-errors (1 subject): no producer key; to run: give --api-key" in text
+    assert "Score 33.3% — 1 passed, 1 failed (1 new), 1 not run" in text
 
 
 def test_junit_has_a_case_per_subject_and_skips_what_did_not_run(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from lotflow.verify.session import Budget, VerifySession
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULTS = Budget()
 
 
 @click.group(invoke_without_command=True)
@@ -100,13 +101,14 @@ _RUN_OPTIONS = (
                  help="Run only this check (repeatable; 'buyer.api.*' works)."),
     click.option("--skip", "skipped", multiple=True, metavar="ID",
                  help="Skip this check (repeatable)."),
-    click.option("--max-examples", type=click.IntRange(1, 100_000), default=25,
+    click.option("--max-examples", type=click.IntRange(1, 100_000), default=DEFAULTS.max_examples,
                  show_default=True, help="Schemathesis examples per operation."),
     click.option("--time-budget", type=click.FloatRange(0.1), metavar="SECONDS",
                  help="Stop drawing Schemathesis cases after this long (per fuzzing check)."),
-    click.option("--seed", type=int, default=0, show_default=True,
+    click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
                  help="Seed of every random draw."),
-    click.option("--concurrency", type=click.IntRange(2, 64), default=6, show_default=True,
+    click.option("--concurrency", type=click.IntRange(2, 64), default=DEFAULTS.concurrency,
+                 show_default=True,
                  help="Duplicates sent at once by the concurrency checks."),
     click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
                  help="Seconds to wait for each answer."),
