@@ -41,12 +41,14 @@ def main() -> None:
 
 def _register() -> None:
     from lotflow.cli.demo import demo
+    from lotflow.cli.doctor import doctor
+    from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
     from lotflow.cli.verify import verify
 
-    for command in (demo, scenario, serve, spec, verify):
+    for command in (demo, doctor, pact, scenario, serve, spec, verify):
         main.add_command(command)
 
 
