@@ -144,7 +144,12 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
 @click.option(
     "--api-key",
     metavar="KEY",
-    help="The producer key (X-API-Key). Default: LOTFLOW_VERIFY_API_KEY, then PRODUCER_API_KEY.",
+    help="The producer key (X-API-Key). Default: BUYER_API_KEY, then PRODUCER_API_KEY.",
+)
+@click.option(
+    "--operator-token",
+    metavar="TOKEN",
+    help="A buyer operator token, sent as 'Authorization: Bearer TOKEN'.",
 )
 @click.option(
     "--buyer-header",
@@ -162,7 +167,7 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
     "--credentials",
     "credentials_file",
     type=FILE,
-    help="YAML/JSON: {producer: {api_key, headers, cookies}, buyer: {headers, cookies}}.",
+    help="A .env file of credentials (names in docs/verify.md; lotflow pact verify reads it too).",
 )
 @click.option(
     "--state-url",
@@ -173,6 +178,7 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
 def buyer(
     url: str,
     api_key: str | None,
+    operator_token: str | None,
     buyer_header: tuple[str, ...],
     buyer_cookie: tuple[str, ...],
     credentials_file: Path | None,
@@ -187,6 +193,7 @@ def buyer(
     options = _run_options(values)
     credentials = load_credentials(
         api_key=api_key,
+        operator_token=operator_token,
         buyer_headers=buyer_header,
         buyer_cookies=buyer_cookie,
         file=credentials_file,

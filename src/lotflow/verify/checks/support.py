@@ -33,22 +33,21 @@ NEEDS_KEY = Requirement(
     "producer key",
     lambda s: s.has_producer_key,
     "no producer API key for the buyer's producer-facing API",
-    "give --api-key (or LOTFLOW_VERIFY_API_KEY / PRODUCER_API_KEY, or producer.api_key in "
-    "--credentials FILE)",
+    "give --api-key (or BUYER_API_KEY / PRODUCER_API_KEY in the environment or --credentials)",
 )
 NEEDS_OPERATOR = Requirement(
     "operator credentials",
     lambda s: s.has_operator,
     "no operator credentials for the buyer's own side",
-    "give --buyer-header/--buyer-cookie (e.g. 'Authorization: Bearer <token>' or "
-    "'__session=<jwt>') or buyer credentials in --credentials FILE",
+    "give --operator-token, --buyer-header or --buyer-cookie (e.g. '__session=<jwt>'), or "
+    "LOTFLOW_BUYER_OPERATOR_* in the environment or --credentials",
 )
 NEEDS_SETUP = Requirement(
     "a way to set up state",
     lambda s: s.can_set_up,
     "no way to bring the buyer's lots, bids and contracts into a state",
-    "give --buyer-header/--buyer-cookie (the spec's operator API sets them up) or --state-url "
-    "(POST {state, params})",
+    "give operator credentials (--operator-token, --buyer-header, --buyer-cookie: the spec's "
+    "operator API sets them up) or --state-url (POST {state, params})",
 )
 
 SETUP_REMEDY = (
