@@ -19,6 +19,18 @@ FAST = ["--skip", "buyer.api.conformance", "--skip", "buyer.api.stateful"]
 OPERATOR = ["--buyer-header", f"Authorization: Bearer {TOKENS['a']}"]
 
 
+def reports(out: Path) -> list[str]:
+    """The options that write every report into ``out``."""
+    return [
+        "--junit",
+        str(out / "j.xml"),
+        "--json",
+        str(out / "r.json"),
+        "--html",
+        str(out / "r.html"),
+    ]
+
+
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["verify", *args], catch_exceptions=False)
 
@@ -47,12 +59,7 @@ def test_a_clean_buyer_passes_with_exit_0_and_the_reports_say_so(tmp_path: Path)
             API_KEY,
             *OPERATOR,
             *FAST,
-            "--junit",
-            str(out / "j.xml"),
-            "--json",
-            str(out / "r.json"),
-            "--html",
-            str(out / "r.html"),
+            *reports(out),
         )
     assert result.exit_code == 0, result.output
     assert "0 failed (0 new)" in result.output
@@ -77,12 +84,7 @@ def test_a_failure_is_exit_1_with_the_request_response_and_the_contract_in_every
         API_KEY,
         "--check",
         "buyer.api.problem-errors",
-        "--junit",
-        str(out / "j.xml"),
-        "--json",
-        str(out / "r.json"),
-        "--html",
-        str(out / "r.html"),
+        *reports(out),
     )
     assert result.exit_code == 1
     assert "✗ buyer.api.problem-errors submitBid" in result.output

@@ -18,13 +18,12 @@ from collections.abc import AsyncIterator, Sequence
 from lotflow.openapi import Operation
 from lotflow.verify.checks.support import (
     NEEDS_KEY,
-    describe,
+    answered,
     example_body,
     placeholder_path,
-    wanted,
 )
 from lotflow.verify.registry import Check, Direction
-from lotflow.verify.results import SubjectResult, failed, passed
+from lotflow.verify.results import SubjectResult, passed
 from lotflow.verify.session import Answer, Party, VerifySession
 
 WRONG_KEY = "lotflow-verify-wrong-key-0000000000"
@@ -74,26 +73,20 @@ async def _enforced(session: VerifySession, operation: Operation) -> SubjectResu
     for what, headers in refused.items():
         answer = await _probe(session, operation, headers, body)
         if answer.status != UNAUTHORIZED:
-            return failed(
+            return answered(
                 check,
                 op_id,
-                wanted(
-                    f"a request with {what} is refused with 401",
-                    f"answered {describe(answer)}",
-                    [answer],
-                ),
+                f"a request with {what} is refused with 401",
+                answer,
             )
     for what, headers in accepted.items():
         answer = await _probe(session, operation, headers, body)
         if answer.status == UNAUTHORIZED:
-            return failed(
+            return answered(
                 check,
                 op_id,
-                wanted(
-                    f"a request with {what} is authenticated (the spec allows it)",
-                    f"answered {describe(answer)}",
-                    [answer],
-                ),
+                f"a request with {what} is authenticated (the spec allows it)",
+                answer,
             )
     return passed(check, op_id)
 
@@ -109,15 +102,12 @@ async def _before_body(session: VerifySession, operation: Operation) -> SubjectR
     for what, content in (("a malformed JSON body", b'{"lotId": '), ("an empty object", b"{}")):
         answer = await _probe(session, operation, {}, content)
         if answer.status != UNAUTHORIZED:
-            return failed(
+            return answered(
                 check,
                 op_id,
-                wanted(
-                    f"a request without a key and with {what} is refused with 401 before the body "
-                    "is read",
-                    f"answered {describe(answer)}",
-                    [answer],
-                ),
+                f"a request without a key and with {what} is refused with 401 before the body "
+                "is read",
+                answer,
             )
     return passed(check, op_id)
 

@@ -11,7 +11,7 @@ from typing import Any
 from lotflow.openapi import Operation, resolve
 from lotflow.problems import PROBLEM_MEDIA_TYPE
 from lotflow.verify.registry import Requirement
-from lotflow.verify.results import Evidence, Exchange, Severity
+from lotflow.verify.results import Evidence, Exchange, Severity, SubjectResult, failed
 from lotflow.verify.session import Answer, VerifySession
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "NEEDS_SETUP",
     "SETUP_REMEDY",
     "SetupFailedError",
+    "answered",
     "bid_for",
     "example_body",
     "external_id",
@@ -137,6 +138,11 @@ def wanted(
     """Evidence from the answers (or exchanges) that show the failure."""
     exchanges = tuple(a.exchange if isinstance(a, Answer) else a for a in answers)
     return Evidence(expected, observed, exchanges, severity)
+
+
+def answered(check_id: str, subject: str, expected: str, answer: Answer) -> SubjectResult:
+    """``subject`` failed: ``answer`` is not what the contract wanted (``expected``)."""
+    return failed(check_id, subject, wanted(expected, f"answered {describe(answer)}", [answer]))
 
 
 def describe(answer: Answer) -> str:
