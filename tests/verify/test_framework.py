@@ -186,6 +186,18 @@ def test_the_terminal_shows_each_failure_with_its_evidence_and_what_did_not_run(
     assert "Score 33.3% — 1 passed, 1 failed (1 new), 1 not run" in text
 
 
+def test_junit_shows_an_accepted_failure_without_failing_on_it(tmp_path: Path) -> None:
+    accepted = card().with_results(Baseline((Acceptance(AUTH.id),)).apply(card().results))
+    write_junit(accepted, tmp_path / "j.xml")
+    root = junit_root(tmp_path / "j.xml")
+    assert root.get("failures") == "0"
+    skipped = root.find(".//testcase[@name='submitBid'][@classname='buyer.api.auth-enforced']/")
+    assert skipped is not None
+    assert (skipped.tag, skipped.get("type")) == ("skipped", "accepted")
+    assert "< 500" in str(skipped.text)
+    assert "failed (accepted)" in render_html(accepted)
+
+
 def test_junit_has_a_case_per_subject_and_skips_what_did_not_run(tmp_path: Path) -> None:
     write_junit(card(), tmp_path / "j.xml")
     root = junit_root(tmp_path / "j.xml")

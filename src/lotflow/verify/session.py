@@ -159,8 +159,8 @@ class VerifySession:
 
     async def preflight(self) -> None:
         """Make sure the portal answers HTTP at all (a ``TransportError`` otherwise)."""
-        operation = self.producer_facing()[0]
-        await self.send("GET", _fill(operation.path, {}), {})
+        plain = (op for op in self.operations.values() if op.method == "get" and "{" not in op.path)
+        await self.send("GET", next(plain).path, {})
 
     def credentials_for(self, party: Party, operation: Operation) -> dict[str, str]:
         """The headers ``party`` sends with ``operation``."""
