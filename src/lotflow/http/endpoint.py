@@ -73,6 +73,7 @@ class Endpoint:
 
     async def _prepare(self, request: Request) -> OperationRequest:
         raw = await read_body(request, self.limits.max_body_bytes)
+        self.parameters.check_header_limits(request)
         principal = self.auth.principal(request, raw)
         path_params, query = self.parameters.values(request)
         return OperationRequest(
