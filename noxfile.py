@@ -82,6 +82,13 @@ def bench_simulators(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench_verify(session: nox.Session) -> None:
+    """How long `lotflow verify buyer` takes against the reference buyer (default budget)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_verify.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def pacts(session: nox.Session) -> None:
     """Rewrite contracts/pacts/ from the consumer tests (then commit it); prints the counts."""
     session.install("-e", ".[test]")
