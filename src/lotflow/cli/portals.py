@@ -7,7 +7,7 @@ import errno
 import json
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,11 @@ PORTAL_NAMES = ("buyer", "producer")
 PRODUCER_OPERATORS = "LOTFLOW_PRODUCER_OPERATORS"
 
 
-def build_portal(name: str, env: Mapping[str, str], *, demo: bool) -> tuple[Any, Mapping[str, str]]:
-    """The app of the named reference portal and the settings generated in demo mode."""
+def build_portal(
+    name: str, env: Mapping[str, str], *, demo: bool, faults: Sequence[str] = ()
+) -> tuple[Any, Mapping[str, str]]:
+    """The app of the named reference portal (with deliberate ``faults``, if named) and the
+    settings generated in demo mode."""
     if name == "producer" and demo and not env.get("NEXT_PUBLIC_BUYER_DASHBOARD_URL"):
         raise ConfigError(
             "--demo generates the producer's keys, secrets and operators, but not the buyer "
@@ -30,18 +33,23 @@ def build_portal(name: str, env: Mapping[str, str], *, demo: bool) -> tuple[Any,
             "serve pair` writes, or start both portals already joined with `lotflow serve pair`."
         )
     try:
-        return _build(name, env, demo=demo)
+        return _build(name, env, demo=demo, faults=faults)
     except ModuleNotFoundError as exc:
         raise _missing_driver(env, exc) from None
 
 
-def _build(name: str, env: Mapping[str, str], *, demo: bool) -> tuple[Any, Mapping[str, str]]:
+def _build(
+    name: str, env: Mapping[str, str], *, demo: bool, faults: Sequence[str]
+) -> tuple[Any, Mapping[str, str]]:
     if name == "buyer":
         from lotflow.reference.buyer.app import create_app as buyer_app
         from lotflow.reference.buyer.settings import BuyerSettings
 
         buyer = BuyerSettings.from_env(env, demo=demo)
-        return buyer_app(buyer), buyer.generated
+        return buyer_app(buyer, faults=faults), buyer.generated
+    from lotflow.reference.faults import plan_faults
+
+    plan_faults("producer", faults)  # the producer has none yet: a named one is refused
     from lotflow.reference.producer.app import create_app as producer_app
     from lotflow.reference.producer.settings import ProducerSettings
 

@@ -39,6 +39,17 @@ ENV_FILE = click.option(
 )
 
 
+class _FaultOption(click.Option):
+    """``--fault``: its help lists the catalogue, read only when help is shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from lotflow.reference.faults import CATALOGUE
+
+        names = ", ".join(f"{f.name} ({f.portal})" for f in CATALOGUE.values())
+        self.help = f"Build in a deliberate fault (repeatable; off unless named): {names}."
+        return super().get_help_record(ctx)
+
+
 @click.command()
 @click.argument("portal", type=click.Choice((*PORTAL_NAMES, "pair")))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -72,6 +83,7 @@ ENV_FILE = click.option(
         "Generate any missing key, secret or operator token and print them (never for production)."
     ),
 )
+@click.option("--fault", "faults", multiple=True, metavar="NAME", cls=_FaultOption)
 def serve(
     portal: str,
     host: str,
@@ -81,6 +93,7 @@ def serve(
     database_url: str | None,
     env_file: Path | None,
     demo: bool,
+    faults: tuple[str, ...],
 ) -> None:
     """Run the reference buyer or producer portal, or `pair`: both, already joined.
 
@@ -96,8 +109,10 @@ def serve(
     if portal == "pair":
         from lotflow.cli.pair import serve_pair
 
-        if database_url:
-            raise click.UsageError("`serve pair` keeps both databases in a temporary folder.")
+        if database_url or faults:
+            raise click.UsageError(
+                "`serve pair` keeps both databases in a temporary folder and has no --fault."
+            )
         serve_pair(host, port, producer_port, tap_port, env_file)
         return
     require_free_port(host, port, f"the {portal} portal")
@@ -105,7 +120,7 @@ def serve(
     if database_url:
         env["LOTFLOW_DATABASE_URL"] = database_url
     made = demo_operator_env(env) if demo and portal == "producer" else {}
-    app, generated = build_portal(portal, {**made, **env}, demo=demo)
+    app, generated = build_portal(portal, {**made, **env}, demo=demo, faults=faults)
     _print_generated(portal, generated)
     for alias, token in operator_tokens_by_alias(made.get(PRODUCER_OPERATORS, "")).items():
         click.echo(f"  producer operator {alias}: token={token}  (--producer-token {alias}=…)")
@@ -124,7 +139,7 @@ def run_app(app: Any, host: str, port: int, what: str) -> None:
     """Serve ``app`` in the foreground until Ctrl-C (exit 130)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False)
     server = uvicorn.Server(config)
     click.echo(f"Starting the {what} on http://{host}:{port or '<free port>'} (Ctrl-C stops it)")
     try:
