@@ -422,7 +422,7 @@ def test_a_file_with_corrupted_pages_fails_its_integrity_check_at_start(tmp_path
     page = 4096
     data[page * 3 : page * 3 + 200] = b"\xff" * 200  # scribble over a page of the table
     path.write_bytes(bytes(data))
-    with pytest.raises(ConfigError, match="integrity check|not a database|malformed") as refused:
+    with pytest.raises(ConfigError, match="integrity check") as refused:
         Database(sqlite_url(path)).create_all(_tables())
     assert str(path) in str(refused.value)
 
