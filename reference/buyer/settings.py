@@ -46,9 +46,9 @@ class BuyerSettings:
     webhook_url: str | None = None
     webhook_auth: WebhookAuth = "standard"
     max_body_bytes: int = 1_000_000
-    webhook_max_attempts: int = 8
+    webhook_max_attempts: int = 24
     webhook_backoff_base: float = 1.0
-    webhook_backoff_cap: float = 3600.0
+    webhook_backoff_cap: float = 21600.0
     webhook_timeout: float = 10.0
     validate_responses: bool = True  # each answer checked against the spec (500 if it breaks it)
     answer_cache: bool = True  # repeated marketplace reads answered from a cache (see answers)
@@ -90,9 +90,9 @@ class BuyerSettings:
             webhook_url=webhook_url,
             webhook_auth=read.choice("LOTFLOW_WEBHOOK_AUTH", _AUTH_PROFILES),
             max_body_bytes=int(read.number("LOTFLOW_MAX_BODY_BYTES", 1_000_000, integer=True)),
-            webhook_max_attempts=int(read.number("LOTFLOW_WEBHOOK_MAX_ATTEMPTS", 8, integer=True)),
+            webhook_max_attempts=int(read.number("LOTFLOW_WEBHOOK_MAX_ATTEMPTS", 24, integer=True)),
             webhook_backoff_base=read.number("LOTFLOW_WEBHOOK_BACKOFF_BASE", 1.0, zero_ok=True),
-            webhook_backoff_cap=read.number("LOTFLOW_WEBHOOK_BACKOFF_CAP", 3600.0),
+            webhook_backoff_cap=read.number("LOTFLOW_WEBHOOK_BACKOFF_CAP", 21600.0),
             webhook_timeout=read.number("LOTFLOW_WEBHOOK_TIMEOUT", 10.0),
             validate_responses=read.flag("LOTFLOW_VALIDATE_RESPONSES", default=True),
             answer_cache=read.flag("LOTFLOW_ANSWER_CACHE", default=True),

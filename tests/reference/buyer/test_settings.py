@@ -26,10 +26,10 @@ def test_a_complete_environment_gives_every_setting(tmp_path: Path) -> None:
     assert (settings.webhook_auth, settings.max_body_bytes, settings.webhook_max_attempts) == (
         "standard",
         1_000_000,
-        8,
+        24,
     )
     timing = (settings.webhook_backoff_base, settings.webhook_backoff_cap, settings.webhook_timeout)
-    assert timing == (1.0, 3600.0, 10.0)
+    assert timing == (1.0, 21600.0, 10.0)
     assert settings.generated == {}
 
 
