@@ -138,7 +138,7 @@ def measure_http(args: argparse.Namespace, databases: Databases, folder: Path) -
             for kind in KINDS:
                 for role in ROLES_OF[kind]:
                     load = _load(kind, urls[role], lots.get(role, "0" * 24), args)
-                    samples.setdefault((kind, role), []).append(run_load(load))
+                    samples.setdefault((kind, role), []).append(run_load(load, urls[role]))
     return {key: _median(rows) for key, rows in samples.items()}
 
 
@@ -157,7 +157,7 @@ def _load(kind: str, url: str, lot_id: str, args: argparse.Namespace) -> Load:
 
 
 def measure_webhooks(args: argparse.Namespace, databases: Databases) -> dict[str, Any]:
-    rates: list[tuple[str, float]] = []
+    rates: list[tuple[str, tuple[float, float]]] = []
     with spawned("receiver") as receiver:
         for name, options in (("default (16 at a time)", {}), ("8 at a time", {"concurrency": 8})):
             samples = [
@@ -194,7 +194,10 @@ def report(figures: dict[str, Any], args: argparse.Namespace, databases: Databas
         f"with {args.concurrency} connections, {args.duration}s per sample, median of "
         f"{args.rounds} interleaved rounds"
     )
-    print(f"{'figure':<40}{'server':<18}{'rate/s':>9}{'p50 ms':>9}{'p99 ms':>9}  vs bare / target")
+    print(
+        f"{'figure':<28}{'server':<18}{'rate/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}"
+        "  rate vs bare / target; bare's CPU per request over this one's"
+    )
     if "http" in figures:
         _report_http(figures["http"])
     if "webhooks" in figures:
@@ -204,9 +207,17 @@ def report(figures: dict[str, Any], args: argparse.Namespace, databases: Databas
 
 
 def _row(figure: str, server: str, row: dict[str, Any], verdict: str) -> None:
+    cpu = f"{row['cpu_ms']:>8.3f}" if "cpu_ms" in row else f"{'':>8}"
     print(
-        f"{figure:<40}{server:<18}{row['rps']:>9.0f}{row['p50']:>9.2f}{row['p99']:>9.2f}  {verdict}"
+        f"{figure:<28}{server:<18}{row['rps']:>8.0f}{row['p50']:>8.2f}{row['p99']:>8.2f}{cpu}"
+        f"  {verdict}"
     )
+
+
+def _cpu_versus(row: dict[str, Any], bare: dict[str, Any]) -> str:
+    if "cpu_ms" not in row or not row["cpu_ms"]:
+        return ""
+    return f"; CPU {bare['cpu_ms'] / row['cpu_ms']:.2f}x"
 
 
 def _versus(ratio: float, target: float) -> str:
@@ -215,28 +226,28 @@ def _versus(ratio: float, target: float) -> str:
 
 def _report_http(http: dict[tuple[str, str], dict[str, Any]]) -> None:
     for kind in KINDS:
-        bare = http[(kind, "bare")]["rps"]
+        bare = http[(kind, "bare")]
         for role in ROLES_OF[kind]:
             row = http[(kind, role)]
             target = TARGETS["cold list-lots" if role == "buyer-nocache" else kind]
-            verdict = "" if role == "bare" else _versus(row["rps"] / bare, target)
-            _row(kind, role, row, verdict)
+            versus = _versus(row["rps"] / bare["rps"], target) + _cpu_versus(row, bare)
+            _row(kind, role, row, "" if role == "bare" else versus)
 
 
 def _report_webhooks(hooks: dict[str, Any]) -> None:
-    for name, rate in hooks["rates"]:
+    for name, (rate, cpu_ms) in hooks["rates"]:
         verdict = f"{'ok' if rate >= DELIVERY_TARGET else 'MISSED'} (≥ {DELIVERY_TARGET:.0f}/s)"
-        print(f"{'dispatcher: ' + name:<58}{rate:>9.0f}{'':>18}  {verdict}")
+        print(f"{'dispatcher: ' + name:<46}{rate:>8.0f}{'':>16}{cpu_ms:>8.3f}  {verdict}")
     latency = hooks["latency"]
     verdict = f"{'ok' if latency['p99'] < LATENCY_TARGET_MS else 'MISSED'} (p99 < 50 ms)"
-    _row("dispatcher: unloaded, commit→arrival", "dispatcher", latency, verdict)
+    _row("dispatcher: commit→arrival", "unloaded", latency, verdict)
 
 
 def _report_receivers(found: dict[str, dict[str, Any]]) -> None:
-    bare = found["bare-hmac"]["rps"]
-    _row("signed deliveries received", "bare-hmac", found["bare-hmac"], "")
-    ratio = found["producer"]["rps"] / bare
-    _row("signed deliveries received", "producer", found["producer"], _versus(ratio, 0.4))
+    bare, producer = found["bare-hmac"], found["producer"]
+    _row("signed webhooks received", "bare-hmac", bare, "")
+    versus = _versus(producer["rps"] / bare["rps"], TARGETS["receivers"])
+    _row("signed webhooks received", "producer", producer, versus + _cpu_versus(producer, bare))
     errors = sum(row["errors"] for row in found.values())
     if errors:
         print(f"  ({errors} deliveries were not answered 2xx)")

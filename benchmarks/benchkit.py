@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import statistics
 import subprocess
@@ -167,6 +168,15 @@ def serve(role: str, arg: dict[str, str]) -> None:
     server.stop()
 
 
+_PIDS: dict[str, int] = {}  # the process of each spawned server, by URL
+
+
+def cpu_seconds(url: str) -> float:
+    """CPU time (user + system, all threads) the server at ``url`` has used so far (Linux)."""
+    fields = Path(f"/proc/{_PIDS[url]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def spawned(role: str, **arg: str) -> Iterator[str]:
     """A server process; yields its URL and ends it (by its own pid) on the way out."""
@@ -179,6 +189,7 @@ def spawned(role: str, **arg: str) -> Iterator[str]:
         url = process.stdout.readline().strip()
         if not url.startswith("http"):
             raise RuntimeError(f"the {role} server did not start")
+        _PIDS[url] = process.pid
         yield url
     finally:
         if process.stdin is not None:
@@ -308,10 +319,16 @@ def summary(latencies: list[float], elapsed: float) -> dict[str, Any]:
     }
 
 
-def run_load(load: Load) -> dict[str, Any]:
+def run_load(load: Load, server: str | None = None) -> dict[str, Any]:
+    """The load's figures, with ``cpu_ms``: the CPU the spawned ``server`` spent per request
+    (a figure that a loaded machine disturbs far less than the rate)."""
     command = [sys.executable, __file__, "load", json.dumps(asdict(load))]
+    before = cpu_seconds(server) if server else 0.0
     out = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603 - as above
-    return dict(json.loads(out.stdout))
+    found = dict(json.loads(out.stdout))
+    if server:
+        found["cpu_ms"] = 1000 * (cpu_seconds(server) - before) / max(found["requests"], 1)
+    return found
 
 
 def main(argv: list[str]) -> int:

@@ -1,13 +1,13 @@
 """The webhook dispatcher: delivers the outbox, at least once, surviving outages and restarts.
 
 A pass (:meth:`Dispatcher.run_once`) first runs the expiry sweep, then claims the due events
-under a lease (``leases``) as fast as slots free up and starts each send at once, in a task of its
-own (``pipeline``): at most ``concurrency`` sends are under way, and a slow or hanging answer
-holds up its own event only. Every attempt and its consequence is written as soon as it is in:
-delivered, failed (410, or the attempt budget spent), or pending again with the delay chosen by
-the :class:`~.retry.RetryPolicy`. Each event is attempted at most once per pass. The spec lets
-events of one entity arrive out of order (receivers keep the highest ``version``), so sends are
-not ordered per entity.
+under a lease (``leases``), in batches, as the pipeline has room for them (``pipeline``): each is
+sent in a task of its own as soon as one of the ``concurrency`` slots is free, and a slow or
+hanging answer holds up its own event only. Every attempt and its consequence is written as soon
+as it is in: delivered, failed (410, or the attempt budget spent), or pending again with the delay
+chosen by the :class:`~.retry.RetryPolicy`. Each event is attempted at most once per pass. The
+spec lets events of one entity arrive out of order (receivers keep the highest ``version``), so
+sends are not ordered per entity.
 
 :meth:`Dispatcher.run_forever` starts by freeing the leases of dispatchers of this host that are
 gone (a crash: their events go out again at once, under the same webhook-id, instead of after
@@ -76,7 +76,8 @@ class Dispatcher:
             settings, clock, transport, concurrency=concurrency, clients=clients
         )
         self.concurrency, self.batch_size = concurrency, batch_size
-        self.lease_seconds = settings.webhook_timeout + LEASE_MARGIN  # sent as soon as claimed
+        # an event waits for a slot at most one timeout (a send's), then is sent (another one)
+        self.lease_seconds = 2 * settings.webhook_timeout + LEASE_MARGIN
         self.identity = leases.Identity()
         _LIVE.add(self.identity.instance)
         self._pipeline: Pipeline | None = None
@@ -140,7 +141,7 @@ class Dispatcher:
         flight = self._flight()
         made, cursor = 0, 0
         while True:
-            free = await flight.free_slots()
+            free = await flight.room()
             claimed = await in_thread(self._claim, cursor, min(free, self.batch_size), flight.busy)
             for event in claimed.events:
                 flight.start(claimed.owner, event)

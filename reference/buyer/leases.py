@@ -26,7 +26,6 @@ from typing import Any
 from lotflow.reference.buyer.outbox import PENDING
 from lotflow.reference.buyer.tables import attempts, outbox
 from sqlalchemy import (
-    BindParameter,
     Connection,
     Row,
     bindparam,
@@ -40,9 +39,8 @@ from sqlalchemy import (
 __all__ = ["Claim", "Identity", "Recorded", "claim", "record", "release", "release_orphans"]
 
 _FREE = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= bindparam("now"))
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _DUE = (
-    select(outbox.c.seq, outbox.c.id)
+    select(outbox.c.id)
     .where(
         outbox.c.status == PENDING,
         outbox.c.next_attempt_at <= bindparam("now"),
@@ -53,15 +51,18 @@ _DUE = (
     .order_by(outbox.c.seq)
     .limit(bindparam("limit"))
 )
-_LEASE = (
+_CLAIM = (  # one statement: the due events, leased if still free, returned
     update(outbox)
-    .where(outbox.c.id.in_(_IDS), outbox.c.status == PENDING, _FREE)
+    .where(outbox.c.id.in_(_DUE.scalar_subquery()), outbox.c.status == PENDING, _FREE)
     .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
-)
-_LEASED = (
-    select(outbox.c.id, outbox.c.path, outbox.c.payload, outbox.c.attempts, outbox.c.give_up_after)
-    .where(outbox.c.id.in_(_IDS), outbox.c.lease_owner == bindparam("owner"))
-    .order_by(outbox.c.seq)
+    .returning(
+        outbox.c.seq,
+        outbox.c.id,
+        outbox.c.path,
+        outbox.c.payload,
+        outbox.c.attempts,
+        outbox.c.give_up_after,
+    )
 )
 _HELD = select(outbox.c.id, outbox.c.lease_owner).where(
     tuple_(outbox.c.id, outbox.c.lease_owner).in_(bindparam("pairs", expanding=True))
@@ -150,13 +151,9 @@ def claim(
     """Lease up to ``limit`` events due at ``now`` after ``cursor`` (by seq), except ``busy``."""
     owner = owner or secrets.token_hex(8)
     params = {"now": now, "cursor": cursor, "limit": limit, "busy": list(busy)}
-    due = conn.execute(_DUE, params).all()
-    if not due:
-        return Claim([], cursor, owner)
-    ids = [row.id for row in due]
-    conn.execute(_LEASE, {"ids": ids, "now": now, "owner": owner, "until": now + lease})
-    events = conn.execute(_LEASED, {"ids": ids, "owner": owner}).all()
-    return Claim(events, int(due[-1].seq), owner)
+    params |= {"owner": owner, "until": now + lease}
+    events = sorted(conn.execute(_CLAIM, params).all(), key=lambda row: int(row.seq))
+    return Claim(events, int(events[-1].seq) if events else cursor, owner)
 
 
 def record(conn: Connection, results: Sequence[Recorded]) -> list[Recorded]:

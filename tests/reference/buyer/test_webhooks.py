@@ -248,7 +248,7 @@ async def test_a_dispatcher_that_dies_mid_pass_is_resumed_by_a_new_one(portal: P
         await asyncio.Event().wait()  # the process dies while waiting for the answer
         raise AssertionError("unreachable")
 
-    crashed = portal.dispatcher(httpx.MockTransport(hang), concurrency=2, batch_size=2)
+    crashed = portal.dispatcher(httpx.MockTransport(hang), concurrency=1, batch_size=2)
     doomed = asyncio.create_task(crashed.run_once())
     await arrived.wait()
     doomed.cancel()
