@@ -16,7 +16,7 @@ a shared machine evens out; ratios are taken within one run.
   cache on), with validation off, and with the cache off (a cold read: every request queries the
   tables), each against the bare app answering the same bytes / parsing the same JSON.
 - Dispatcher: signed deliveries/s of 2,000 queued events to a local receiver in the default
-  configuration (and with 8 sends at a time), and p50/p99 latency from commit to arrival when
+  configuration (and with 16 sends at a time), and p50/p99 latency from commit to arrival when
   unloaded (one event every 10 ms, the dispatcher woken by each commit).
 - Producer receivers: signed deliveries/s the reference producer accepts (verify, de-duplicate,
   store, answer; each a new event about a new lot) against a bare FastAPI endpoint doing only
@@ -159,7 +159,10 @@ def _load(kind: str, url: str, lot_id: str, args: argparse.Namespace) -> Load:
 def measure_webhooks(args: argparse.Namespace, databases: Databases) -> dict[str, Any]:
     rates: list[tuple[str, tuple[float, float]]] = []
     with spawned("receiver") as receiver:
-        for name, options in (("default (16 at a time)", {}), ("8 at a time", {"concurrency": 8})):
+        for name, options in (
+            ("default (32 at a time)", {}),
+            ("16 at a time", {"concurrency": 16}),
+        ):
             samples = [
                 asyncio.run(delivery_rate(databases.new("hooks"), receiver, args.events, **options))
                 for _ in range(args.rounds)

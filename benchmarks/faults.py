@@ -40,19 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_webhooks import LOT
+from benchkit import TOKEN, buyer_env
 
-API_KEY = "faults-producer-key"
-TOKEN = "faults-operator-token"  # noqa: S105 - throwaway credentials of a local run
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a published test vector
-ORG = "6750a0ffe4b0f1a2b3c4d001"
-LOT = {
-    "title": "HEFA-SPK SAF, 500,000 gal, Rotterdam FOB",
-    "description": "Neat HEFA-SPK from used cooking oil.",
-    "type": "HEFA-SPK",
-    "volume": {"amount": 500000, "unit": "gallons"},
-    "pricing": {"price": 3250000, "currency": "USD", "pricePerUnit": 6.5, "paymentTerms": "Net 30"},
-    "compliance": {"standards": ["ISCC-EU", "CORSIA"]},
-}
 SCHEDULE_ENV = {
     "LOTFLOW_WEBHOOK_BACKOFF_BASE": "0.05",
     "LOTFLOW_WEBHOOK_BACKOFF_CAP": "1",
@@ -171,16 +161,9 @@ class Buyer:
     kills: int = 0
 
     def env(self) -> dict[str, str]:
-        operators = [{"orgId": ORG, "name": "Nordic Air", "token": TOKEN}]
-        return {
-            **os.environ,
-            "LOTFLOW_DATABASE_URL": f"sqlite:///{self.folder / 'buyer.sqlite3'}",
-            "PRODUCER_API_KEY": API_KEY,
-            "PRODUCER_DASHBOARD_WEBHOOK_SECRET": SECRET,
-            "PRODUCER_DASHBOARD_WEBHOOK_URL": self.webhook_url + "/api/webhooks/lots",
-            "LOTFLOW_BUYER_OPERATORS": json.dumps(operators),
-            **SCHEDULE_ENV,
-        }
+        database = f"sqlite:///{self.folder / 'buyer.sqlite3'}"
+        webhook_url = self.webhook_url + "/api/webhooks/lots"
+        return {**os.environ, **buyer_env(database, webhook_url), **SCHEDULE_ENV}
 
     async def start(self) -> None:
         command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--port", "0"]
