@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lotflow.http import Reply, operation_route
 from tests.core.portal import ITEM_ID, KEY_HEADERS, portal_app, problem_of, send
 
 pytestmark = pytest.mark.anyio
@@ -235,36 +236,28 @@ async def test_a_lone_surrogate_escape_is_invalid_json_but_a_pair_is_fine(
 
 
 async def test_a_repeated_query_is_parsed_once_and_each_handler_gets_its_own_copy(
-    portal_spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    portal_spec: dict[str, Any],
 ) -> None:
-    import lotflow.http
-
-    parses: list[str] = []
-    real = lotflow.http._parameters
-
-    def counting(params: Any, request: Any) -> Any:
-        parses.append(request.url.query)
-        return real(params, request)
-
-    monkeypatch.setattr(lotflow.http, "_parameters", counting)
     seen: list[dict[str, Any]] = []
 
     def meddling(req: Any) -> Any:
         seen.append({k: list(v) if isinstance(v, list) else v for k, v in req.query.items()})
         req.query.setdefault("tag", []).append("zz")  # changing its copy changes no other one
         req.query["limit"] = 99
-        return lotflow.http.Reply(200, {"items": [], "count": 0, "query": {}})
+        return Reply(200, {"items": [], "count": 0, "query": {}})
 
     app = portal_app(portal_spec, {"listItems": meddling})
+    parameters = operation_route(app, "listItems").operation_endpoint.parameters
     params = [("tag", "a"), ("limit", "5")]
     for _ in range(3):
         response = await send(app, "GET", "/items", params=params, headers=KEY_HEADERS)
         assert response.status_code == 200
     assert seen == [{"tag": ["a"], "limit": 5}] * 3
-    assert parses == ["tag=a&limit=5"]
+    assert (parameters.parsed, parameters.reused) == (1, 2)
     other = await send(app, "GET", "/items", params=[("limit", "6")], headers=KEY_HEADERS)
     assert other.status_code == 200
     assert seen[-1] == {"limit": 6}
+    assert (parameters.parsed, parameters.reused) == (2, 2)
 
 
 async def test_a_bad_query_is_refused_every_time_it_is_sent(portal_spec: dict[str, Any]) -> None:

@@ -41,11 +41,12 @@ def main() -> None:
 
 def _register() -> None:
     from lotflow.cli.demo import demo
+    from lotflow.cli.doctor import doctor
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
 
-    for command in (demo, scenario, serve, spec):
+    for command in (demo, doctor, scenario, serve, spec):
         main.add_command(command)
 
 
