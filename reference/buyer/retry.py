@@ -16,8 +16,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Protocol
+
+from lotflow.retry_after import parse_retry_after
 
 __all__ = ["Decision", "RandomSource", "RetryPolicy", "window"]
 
@@ -78,18 +79,8 @@ class RetryPolicy:
 
     def retry_after(self, value: str | None, now: datetime) -> float | None:
         """Seconds to wait from a ``Retry-After`` value, capped; None when absent or unusable."""
-        if value is None or not value.strip():
-            return None
-        text = value.strip()
-        if text.isascii() and text.isdigit():
-            return min(float(text), self.cap)
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return min(max((when - now).total_seconds(), 0.0), self.cap)
+        waited = parse_retry_after(value, now)
+        return None if waited is None else min(waited, self.cap)
 
 
 def window(base: float, cap: float, attempts: int) -> tuple[float, float]:
