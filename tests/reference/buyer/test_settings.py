@@ -227,7 +227,7 @@ def test_the_registry_names_every_variable_with_its_meaning_and_secrecy() -> Non
     assert set(REQUIRED) <= set(registry)
     assert {n for n, v in registry.items() if v.secret} == set(REQUIRED)
     assert {n for n, v in registry.items() if v.required} == set(REQUIRED)
-    assert registry["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"].default == "8"
+    assert registry["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"].default == "24"
     assert registry["PRODUCER_API_KEY"].aliases == ("PRODUCER_DASHBOARD_API_KEY",)
     assert all(v.meaning for v in registry.values())
     assert "PRODUCER_DASHBOARD_WEBHOOK_URL" in registry
