@@ -42,7 +42,9 @@ TOKEN = "bench-operator-token"  # noqa: S105 - throwaway credentials of a local 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a published test vector
 UNIQUE = "__UNIQUE__"  # replaced in each request body by a fresh 10-digit number
 EVENT_UNIQUE = "msg_" + "Z" * 17 + UNIQUE  # a webhook-id made unique per request
-PRODUCER_OPERATORS = [{"orgId": "6750a099e4b0f1a2b3c4dabc", "name": "Iberia", "token": "tok-p"}]
+PRODUCER_TOKEN = "bench-producer-operator-token"  # noqa: S105 - as above
+PRODUCER_ORG = "6750a099e4b0f1a2b3c4dabc"
+PRODUCER_OPERATORS = [{"orgId": PRODUCER_ORG, "name": "Iberia", "token": PRODUCER_TOKEN}]
 
 
 def buyer_env(database_url: str, webhook_url: str = "") -> dict[str, str]:
