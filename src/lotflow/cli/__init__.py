@@ -42,11 +42,12 @@ def main() -> None:
 def _register() -> None:
     from lotflow.cli.demo import demo
     from lotflow.cli.doctor import doctor
+    from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
 
-    for command in (demo, doctor, scenario, serve, spec):
+    for command in (demo, doctor, pact, scenario, serve, spec):
         main.add_command(command)
 
 

@@ -9,20 +9,20 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from lotflow.http.messages import JSON_MEDIA_TYPE
 from lotflow.problems import Problem
 
 __all__ = ["check_media_type", "encode_json", "parse_json", "read_body"]
 
+_MAX_LENGTH_DIGITS = 18  # a Content-Length longer than this is over any limit; int() never sees it
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body; 413 ``payload_too_large`` past ``limit`` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
-    if declared is not None and not declared.isdigit():
+    if declared is not None and not (declared.isascii() and declared.isdigit()):
         raise Problem.bad_request(f"Content-Length {declared!r} is not a byte count.")
-    if declared is not None and int(declared) > limit:
+    if declared is not None and (len(declared) > _MAX_LENGTH_DIGITS or int(declared) > limit):
         raise Problem.payload_too_large(limit)
     chunks, size = [], 0
     try:
@@ -36,11 +36,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def check_media_type(content_type: str | None) -> None:
-    """415 unless ``content_type`` is JSON (``application/json`` or ``*/*+json``)."""
+def check_media_type(content_type: str | None, accepted: tuple[str, ...]) -> None:
+    """415 unless ``content_type`` is one of the ``accepted`` media types the operation's spec
+    declares (parameters such as ``charset`` aside): a ``+json`` type of the client's own is
+    not ``application/json``, and what the contract does not name is not guessed at."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    if media != JSON_MEDIA_TYPE and not media.endswith("+json"):
-        raise Problem.unsupported_media_type(content_type, JSON_MEDIA_TYPE)
+    if media not in accepted:
+        raise Problem.unsupported_media_type(content_type, " or ".join(accepted))
 
 
 def parse_json(raw: bytes) -> Any:

@@ -73,6 +73,7 @@ class Endpoint:
 
     async def _prepare(self, request: Request) -> OperationRequest:
         raw = await read_body(request, self.limits.max_body_bytes)
+        self.parameters.check_header_limits(request)
         principal = self.auth.principal(request, raw)
         path_params, query = self.parameters.values(request)
         return OperationRequest(
@@ -93,7 +94,7 @@ class Endpoint:
             if self.op.request_required:
                 raise Problem.validation([FieldError("", "a JSON request body is required")])
             return None
-        check_media_type(request.headers.get("content-type"))
+        check_media_type(request.headers.get("content-type"), self.op.request_media_types)
         body = parse_json(raw)
         if errors := self.body_validator.errors(body):
             raise Problem.validation(errors)

@@ -19,6 +19,9 @@ __all__ = ["Parameter", "Parameters", "parse_parameters"]
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _NO_DEFAULT = object()
+MAX_NUMBER_TEXT = 64
+"""The longest text read as an integer or a number: longer is refused before converting (Python
+refuses to convert integers of 4,300+ digits, and a float of 309+ digits overflows)."""
 
 Values = tuple[dict[str, Any], dict[str, Any]]  # path values, query values
 
@@ -56,6 +59,7 @@ class Parameter:
     explode: bool
     default: Any
     validator: Validator | None
+    max_length: int | None = None
 
     @classmethod
     def compile(cls, spec: dict[str, Any], parameter: dict[str, Any]) -> Parameter:
@@ -71,6 +75,7 @@ class Parameter:
             explode=parameter.get("explode", parameter.get("style", "form") == "form"),
             default=resolved.get("default", _NO_DEFAULT),
             validator=validator_for(spec, schema) if isinstance(schema, dict) else None,
+            max_length=resolved.get("maxLength"),
         )
 
     def read(self, request: Request) -> tuple[Any, list[FieldError]]:
@@ -79,6 +84,12 @@ class Parameter:
         if raw is None:
             missing = [FieldError(self.name, "is required")] if self.required else []
             return self.default, missing
+        items = raw if self.kind == "array" else [raw]
+        kinds = self.item_kind if self.kind == "array" else self.kind
+        if kinds in ("integer", "number") and any(len(item) > MAX_NUMBER_TEXT for item in items):
+            longest = max(len(item) for item in items)
+            message = f"is {longest} characters long; a {kinds} here has at most {MAX_NUMBER_TEXT}"
+            return _NO_DEFAULT, [FieldError(self.name, message)]
         if self.kind == "array":
             value = [_coerce(item, self.item_kind) for item in raw]
         else:
@@ -157,12 +168,30 @@ class Parameters:
 
     def __init__(self, spec: dict[str, Any], op: Operation) -> None:
         self.params = [Parameter.compile(spec, p) for p in op.parameters if p.get("in") in _READERS]
+        self._header_limits = [
+            (p.name, p.max_length)
+            for p in self.params
+            if p.location == "header" and p.max_length is not None
+        ]
         reads_headers = any(p.location == "header" for p in self.params)
         self._memo: OrderedDict[tuple[Any, ...], Values] | None = (
             None if reads_headers else OrderedDict()
         )
         self.parsed = 0
         self.reused = 0
+
+    def check_header_limits(self, request: Request) -> None:
+        """400 for a declared header longer than its schema's ``maxLength``: checked before
+        authentication, so that nothing (a signature check included) parses an oversized
+        value."""
+        too_long = [
+            FieldError(name, f"is {len(value)} characters long; at most {limit}")
+            for name, limit in self._header_limits
+            if (value := request.headers.get(name)) is not None and len(value) > limit
+        ]
+        if too_long:
+            detail = "; ".join(f"header {e.field} {e.message}" for e in too_long)
+            raise Problem.bad_request(f"Invalid header(s): {detail}.", "invalid_parameter", too_long)
 
     def values(self, request: Request) -> Values:
         """The request's path and query values (raises a problem for bad input)."""

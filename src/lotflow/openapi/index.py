@@ -16,7 +16,8 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 @dataclass(frozen=True)
 class Operation:
     """One operation of a document; path-level parameters are merged into ``parameters``,
-    ``$ref``'d parameters, request bodies and responses are resolved (schemas stay refs)."""
+    ``$ref``'d parameters, request bodies and responses are resolved (schemas stay refs).
+    ``request_media_types`` are the media types its request body may have (lower case)."""
 
     operation_id: str
     method: str
@@ -25,6 +26,7 @@ class Operation:
     parameters: list[dict[str, Any]]
     request_schema: dict[str, Any] | None
     request_required: bool
+    request_media_types: tuple[str, ...]
     responses: dict[str, dict[str, Any]]
     security: list[dict[str, Any]]
     tags: list[str]
@@ -47,7 +49,8 @@ def _operation(
     spec: dict[str, Any], path: str, method: str, item: dict[str, Any], raw: dict[str, Any]
 ) -> Operation:
     body = resolve(spec, raw.get("requestBody") or {})
-    json_body = (body.get("content") or {}).get("application/json") or {}
+    content = body.get("content") or {}
+    json_body = content.get("application/json") or {}
     return Operation(
         operation_id=raw["operationId"],
         method=method,
@@ -56,6 +59,7 @@ def _operation(
         parameters=_merged_parameters(spec, item, raw),
         request_schema=json_body.get("schema") if json_body else None,
         request_required=bool(body.get("required")),
+        request_media_types=tuple(str(media).lower() for media in content),
         responses={str(s): resolve(spec, r) for s, r in (raw.get("responses") or {}).items()},
         security=list(raw["security"] if "security" in raw else spec.get("security") or []),
         tags=list(raw.get("tags") or []),
