@@ -8,8 +8,9 @@ file in a temporary folder; an operator client publishes lots (one ``lot.publish
 while a local receiver, in this process, answers them. The schedule, one phase after another:
 steady, receiver down (connection refused), receiver failing (503), receiver hanging every
 answer, receiver hanging one event's answer only (the others' latency shows whether it blocks
-them), kill -9 of the buyer with the receiver down, then kill -9 in the middle of a delivery
-stream; after each kill the buyer restarts on the same file. Each phase stops the load when its
+them), kill -9 of the buyer with the receiver down, in the middle of a delivery stream, and
+while its sends hang (so that it dies holding leases); after each kill the buyer restarts on the
+same file. Each phase stops the load when its
 fault ends and times the drain: until the buyer's delivery log holds no pending event.
 
 Counted at the end: committed (events in the buyer's outbox, read through its API), delivered
@@ -273,6 +274,7 @@ class Schedule:
             await self.phase("receiver hangs one event", "hang-one", seconds)
             await self.phase("kill -9, receiver down", "down", seconds, kill=True)
             await self.phase("kill -9 mid-stream", "slow", seconds, kill=True)
+            await self.phase("kill -9 while sends hang", "hang", seconds, kill=True)
         finally:
             self.buyer.stop()
 
