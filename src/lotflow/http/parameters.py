@@ -191,9 +191,8 @@ class Parameters:
         ]
         if too_long:
             detail = "; ".join(f"header {e.field} {e.message}" for e in too_long)
-            raise Problem.bad_request(
-                f"Invalid header(s): {detail}.", "invalid_parameter", too_long
-            )
+            problem = f"Invalid header(s): {detail}."
+            raise Problem.bad_request(problem, "invalid_parameter", too_long)
 
     def values(self, request: Request) -> Values:
         """The request's path and query values (raises a problem for bad input)."""
