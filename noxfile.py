@@ -75,6 +75,14 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def faults(session: nox.Session) -> None:
+    """Webhook delivery under the fault schedule (outage, 503, hangs, kill -9): prints committed,
+    delivered, lost and duplicated-after-2xx counts and drain times."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/faults.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench_simulators(session: nox.Session) -> None:
     """Signed webhooks/s the buyer simulator sends to a local receiver, faults off and on."""
     session.install("-e", ".")
