@@ -16,7 +16,7 @@ nox.options.reuse_existing_virtualenvs = True  # sessions reinstall the project,
 nox.options.sessions = ["lint", "typecheck", "tests", "spec"]
 
 PYTHON = "3.11"
-SOURCES = ("src", "reference", "simulators", "tests", "noxfile.py", "setup.py")
+SOURCES = ("src", "reference", "simulators", "tests", "benchmarks", "noxfile.py", "setup.py")
 
 
 @nox.session(python=PYTHON)
