@@ -23,7 +23,8 @@ def test_there_are_benchmarks() -> None:
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda path: path.name)
 def test_a_benchmark_script_imports(script: Path) -> None:
     spec = importlib.util.spec_from_file_location(f"benchmark_{script.stem}", script)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     sys.path.insert(0, str(script.parent))  # scripts import their shared helpers by name
