@@ -28,13 +28,27 @@ def exchange(
     response = (
         ev.HttpResponse(status, {"content-type": "application/json"}, body) if status else None
     )
-    return ev.Exchange(portal, operation, actor, purpose, request, response, 12.5)
+    return ev.Exchange(
+        portal=portal,
+        operation=operation,
+        actor=actor,
+        purpose=purpose,
+        request=request,
+        response=response,
+        duration_ms=12.5,
+    )
 
 
 def webhook(event: str, attempt: int, status: int | None) -> ev.WebhookSeen:
     delivered = status is not None and status < 300
     return ev.WebhookSeen(
-        event, "msg_1", "/api/webhooks/bids", attempt, status, delivered, "2026-01-01T00:00:01.000Z"
+        event=event,
+        webhook_id="msg_1",
+        path="/api/webhooks/bids",
+        attempt=attempt,
+        status=status,
+        delivered=delivered,
+        received_at="2026-01-01T00:00:01.000Z",
     )
 
 
@@ -115,7 +129,16 @@ FIRST = (
                 body={"lot": {"_id": "l1", "status": "open"}},
             ),
         ),
-        webhooks=(ev.WebhookSeen("lot.published", "msg_0", "/api/webhooks/lots", 1, 200, True),),
+        webhooks=(
+            ev.WebhookSeen(
+                event="lot.published",
+                webhook_id="msg_0",
+                path="/api/webhooks/lots",
+                attempt=1,
+                status=200,
+                delivered=True,
+            ),
+        ),
     ),
     step(
         HAPPY,

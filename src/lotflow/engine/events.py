@@ -50,7 +50,7 @@ class HttpResponse:
     body: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Exchange:
     """One HTTP call a step made: ``purpose`` is ``call``, ``state`` or ``agree``.
 
@@ -72,7 +72,7 @@ class Exchange:
         return self.response.status if self.response else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WebhookSeen:
     """One delivery attempt the tap saw from the buyer to the producer.
 

@@ -345,14 +345,14 @@ def _note(step: Step) -> str:
 
 def _seen(delivery: Delivery) -> ev.WebhookSeen:
     return ev.WebhookSeen(
-        delivery.event,
-        delivery.webhook_id,
-        delivery.path,
-        delivery.attempt,
-        delivery.status,
-        delivery.delivered,
-        isoformat(delivery.received_at),
-        delivery.payload,
+        event=delivery.event,
+        webhook_id=delivery.webhook_id,
+        path=delivery.path,
+        attempt=delivery.attempt,
+        status=delivery.status,
+        delivered=delivery.delivered,
+        received_at=isoformat(delivery.received_at),
+        body=delivery.payload,
     )
 
 
