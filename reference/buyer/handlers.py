@@ -13,9 +13,9 @@ from lotflow.reference.buyer import (
     deliveries,
     lots,
     marketplace,
-    notifications,
 )
 from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common import notifications
 from lotflow.reference.common.inline import inline
 
 from lotflow.http import Handler, OperationRequest, Reply
@@ -51,7 +51,7 @@ HANDLERS: dict[str, Service] = {
     "getContract": contracts.get_contract,
     "updateContractStatus": contracts.update_contract_status,
     # operator: notifications
-    "listNotifications": notifications.list_notifications,
+    "listNotifications": notifications.list_notifications,  # reference.common's
     "markNotificationRead": notifications.mark_notification_read,
     # webhook delivery log
     "listWebhookDeliveries": deliveries.list_webhook_deliveries,

@@ -1,16 +1,25 @@
 """Notifications, the same service in both portals: recorded inside the transaction of the change
-they announce, listed newest first, marked read once (a version-conditional write)."""
+they announce, listed newest first, marked read once (a version-conditional write); and the two
+operations both portals serve on them (``listNotifications``/``markNotificationRead`` on the
+buyer, ``listProducerNotifications``/``markProducerNotificationRead`` on the producer)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lotflow.reference.common import store
 from lotflow.reference.common.store import ID, Doc, Kind
 from sqlalchemy import Boolean, Column, Connection, Index, MetaData, String, Table
 
-__all__ = ["Notifications", "notification_table"]
+from lotflow.db import Database
+from lotflow.http import OperationRequest, Reply
+
+if TYPE_CHECKING:  # the transaction records notifications: a runtime import would be circular
+    from lotflow.reference.common.transaction import Transaction
+
+__all__ = ["Notifications", "list_notifications", "mark_notification_read", "notification_table"]
 
 
 def notification_table(metadata: MetaData) -> Table:
@@ -81,3 +90,28 @@ class Notifications:
         read = store.revise(doc, stamp, readAt=stamp)
         store.save(conn, self.kind, doc, read)
         return read
+
+
+class Portal(Protocol):
+    """What the notification operations need of a portal's context."""
+
+    db: Database
+    notifications: Notifications
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+
+def list_notifications(ctx: Portal, req: OperationRequest) -> Reply:
+    """The caller organisation's notifications, newest first; ``unread=true`` keeps the unread."""
+    with ctx.db.read() as conn:
+        page = ctx.notifications.page(conn, req.principal.org_id, req.query)
+    return Reply(200, raw_json=page)
+
+
+def mark_notification_read(ctx: Portal, req: OperationRequest) -> Reply:
+    """Set ``readAt`` once (marking again changes nothing); the caller's own or not found."""
+    with ctx.transaction() as tx:
+        doc = ctx.notifications.mark_read(
+            tx.conn, req.principal.org_id, req.path_params["notificationId"], tx.stamp
+        )
+    return Reply(200, raw_json=store.encode({"notification": doc}))

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from lotflow.reference.common import store
+from lotflow.reference.common import notifications
 from lotflow.reference.common.auth import operator_token
 from lotflow.reference.common.inline import inline
 from lotflow.reference.producer import bids, contracts, marketplace, receivers
@@ -26,22 +26,6 @@ from lotflow.openapi import load_portal_spec
 
 Service = Callable[[ProducerContext, OperationRequest], Reply]
 """What a producer operation does, given the portal's context."""
-
-
-def _list_notifications(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    """listProducerNotifications: the organisation's, newest first."""
-    with ctx.db.read() as conn:
-        page = ctx.notifications.page(conn, req.principal.org_id, req.query)
-    return Reply(200, raw_json=page)
-
-
-def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
-    """markProducerNotificationRead: sets ``readAt`` once."""
-    with ctx.transaction() as tx:
-        doc = ctx.notifications.mark_read(
-            tx.conn, req.principal.org_id, req.path_params["notificationId"], tx.stamp
-        )
-    return Reply(200, raw_json=store.encode({"notification": doc}))
 
 
 RECEIVERS = ("receiveLotWebhook", "receiveBidWebhook", "receiveContractWebhook")
@@ -63,8 +47,8 @@ HANDLERS: dict[str, Service] = {
     "listProducerContracts": contracts.list_contracts,
     "getProducerContract": contracts.get_contract,
     "updateProducerContract": contracts.update_contract,
-    "listProducerNotifications": _list_notifications,
-    "markProducerNotificationRead": _mark_read,
+    "listProducerNotifications": notifications.list_notifications,
+    "markProducerNotificationRead": notifications.mark_notification_read,
 }
 
 
