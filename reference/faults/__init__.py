@@ -70,8 +70,9 @@ class FaultPlan:
 
 def _catalogue() -> dict[str, Fault]:
     from lotflow.reference.faults.buyer import BUYER_FAULTS
+    from lotflow.reference.faults.producer import PRODUCER_FAULTS
 
-    return {fault.name: fault for fault in BUYER_FAULTS}
+    return {fault.name: fault for fault in (*BUYER_FAULTS, *PRODUCER_FAULTS)}
 
 
 class _Catalogue(Mapping[str, Fault]):

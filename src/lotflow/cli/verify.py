@@ -1,10 +1,11 @@
 """``lotflow verify``: point lotflow at one running portal and learn where it deviates from the
-contract (see docs/verify.md). ``verify buyer URL`` is built; ``verify producer URL`` will take
-the same run options (:func:`run_options`) with the producer's credentials."""
+contract (see docs/verify.md). ``verify buyer URL`` and ``verify producer URL`` take the same run
+options (:func:`run_options`), each with its party's credentials."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -16,8 +17,15 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
-from lotflow.credentials import load_buyer_credentials
+from lotflow.credentials import (
+    BuyerCredentials,
+    Credentials,
+    load_buyer_credentials,
+    read_env_file,
+)
 from lotflow.errors import ConfigError
+from lotflow.openapi import load_portal_spec
+from lotflow.signing import secret_key, split_secrets
 from lotflow.verify.baseline import load_baseline, write_baseline
 from lotflow.verify.registry import Direction, all_checks, select_checks
 from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
@@ -212,6 +220,83 @@ def buyer(
         timeout=options.timeout,
     )
     sys.exit(_run("buyer", session, options))
+
+
+# ---------------------------------------------------------------------------------- producer
+
+
+@verify.command("producer")
+@click.argument("url")
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    help="The secret(s) the producer verifies webhooks with (space-separated during a rotation). "
+    "Default: BUYER_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--lot-secret",
+    metavar="SECRET",
+    help="The lot receiver's secret when it differs. Default: MARKETPLACE_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--operator-token",
+    metavar="TOKEN",
+    help="A producer operator token (reads the producer's state). "
+    "Default: LOTFLOW_PRODUCER_OPERATOR_TOKEN.",
+)
+@click.option(
+    "--credentials",
+    "credentials_file",
+    type=FILE,
+    help="A .env file with the names above (NAME=value lines).",
+)
+@click.option(
+    "--answer-within",
+    type=click.FloatRange(0.01),
+    default=DEFAULTS.answer_within,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a receiver may take to acknowledge one delivery.",
+)
+@run_options
+def producer(
+    url: str,
+    webhook_secret: str | None,
+    lot_secret: str | None,
+    operator_token: str | None,
+    credentials_file: Path | None,
+    answer_within: float,
+    **values: Any,
+) -> None:
+    """Verify a producer portal at URL: its webhook receivers.
+
+    verify plays the buyer: it signs deliveries with the webhook secret and sends them to the
+    receivers the spec names. Without the secret the receiver checks are not run; without an
+    operator token, the checks that read the producer's state are not run.
+    """
+    options = _run_options(values)
+    found = {**(read_env_file(credentials_file) if credentials_file else {}), **os.environ}
+    token = operator_token or found.get("LOTFLOW_PRODUCER_OPERATOR_TOKEN")
+    operator = Credentials({"Authorization": f"Bearer {token}"} if token else {})
+    session = VerifySession(
+        _url(url, "URL"),
+        BuyerCredentials(operator=operator),
+        legacy=options.legacy,
+        budget=dataclasses.replace(options.budget, answer_within=answer_within),
+        timeout=options.timeout,
+        spec=load_portal_spec("producer"),
+        webhook_secrets=_secrets(webhook_secret or found.get("BUYER_WEBHOOK_SECRET")),
+        lot_secrets=_secrets(lot_secret or found.get("MARKETPLACE_WEBHOOK_SECRET")),
+    )
+    sys.exit(_run("producer", session, options))
+
+
+def _secrets(value: str | None) -> tuple[str, ...]:
+    """The secrets of a setting, each one usable (a ``ConfigError`` naming the problem)."""
+    found = tuple(split_secrets(value)) if value and value.strip() else ()
+    for secret in found:
+        secret_key(secret)
+    return found
 
 
 # ---------------------------------------------------------------------------------- running

@@ -57,6 +57,7 @@ class Budget:
     time_budget: float | None = None
     seed: int = 0
     concurrency: int = 6
+    answer_within: float = 5.0  # seconds a webhook receiver may take to answer one delivery
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class VerifySession:
     timeout: float = 10.0
     spec: dict[str, Any] = field(default_factory=lambda: load_portal_spec("buyer"))
     workflow: Workflow = field(default_factory=load_workflow)
+    webhook_secrets: tuple[str, ...] = ()  # the secret(s) webhooks are signed with
+    lot_secrets: tuple[str, ...] = ()  # the lot receiver's, when they differ
+    webhooks: Any = None  # the webhook listener of a buyer run (lotflow.verify.listener)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +122,12 @@ class VerifySession:
     def can_set_up(self) -> bool:
         """Whether verify can set up the buyer's entities (operator API or state URL)."""
         return self.has_operator or self.state_url is not None
+
+    def secrets_for(self, receiver: str) -> tuple[str, ...]:
+        """The secrets a delivery to ``receiver`` is signed with."""
+        if receiver == "receiveLotWebhook" and self.lot_secrets:
+            return self.lot_secrets
+        return self.webhook_secrets
 
     def producer_facing(self) -> list[Operation]:
         """The operations a producer portal calls, in document order."""

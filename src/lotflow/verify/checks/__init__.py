@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODULES", "builtin"]
 
-MODULES = ("auth", "errors", "fuzz", "bids", "reads", "workflow", "award")
+MODULES = ("auth", "errors", "fuzz", "bids", "reads", "workflow", "award", "receiver")
 
 
 def builtin() -> list[Check]:
