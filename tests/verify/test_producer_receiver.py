@@ -74,10 +74,12 @@ def test_the_receiver_check_fails_against_its_fault(
     assert result.outcome is Outcome.FAILED, result
     assert result.evidence is not None
     assert shown in result.evidence.observed
-    assert result.evidence.exchanges and result.evidence.exchanges[0].status is not None
+    assert result.evidence.exchanges
+    assert result.evidence.exchanges[0].status is not None
     assert all(e.url.startswith(url) for e in result.evidence.exchanges)
     shown_text = json.dumps(result.to_dict())
-    assert SIGNING_SECRET not in shown_text and PRODUCER_TOKEN not in shown_text
+    assert SIGNING_SECRET not in shown_text
+    assert PRODUCER_TOKEN not in shown_text
     assert card.exit_code() == 1
 
 
@@ -123,4 +125,5 @@ def test_verify_producer_on_the_command_line(tmp_path: Path) -> None:
         r["check"] for r in json.loads(out.read_text())["results"] if r["outcome"] == "failed"
     }
     assert failed == {"producer.receiver.unknown-event"}
-    assert bad.exit_code == 2 and "whsec_" in bad.output
+    assert bad.exit_code == 2
+    assert "whsec_" in bad.output

@@ -27,6 +27,7 @@ from lotflow.errors import ConfigError
 from lotflow.openapi import load_portal_spec
 from lotflow.signing import secret_key, split_secrets
 from lotflow.verify.baseline import load_baseline, write_baseline
+from lotflow.verify.listener import WebhookListener
 from lotflow.verify.registry import Direction, all_checks, select_checks
 from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
 from lotflow.verify.runner import run_checks
@@ -186,6 +187,34 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
     metavar="URL",
     help="Provider-state URL: POST {state, params} sets up entities (instead of the operator API).",
 )
+@click.option(
+    "--webhook-listen",
+    metavar="HOST:PORT",
+    help="Receive the buyer's webhooks here (port 0: a free one); point the buyer's "
+    "PRODUCER_DASHBOARD_WEBHOOK_URL at the address printed. Without it the webhook checks "
+    "are not run.",
+)
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    help="The secret(s) the buyer signs webhooks with. Default: PRODUCER_DASHBOARD_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--sender-timeout",
+    type=click.FloatRange(0.01),
+    default=DEFAULTS.sender_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="The buyer's timeout per webhook attempt (verify holds one answer past it).",
+)
+@click.option(
+    "--delivery-deadline",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.delivery_deadline,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long the buyer's webhooks (and their retries) may take to arrive.",
+)
 @run_options
 def buyer(
     url: str,
@@ -195,6 +224,10 @@ def buyer(
     buyer_cookie: tuple[str, ...],
     credentials_file: Path | None,
     state_url: str | None,
+    webhook_listen: str | None,
+    webhook_secret: str | None,
+    sender_timeout: float,
+    delivery_deadline: float,
     **values: Any,
 ) -> None:
     """Verify a buyer portal at URL: its producer-facing API and its workflow.
@@ -211,15 +244,33 @@ def buyer(
         file=credentials_file,
         env=os.environ,
     )
+    found = {**(read_env_file(credentials_file) if credentials_file else {}), **os.environ}
+    budget = dataclasses.replace(
+        options.budget, sender_timeout=sender_timeout, delivery_deadline=delivery_deadline
+    )
     session = VerifySession(
         _url(url, "URL"),
         credentials,
         state_url=_url(state_url, "--state-url") if state_url else None,
         legacy=options.legacy,
-        budget=options.budget,
+        budget=budget,
         timeout=options.timeout,
+        webhook_secrets=_secrets(webhook_secret or found.get("PRODUCER_DASHBOARD_WEBHOOK_SECRET")),
     )
-    sys.exit(_run("buyer", session, options))
+    if webhook_listen is None:
+        sys.exit(_run("buyer", session, options))
+    with WebhookListener(*_host_port(webhook_listen)).running() as listener:
+        click.echo(f"Receiving the buyer's webhooks at {listener.url} (its webhook URL)")
+        session.webhooks = listener
+        code = _run("buyer", session, options)
+    sys.exit(code)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"--webhook-listen {value!r} is not HOST:PORT; e.g. 127.0.0.1:3000.")
+    return host, int(port)
 
 
 # ---------------------------------------------------------------------------------- producer

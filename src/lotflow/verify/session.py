@@ -58,6 +58,9 @@ class Budget:
     seed: int = 0
     concurrency: int = 6
     answer_within: float = 5.0  # seconds a webhook receiver may take to answer one delivery
+    delivery_deadline: float = 30.0  # seconds the buyer's webhooks (and retries) may take
+    settle: float = 3.0  # seconds verify keeps listening for webhooks that should not come
+    sender_timeout: float = 10.0  # the buyer's timeout per webhook attempt (the spec's 10 s)
 
 
 @dataclass(frozen=True)
