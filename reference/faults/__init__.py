@@ -19,12 +19,12 @@ import httpx
 from fastapi import FastAPI
 
 from lotflow.errors import ConfigError
-from lotflow.http import Authenticator, Handler
+from lotflow.http import Handler, SchemeAuthenticator
 
 __all__ = ["CATALOGUE", "Fault", "FaultPlan", "fault_names", "plan_faults"]
 
 HandlerWrap = Callable[[dict[str, Handler]], dict[str, Handler]]
-AuthWrap = Callable[[dict[str, Authenticator]], dict[str, Authenticator]]
+AuthWrap = Callable[[dict[str, SchemeAuthenticator]], dict[str, SchemeAuthenticator]]
 AppWrap = Callable[[FastAPI], None]
 TransportWrap = Callable[[httpx.AsyncBaseTransport, Sequence[str]], httpx.AsyncBaseTransport]
 """Wraps the buyer's webhook transport, given the secrets that sign webhooks (to sign again)."""
@@ -57,8 +57,8 @@ class FaultPlan:
         return wrapped
 
     def wrap_authenticators(
-        self, authenticators: Mapping[str, Authenticator]
-    ) -> dict[str, Authenticator]:
+        self, authenticators: Mapping[str, SchemeAuthenticator]
+    ) -> dict[str, SchemeAuthenticator]:
         wrapped = dict(authenticators)
         for fault in self.faults:
             wrapped = fault.authenticators(wrapped) if fault.authenticators else wrapped

@@ -15,7 +15,7 @@ from lotflow.reference.faults.asgi import Answer, BodyInspector, parsed
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lotflow.http import Authenticator, Handler, OperationRequest, Reply
+from lotflow.http import Handler, OperationRequest, Reply, SchemeAuthenticator
 from lotflow.openapi import load_portal_spec
 from lotflow.problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -34,7 +34,9 @@ def _receivers_only(method: str, path: str) -> bool:
 # ---------------------------------------------------------------------------------- signatures
 
 
-def _unsigned_accepted(authenticators: dict[str, Authenticator]) -> dict[str, Authenticator]:
+def _unsigned_accepted(
+    authenticators: dict[str, SchemeAuthenticator],
+) -> dict[str, SchemeAuthenticator]:
     """The receivers never verify the signature: whatever arrives is taken as the buyer's."""
 
     def anyone(request: Request, _raw: bytes) -> str:

@@ -6,7 +6,7 @@ again with the buyer's secrets, as the team's code would."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -203,7 +203,7 @@ class _GivesUp(_Sender):
         return answer
 
 
-Table = Sequence[tuple[str, str, Callable[..., _Sender]]]
+Table = Sequence[tuple[str, str, type[_Sender]]]
 _TABLE: Table = (
     ("unsigned-webhooks", "webhooks carry webhook-id and -timestamp but no signature", _Unsigned),
     ("legacy-bearer-webhooks", "webhooks carry today's static bearer, not a signature",
