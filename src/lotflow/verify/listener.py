@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from lotflow.pact.inbox import CapturedWebhook
 from lotflow.serving import ServerThread
 from lotflow.verify.results import Exchange
 
@@ -37,34 +38,21 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class Received:
-    """One attempt as it arrived: when (monotonic and wall seconds), where, and what."""
+class Received(CapturedWebhook):
+    """One attempt as it arrived: where and what (as Pact's inbox keeps it), when (monotonic and
+    wall-clock seconds) and what the listener answered."""
 
     at: float
     wall: float
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
     status: int
 
     @property
     def webhook_id(self) -> str:
         return self.headers.get("webhook-id", "")
 
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    @property
-    def event(self) -> str:
-        body = self.json()
-        return str(body.get("event", "")) if isinstance(body, dict) else ""
-
     def entity_id(self) -> str:
         """The id of the entity the event is about (``lot.*`` → the lot's, and so on)."""
-        body = self.json()
+        body = self.payload
         entity = body.get(self.event.partition(".")[0]) if isinstance(body, dict) else None
         return str(entity.get("_id")) if isinstance(entity, dict) else ""
 
@@ -138,7 +126,7 @@ class WebhookListener:
         request = Request(scope, receive)
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        probe = Received(time.monotonic(), time.time(), request.url.path, headers, body, 0)
+        probe = Received(request.url.path, headers, body, time.monotonic(), time.time(), 0)
         reply = self._reply_for(probe)
         if reply.hold:
             await asyncio.sleep(reply.hold)
@@ -146,7 +134,7 @@ class WebhookListener:
         response = Response(content, reply.status, dict(reply.headers), "application/json")
         with self._lock:
             self._received.append(
-                Received(probe.at, probe.wall, probe.path, headers, body, reply.status)
+                Received(probe.path, headers, body, probe.at, probe.wall, reply.status)
             )
             self._lock.notify_all()
         await response(scope, receive, send)
