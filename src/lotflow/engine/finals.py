@@ -46,6 +46,26 @@ class Sighting:
     entity_id: str
     actor: str
 
+    def told(
+        self,
+        *,
+        exchange: ev.Exchange | None = None,
+        status: str | None = None,
+        reason: str = "",
+        shown: Any = None,
+    ) -> ev.FinalRead:
+        """What reading this entity again found."""
+        return ev.FinalRead(
+            portal=self.portal,
+            entity=self.entity,
+            entity_id=self.entity_id,
+            actor=self.actor,
+            exchange=exchange,
+            status=status,
+            reason=reason,
+            shown=shown,
+        )
+
 
 def sightings(steps: Iterable[ev.StepResult]) -> list[Sighting]:
     """Every entity the steps' answers showed, once each, in the order first seen."""
@@ -123,16 +143,10 @@ class FinalReader:
         return schemes
 
     def _read(self, scenario: Scenario, seen: Sighting, schemes: set[str]) -> ev.FinalRead:
-        about = {
-            "portal": seen.portal,
-            "entity": seen.entity,
-            "entity_id": seen.entity_id,
-            "actor": seen.actor,
-        }
         op_id = reader_for(self.index, seen.portal, seen.entity, schemes)
         if op_id is None:
             reason = f"the {seen.portal} portal's spec has no operation that reads a {seen.entity}"
-            return ev.FinalRead(**about, reason=reason)
+            return seen.told(reason=reason)
         target = Target(
             op_id,
             seen.actor,
@@ -145,24 +159,22 @@ class FinalReader:
         try:
             reply = self.caller.send(target)
         except StepAborted as stop:
-            unanswered = _unanswered(seen, op_id, stop)
-            return ev.FinalRead(**about, exchange=unanswered, reason=stop.failure.message)
-        return _judged(about, op_id, seen.entity, reply.exchange, reply.body)
+            return seen.told(exchange=_unanswered(seen, op_id, stop), reason=stop.failure.message)
+        return _judged(seen, op_id, reply.exchange, reply.body)
 
 
-def _judged(
-    about: Mapping[str, str], op_id: str, entity: str, exchange: ev.Exchange, body: Any
-) -> ev.FinalRead:
-    shown = body.get(entity) if isinstance(body, dict) else None
+def _judged(seen: Sighting, op_id: str, exchange: ev.Exchange, body: Any) -> ev.FinalRead:
+    """The read's answer: the entity's status, or why it says none."""
+    shown = body.get(seen.entity) if isinstance(body, dict) else None
     status = shown.get("status") if isinstance(shown, dict) else None
     answered = exchange.status
     if answered is not None and 200 <= answered < 300 and isinstance(status, str):
-        return ev.FinalRead(**about, exchange=exchange, status=status, shown=shown)
+        return seen.told(exchange=exchange, status=status, shown=shown)
     if answered is not None and 200 <= answered < 300:
-        reason = f"{op_id} answered {answered} without a {entity} status"
+        reason = f"{op_id} answered {answered} without a {seen.entity} status"
     else:
         reason = f"{op_id} answered {answered}{_problem(body)}"
-    return ev.FinalRead(**about, exchange=exchange, reason=reason)
+    return seen.told(exchange=exchange, reason=reason)
 
 
 def _problem(body: Any) -> str:
