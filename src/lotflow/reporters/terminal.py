@@ -3,7 +3,8 @@
 Each scenario is a heading, each step a line with ✓/✗ and its title, the webhooks underneath in
 the spec's words, and for a failure what was expected and what was observed. A scenario ends
 with where each party stands (lot, bid, contract) as read again from each portal once the
-scenario ended (``ScenarioFinished.final``), and the contract's terms. Operation ids,
+scenario ended (``ScenarioFinished.final``; with ``verbose``, the reads that said so), and
+the contract's terms. Operation ids,
 timings, attempt counts and the parties' URLs are engineer detail: shown with ``verbose``.
 Every step line starts with ``[n/m]``; on a terminal a transient status line also names the
 step that is running.
@@ -164,6 +165,9 @@ class TerminalReporter:
             return
         for party in PARTIES:
             self._print(f"  [dim]{party} portal now shows:[/] {escape(states.line(party))}")
+        if self.verbose:
+            reads = ", ".join(f"{r.actor} {call_line(r.exchange)}" for r in final if r.exchange)
+            self._print(f"  [dim]read again at the end: {escape(reads or 'nothing')}[/]")
         contract = end_contract(final)
         if contract is not None:
             terms = " · ".join(f"{label} {words}" for label, words in contract_terms(contract))
