@@ -137,6 +137,7 @@ NOTICES = {
     "won": ("bid_won", "Bid won"),
     "lost": ("bid_lost", "Bid lost"),
     "counter_offer": ("counter_offer_received", "Counter-offer received"),
+    "submitted": ("counter_offer_expired", "Counter-offer expired"),  # bid.counter_offer, expired
 }
 
 
