@@ -3,21 +3,24 @@ and the :class:`Exploration` holds the shrunk steps, the violations and the rule
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import engine
 from hypothesis.stateful import run_state_machine_as_test
 
+from lotflow.clock import Clock, SystemClock
 from lotflow.explore.checks import Violation
 from lotflow.explore.model import ModelViolationError, Outcome, build_model
 from lotflow.explore.pair import CONTROLS, Pair
 from lotflow.explore.steps import Step
 
-__all__ = ["Budget", "Exploration", "explore"]
+__all__ = ["Budget", "Exploration", "explore", "explore_within"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Budget:
         return settings(
             max_examples=self.examples,
             stateful_step_count=self.steps,
-            derandomize=self.seed is not None,
+            derandomize=self.seed == 0,  # like the `fast` profile; another seed seeds the draws
             deadline=None,
             database=None,
             phases=phases,
@@ -70,7 +73,7 @@ def explore(make_pair: Callable[[], Pair], budget: Budget, controls: frozenset[s
     machine = build_model(make_pair, outcome)
     error = ""
     try:
-        if budget.seed is not None and budget.seed != 0:
+        if budget.seed:
             machine = _seeded(machine, budget.seed)
         with _shrinking_for(budget.shrink_seconds):
             run_state_machine_as_test(machine, settings=budget.settings())
@@ -87,6 +90,32 @@ def explore(make_pair: Callable[[], Pair], budget: Budget, controls: frozenset[s
         error=error,
         aliases=outcome.aliases,
     )
+
+
+def explore_within(
+    make_pair: Callable[[], Pair],
+    budget: Budget,
+    controls: frozenset[str],
+    seconds: float,
+    clock: Clock | None = None,
+) -> Exploration:
+    """Explore in rounds of ``budget`` (the seed moved on each round) until something breaks
+    or ``seconds`` have passed: a budget in time rather than in examples."""
+    clock = clock or SystemClock()
+    deadline = clock.monotonic() + seconds
+    total: Exploration | None = None
+    for round_ in itertools.count():
+        seed = None if budget.seed is None else budget.seed + round_
+        found = explore(make_pair, replace(budget, seed=seed), controls)
+        total = found if total is None else _merged(total, found)
+        if not found.ok or clock.monotonic() >= deadline:
+            return total
+    raise AssertionError("unreachable")
+
+
+def _merged(before: Exploration, after: Exploration) -> Exploration:
+    rules = Counter(before.rules_run) + Counter(after.rules_run)
+    return replace(after, rules_run=dict(rules), runs=before.runs + after.runs)
 
 
 @contextmanager

@@ -20,6 +20,18 @@ from lotflow.explore.steps import Step
 __all__ = ["print_scenario"]
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value shared by two steps twice instead of as a YAML anchor and alias (each
+    step stands on its own, and the scenario loader refuses repeated anchors)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(value: Any, **options: Any) -> str:
+    return yaml.dump(value, Dumper=_PlainDumper, sort_keys=False, width=100, **options)
+
+
 def print_scenario(
     steps: Sequence[Step],
     *,
@@ -51,7 +63,7 @@ def _lines(number: int, step: Step) -> list[str]:
         body["wait"] = {"agree": list(_agreements(step))}
     else:
         body |= _call(step)
-    text = yaml.safe_dump([body], sort_keys=False, width=100, default_flow_style=None)
+    text = _dump([body], default_flow_style=None, allow_unicode=True)
     return ["  " + line for line in text.rstrip().splitlines()]
 
 
