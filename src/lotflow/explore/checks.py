@@ -124,7 +124,7 @@ def _reachable(machine: StateMachine, start: str) -> set[str]:
 
 def applied_twice(deliveries: Iterable[Delivery]) -> list[Violation]:
     """No webhook-id was applied more than once by the producer (its acks say ``applied``)."""
-    applied = Counter(d.webhook_id for d in deliveries if d.delivered and _applied(d))
+    applied = Counter(d.webhook_id for d in deliveries if d.delivered and was_applied(d))
     return [
         Violation("applied once", f"webhook {ident}", f"applied {n} times")
         for ident, n in applied.items()
@@ -132,7 +132,7 @@ def applied_twice(deliveries: Iterable[Delivery]) -> list[Violation]:
     ]
 
 
-def _applied(delivery: Delivery) -> bool:
+def was_applied(delivery: Delivery) -> bool:
     try:
         answer = json.loads(delivery.answer or b"{}")
     except ValueError:
