@@ -81,3 +81,22 @@ def test_a_bid_accepted_on_a_lot_the_producer_never_saw_awards_the_lot(
     m.settle(Fault.NONE)
     m.holds()
     m.teardown()
+
+
+def test_a_lot_closed_by_a_sync_before_its_lot_deleted_still_withdraws_the_bids(
+    make_pair: Callable[[], InProcessPair],
+) -> None:
+    """Found by the model on the clean portals: the sync closed the lot, lot.deleted then came
+    stale and the producer's bid stayed submitted on a withdrawn lot."""
+    m = model(make_pair)
+    m.create_lot(1000, publish=True)
+    m.submit_bid(0, 0, None)
+    m.dispatch(Fault.NONE)
+    m.withdraw_lot(0)
+    m.sync_marketplace(0)
+    pair = m.pair
+    assert status(pair, "getMarketplaceLot", lotId=m.vars.values["lot_1"]) == "closed"
+    m.settle(Fault.NONE)
+    assert status(pair, "getProducerBid", bidId=m.vars.values["pbid_1"]) == "withdrawn"
+    m.holds()
+    m.teardown()
