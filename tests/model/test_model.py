@@ -3,7 +3,7 @@ planted bug found and printed as a scenario that the loader accepts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ def test_the_model_finds_nothing_between_the_clean_reference_portals(
 
 
 @pytest.fixture
-def forgetful_producer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def forgetful_producer(monkeypatch: pytest.MonkeyPatch) -> None:
     """The planted bug, through the receivers' seams: the producer neither de-duplicates
     webhook-ids nor remembers which version of a bid it applied, so a duplicate is applied
     again."""

@@ -4,6 +4,7 @@ and the :class:`Exploration` holds the shrunk steps, the violations and the rule
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -126,7 +127,7 @@ def _shrinking_for(seconds: float) -> Iterator[None]:
     if previous is None:  # a Hypothesis without the constant: shrink as it will
         yield
         return
-    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    engine.MAX_SHRINKING_SECONDS = math.ceil(seconds)
     try:
         yield
     finally:
@@ -147,4 +148,4 @@ def _not_run(controls: frozenset[str]) -> list[str]:
 def _seeded(machine: type, seed: int) -> type:
     from hypothesis import seed as hypothesis_seed
 
-    return hypothesis_seed(seed)(machine)  # type: ignore[no-any-return]
+    return hypothesis_seed(seed)(machine)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -219,7 +219,7 @@ class InProcessPair:
         self.buyer_app.state.buyer.db.dispose()
 
 
-def _client(portal: str, base: str, token: str, transport: httpx.BaseTransport) -> SpecClient:
+def _client(portal: Literal["buyer", "producer"], base: str, token: str, transport: httpx.BaseTransport) -> SpecClient:
     return SpecClient(
         load_portal_spec(portal),
         base,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -97,7 +97,7 @@ class LivePair:
             client.close()
 
 
-def _client(portal: str, base: str, token: str) -> SpecClient:
+def _client(portal: Literal["buyer", "producer"], base: str, token: str) -> SpecClient:
     return SpecClient(
         load_portal_spec(portal), base.rstrip("/"), headers={"Authorization": f"Bearer {token}"}
     )

@@ -12,7 +12,6 @@ the same log the webhook tap keeps, so the checks read both alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -88,13 +87,13 @@ class ControlledNetwork(httpx.AsyncBaseTransport):
             self.held.append(held)
             raise httpx.ReadTimeout("held back by the network", request=request)
         answer = await self.deliver(held)
-        actions: dict[Fault, Callable[[], httpx.Response]] = {
-            Fault.DUPLICATE: lambda: (self.held.append(held), answer)[1],
-            Fault.LOST_ANSWER: lambda: _raise(httpx.ReadTimeout("answer lost", request=request)),
-            Fault.KILL_SENDER: lambda: _raise(SenderKilledError("sender killed after sending")),
-        }
-        response = actions.get(fault, lambda: answer)()
-        return httpx.Response(response.status_code, content=response.content, request=request)
+        if fault is Fault.DUPLICATE:
+            self.held.append(held)  # delivered now, and once more later
+        elif fault is Fault.LOST_ANSWER:
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        elif fault is Fault.KILL_SENDER:
+            raise SenderKilledError("the sender was killed after sending")
+        return httpx.Response(answer.status_code, content=answer.content, request=request)
 
     async def deliver(self, held: HeldDelivery) -> httpx.Response:
         """Hand one request to the producer now, record it, and return the producer's answer."""
@@ -123,6 +122,3 @@ class ControlledNetwork(httpx.AsyncBaseTransport):
         await self.deliver(held)
         return held
 
-
-def _raise(exc: BaseException) -> httpx.Response:
-    raise exc

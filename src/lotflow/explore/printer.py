@@ -29,7 +29,7 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def _dump(value: Any, **options: Any) -> str:
-    return yaml.dump(value, Dumper=_PlainDumper, sort_keys=False, width=100, **options)
+    return str(yaml.dump(value, Dumper=_PlainDumper, sort_keys=False, width=100, **options))
 
 
 def print_scenario(
