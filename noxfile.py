@@ -90,6 +90,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def pacts(session: nox.Session) -> None:
+    """Rewrite contracts/pacts/ from the consumer tests (then commit it); prints the counts."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.contracts.generate", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def spec(session: nox.Session) -> None:
     """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")

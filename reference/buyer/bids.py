@@ -31,6 +31,7 @@ __all__ = [
     "get_external_bid",
     "list_lot_bids",
     "owned_bid",
+    "replay_after_race",
     "submit_bid",
     "terms_hash",
 ]
@@ -60,13 +61,15 @@ def submit_bid(ctx: BuyerContext, req: OperationRequest) -> Reply:
     except ConflictError as refused:
         if not isinstance(refused.__cause__, IntegrityError):
             raise
-        return _replay_after_race(ctx, body, terms, refused)
+        return replay_after_race(ctx, body, terms, refused)
 
 
-def _replay_after_race(
+def replay_after_race(
     ctx: BuyerContext, body: dict[str, Any], terms: str, lost: ConflictError
 ) -> Reply:
-    """A concurrent duplicate inserted first: answer as a repeat of its submission."""
+    """After ``lost`` (a write refused by a unique key): when a concurrent duplicate of this
+    submission was inserted first, answer as a repeat of its submission; otherwise raise
+    ``lost`` as it was."""
     with ctx.db.read() as conn:
         found = _by_external_id(conn, body["lotId"], body["externalBidId"])
     if found is None:  # the constraint that fired was not the idempotency key

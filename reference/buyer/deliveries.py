@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lotflow.reference.buyer.outbox import DELIVERED, FAILED, PENDING
@@ -130,7 +129,7 @@ def _render(row: AnyRow, base_url: str | None, log: list[dict[str, Any]] | None 
         "url": f"{base_url}{row.path}" if base_url else row.path,
         "status": row.status,
         "attempts": row.attempts,
-        "nextAttemptAt": _instant(row.next_attempt_at) if row.status == PENDING else None,
+        "nextAttemptAt": isoformat(row.next_attempt_at) if row.status == PENDING else None,
         "lastStatusCode": row.last_status_code,
         "lastError": row.last_error,
         "createdAt": row.created_at,
@@ -144,7 +143,3 @@ def _render(row: AnyRow, base_url: str | None, log: list[dict[str, Any]] | None 
 
 def _wrapped(delivery: bytes) -> bytes:
     return b'{"delivery":' + delivery + b"}"
-
-
-def _instant(epoch: float) -> str:
-    return isoformat(datetime.fromtimestamp(epoch, UTC))

@@ -21,12 +21,12 @@ from lotflow.reference.buyer.context import BuyerContext
 from lotflow.http import Handler, OperationRequest, Reply
 from lotflow.threads import in_thread
 
-__all__ = ["OPERATIONS", "bind"]
+__all__ = ["HANDLERS", "bind"]
 
 Service = Callable[[BuyerContext, OperationRequest], "Reply | Awaitable[Reply]"]
 """What a buyer operation does, given the portal's context (bound to it by :func:`bind`)."""
 
-OPERATIONS: dict[str, Service] = {
+HANDLERS: dict[str, Service] = {
     # producer-facing
     "listExternalLots": marketplace.list_external_lots,
     "getExternalLot": marketplace.get_external_lot,
@@ -72,7 +72,7 @@ def bind(ctx: BuyerContext) -> dict[str, Handler]:
     than its statements. When another thread of the process (the webhook dispatcher) is
     writing, the handler goes to the threadpool and waits there instead of on the loop.
     """
-    bound = {operation: partial(handler, ctx) for operation, handler in OPERATIONS.items()}
+    bound = {operation: partial(handler, ctx) for operation, handler in HANDLERS.items()}
     if not ctx.db.is_sqlite:
         return dict(bound)
     return {

@@ -1,215 +1,296 @@
-"""Reading portal settings from an environment mapping, failing closed with clear messages.
+"""Portal settings through pydantic-settings: one registry of variables, failing closed.
 
-Both reference portals read their variables through :class:`EnvReader`: a missing key, secret,
-operator list or required URL is collected (so that one error names every missing variable);
-in demo mode the secrets and operators are generated instead and recorded in ``generated``; a
-bad value is a ``ConfigError`` naming the variable, the value (never a secret's) and what was
-expected.
+Each reference portal declares its settings as a :class:`PortalSettings` subclass whose fields
+name their environment variable (``validation_alias``), say what it holds (``description``) and
+whether it is a secret; :meth:`PortalSettings.variables` reads that back as the registry of every
+variable the portal reads (``lotflow doctor`` uses it, nothing retypes the names).
+
+:meth:`PortalSettings.from_env` reads only the mapping it is given: the settings sources are cut
+down to the init source, so neither ``os.environ`` nor a ``.env`` file is read behind the caller's
+back. Blank values count as unset. Every problem is collected by pydantic and reported at once in
+one ``ConfigError``: each missing key, secret, operator list or URL (the portal refuses to start,
+it never runs open), and each bad value named with the value seen (never a secret's) and what was
+expected. In demo mode the missing secrets and operators are generated first and recorded in
+``generated``; demo mode cannot invent the other portal's address, and says so.
+
+The checks of single values, and the strength every key needs (fail closed means refusing weak
+keys too), are in ``reference.common.values``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from lotflow.reference.common.values import (
+    MIN_DISTINCT,
+    MIN_KEY_BYTES,
+    MIN_TOKEN_CHARS,
+    Operator,
+    check_choice,
+    check_database_url,
+    check_key,
+    check_number,
+    check_operators,
+    check_switch,
+    check_url,
+    check_webhook_secrets,
+    parse_operators,
+    refuse,
+    revealed,
+    weakness,
+)
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lotflow.errors import ConfigError
-from lotflow.ids import is_object_id, new_object_id
-from lotflow.signing import new_webhook_secret, secret_key, split_secrets
+from lotflow.ids import new_object_id
+from lotflow.signing import new_webhook_secret
 
-__all__ = ["EnvReader", "Operator", "parse_operators"]
+__all__ = [  # the value checks are re-exported: both portals' settings import them from here
+    "MIN_DISTINCT",
+    "MIN_KEY_BYTES",
+    "MIN_TOKEN_CHARS",
+    "SECRET_FORMS",
+    "Operator",
+    "PortalSettings",
+    "Variable",
+    "WebhookAuth",
+    "check_choice",
+    "check_database_url",
+    "check_key",
+    "check_number",
+    "check_operators",
+    "check_switch",
+    "check_url",
+    "check_webhook_secrets",
+    "env_field",
+    "parse_operators",
+    "revealed",
+    "weakness",
+]
 
-_REQUIRED_KEYS = ("orgId", "name", "token")
-_OPTIONAL_KEYS = ("email",)
-_OPERATORS = 'a non-empty JSON list of {"orgId": "<24 hex>", "name": "...", "token": "..."}'
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-Choice = TypeVar("Choice", bound=str)
+WebhookAuth = Literal["standard", "legacy-bearer"]
+SECRET_FORMS = ("api-key", "webhook-secrets", "operators")
+_GENERATORS: dict[str, Callable[[tuple[str, ...]], str]] = {
+    "api-key": lambda _names: secrets.token_urlsafe(24),
+    "webhook-secrets": lambda _names: new_webhook_secret(),
+    "operators": lambda names: _demo_operators(names),
+}
 
 
 @dataclass(frozen=True)
-class Operator:
-    """An operator token's organisation."""
+class Variable:
+    """One environment variable a portal reads: the registry entry ``lotflow doctor`` uses."""
 
-    org_id: str
     name: str
-    token: str = field(repr=False)
-    email: str | None = None
+    meaning: str
+    form: str  # "api-key", "webhook-secrets", "operators" (the secrets), "url" or ""
+    required: bool
+    default: str | None
+    demo: bool  # demo mode generates it when it is missing
+    aliases: tuple[str, ...] = ()  # names today's real portals also read for the same value
+
+    @property
+    def secret(self) -> bool:
+        """Its value is never shown (only a fingerprint)."""
+        return self.form in SECRET_FORMS
 
 
-@dataclass
-class EnvReader:
-    """Reads variables from ``env``; in demo mode, generates what is missing and remembers it."""
+def env_field(
+    name: str,
+    meaning: str,
+    default: Any = ...,
+    *,
+    form: str = "",
+    demo: bool = False,
+    aliases: tuple[str, ...] = (),
+) -> Any:
+    """A settings field read from the variable ``name`` (required unless a default is given);
+    ``form`` says what it holds (see :class:`Variable`), ``demo`` that demo mode generates it."""
+    extra: JsonDict = {"form": form, "demo": demo, "aliases": list(aliases)}
+    return Field(default, validation_alias=name, description=meaning, json_schema_extra=extra)
 
-    env: Mapping[str, str]
-    demo: bool = False
-    generated: dict[str, str] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
 
-    def text(self, name: str, default: str = "") -> str:
-        return self.env.get(name, "").strip() or default
+class PortalSettings(BaseSettings):
+    """What both portals' settings share: the registry, reading a mapping, demo generation."""
 
-    def secret(self, name: str, meaning: str) -> str:
-        """A key or token; generated in demo mode."""
-        return self.text(name) or self._absent(name, meaning, lambda: secrets.token_urlsafe(24))
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=True, validate_default=False
+    )
 
-    def webhook_secrets(self, name: str, meaning: str, *, required: bool = True) -> tuple[str, ...]:
-        """One or more webhook secrets (several during a rotation), each a usable HMAC key;
-        a required one is generated (``whsec_``) in demo mode, an optional one may be ()."""
-        meaning += ", space-separated: whsec_<base64> or plain strings"
-        raw = self.text(name)
-        if not raw:
-            if not required:
-                return ()
-            raw = self._absent(name, meaning, new_webhook_secret)
-            if not raw:
-                return ()
-        found = tuple(split_secrets(raw))
-        for secret in found:
-            try:
-                secret_key(secret)
-            except ConfigError as exc:
-                raise ConfigError(f"{name}: {exc}") from exc
-        return found
+    PORTAL: ClassVar[str]
+    DEMO_OPERATORS: ClassVar[tuple[str, ...]]
+    KEY_FIELD: ClassVar[str]  # the API key field, which no operator token may equal
 
-    def operators(self, name: str, demo_names: tuple[str, ...]) -> tuple[Operator, ...]:
-        """The operator list (see :func:`parse_operators`); one per name in demo mode."""
-        raw = self.text(name)
-        if raw:
-            return parse_operators(name, raw)
-        made = self._absent(name, _OPERATORS, lambda: _demo_operators(demo_names))
-        return parse_operators(name, made) if made else ()
+    generated: Mapping[str, str] = Field(default_factory=dict, repr=False)
+    webhook_auth: Annotated[
+        WebhookAuth, BeforeValidator(check_choice("standard", "legacy-bearer"))
+    ] = env_field(
+        "LOTFLOW_WEBHOOK_AUTH",
+        "how webhooks are authenticated: standard (signatures) or legacy-bearer (today's "
+        "Authorization: Bearer <secret>, a security finding)",
+        "standard",
+    )
+    validate_responses: Annotated[bool, BeforeValidator(check_switch)] = env_field(
+        "LOTFLOW_VALIDATE_RESPONSES",
+        "check every answer against the spec (a 500 if one breaks it)",
+        True,
+    )
 
-    def url(self, name: str, meaning: str, *, required: bool = False) -> str | None:
-        """An http(s) URL as given, or None when unset (collected as missing if required)."""
-        value = self.text(name)
-        if not value:
-            if required:
-                self.missing.append(f"{name}: {meaning}")
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name}={value!r} is not an http(s) URL; expected {meaning}.")
-        return value
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what ``from_env`` passes: never ``os.environ`` or a file implicitly."""
+        return (init_settings,)
 
-    def database_url(self, name: str, default: str) -> str:
-        value = self.text(name, default)
+    @classmethod
+    def variables(cls) -> tuple[Variable, ...]:
+        """Every variable this portal reads, in declaration order."""
+        return tuple(
+            _variable(info)
+            for info in cls.model_fields.values()
+            if isinstance(info.validation_alias, str)
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, demo: bool = False) -> Self:
+        """Read the settings from ``env``; ``ConfigError`` naming every problem at once."""
+        registry = cls.variables()
+        values = _present(registry, env)
+        generated = cls._generate(registry, values) if demo else {}
+        fields: dict[str, Any] = {**values, **generated, "generated": generated}
         try:
-            make_url(value)
-        except ArgumentError:
-            raise ConfigError(
-                f"{name}={value!r} is not a SQLAlchemy URL; expected e.g. {default} or "
-                "postgresql://user:password@host/db."
-            ) from None
-        return value
+            return cls(**fields)  # through the init source only (settings_customise_sources)
+        except ValidationError as exc:
+            raise ConfigError(_explain(cls.PORTAL, registry, exc, demo=demo)) from None
 
-    def choice(self, name: str, choices: tuple[Choice, ...]) -> Choice:
-        """One of ``choices``; the first when unset."""
-        value = self.text(name) or choices[0]
-        for choice in choices:
-            if value == choice:
-                return choice
-        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
-
-    def flag(self, name: str, *, default: bool) -> bool:
-        value = self.text(name).lower()
-        if not value:
-            return default
-        if value in _TRUE or value in _FALSE:
-            return value in _TRUE
-        raise ConfigError(f"{name}={value!r} is not a switch; expected one of {_TRUE + _FALSE}.")
-
-    def number(
-        self,
-        name: str,
-        default: float,
-        *,
-        integer: bool = False,
-        minimum: float = 0,
-        zero_ok: bool = False,
-    ) -> float:
-        """A finite number ≥ ``minimum`` (and > 0 unless ``zero_ok``); whole if ``integer``."""
-        raw = self.text(name)
-        if not raw:
-            return default
-        kind = "a whole number" if integer else "a number"
-        bound = f"≥ {minimum:g}" if minimum or zero_ok else "> 0"
+    @classmethod
+    def problems(cls, env: Mapping[str, str]) -> list[tuple[str, str]]:
+        """Each bad value in ``env`` as (variable, sentence naming it and what was expected),
+        leaving out what is missing; ("", sentence) for a rule across variables."""
+        registry = cls.variables()
+        fields: dict[str, Any] = _present(registry, env)
         try:
-            value = int(raw) if integer else float(raw)
-        except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not {kind}; expected {kind} {bound}.") from None
-        if not math.isfinite(value) or value < minimum or (value == 0 and not zero_ok):
-            raise ConfigError(f"{name}={raw!r} is out of range; expected {kind} {bound}.")
-        return value
+            cls(**fields)
+        except ValidationError as exc:
+            return _sorted_errors(registry, exc)[1]
+        return []
 
-    def finish(self, portal: str) -> None:
-        """Refuse to start when anything required is missing, naming each."""
-        if self.missing:
-            listed = "\n  - ".join(self.missing)
-            raise ConfigError(
-                f"The {portal} portal refuses to start without its keys, secrets and operators "
-                f"(it never runs open). Missing:\n  - {listed}\n"
-                "Set them, or start in demo mode (--demo) to generate the keys, secrets and "
-                "operators."
+    @classmethod
+    def _generate(cls, registry: tuple[Variable, ...], values: dict[str, str]) -> dict[str, str]:
+        return {
+            v.name: _GENERATORS[v.form](cls.DEMO_OPERATORS)
+            for v in registry
+            if v.demo and v.name not in values
+        }
+
+    @model_validator(mode="after")
+    def _operator_tokens_differ_from_the_key(self) -> Self:
+        """An operator token equal to the API key would let whoever holds the key act as an
+        operator of this portal (a producer as the buyer, the buyer as a producer)."""
+        key: SecretStr = getattr(self, self.KEY_FIELD)
+        operators: tuple[Operator, ...] = getattr(self, "operators")  # noqa: B009 - declared by subclasses
+        names = {info.validation_alias: name for name, info in type(self).model_fields.items()}
+        if any(
+            secrets.compare_digest(o.token.encode(), key.get_secret_value().encode())
+            for o in operators
+        ):
+            key_name = next(alias for alias, name in names.items() if name == self.KEY_FIELD)
+            op_name = next(alias for alias, name in names.items() if name == "operators")
+            raise refuse(
+                f"{op_name} holds a token equal to {key_name}; expected operator tokens that "
+                "differ from the API key (whoever holds the key must not act as an operator)"
             )
+        return self
 
-    def _absent(self, name: str, meaning: str, make: Callable[[], str]) -> str:
-        if not self.demo:
-            self.missing.append(f"{name}: {meaning}")
-            return ""
-        value = make()
-        self.generated[name] = value
-        return value
+
+def _present(registry: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, str]:
+    """The registry's variables ``env`` sets, stripped (a blank value counts as unset)."""
+    return {v.name: env[v.name].strip() for v in registry if env.get(v.name, "").strip()}
+
+
+def _variable(info: FieldInfo) -> Variable:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    default = None if info.is_required() else info.default
+    return Variable(
+        name=str(info.validation_alias),
+        meaning=info.description or "",
+        form=str(extra.get("form") or ""),
+        required=info.is_required(),
+        default=None if default is None else _shown_default(default),
+        demo=bool(extra.get("demo")),
+        aliases=tuple(str(a) for a in extra.get("aliases") or ()),  # type: ignore[union-attr]
+    )
+
+
+def _shown_default(default: Any) -> str:
+    if isinstance(default, bool):
+        return "1" if default else "0"
+    if isinstance(default, tuple):
+        return "(none)" if not default else " ".join(map(str, default))
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def _explain(
+    portal: str, registry: tuple[Variable, ...], exc: ValidationError, *, demo: bool
+) -> str:
+    """One message naming every missing variable and every bad value."""
+    missing, bad = _sorted_errors(registry, exc)
+    lines = (_missing_text(portal, missing, demo=demo), *(line for _name, line in bad))
+    return "\n".join(filter(None, lines))
+
+
+def _sorted_errors(
+    registry: tuple[Variable, ...], exc: ValidationError
+) -> tuple[list[Variable], list[tuple[str, str]]]:
+    """The missing variables, and each bad value as (variable, sentence naming it)."""
+    by_name = {v.name: v for v in registry}
+    missing: list[Variable] = []
+    bad: list[tuple[str, str]] = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        variable = by_name.get(name)
+        if error["type"] == "missing" and variable:
+            missing.append(variable)
+        elif variable and not variable.secret:
+            bad.append((name, f"{name}={error['input']!r} {error['msg']}."))
+        else:
+            bad.append((name, f"{name + ': ' if name else ''}{error['msg']}."))
+    return missing, bad
+
+
+def _missing_text(portal: str, missing: list[Variable], *, demo: bool) -> str:
+    if not missing:
+        return ""
+    lines = [
+        f"  - {v.name}: {v.meaning}" + ("" if v.demo else " (set it: --demo cannot invent it)")
+        for v in missing
+    ]
+    text = (
+        f"The {portal} portal refuses to start without its keys, secrets, operators and the other "
+        "portal's address (it never runs open). Missing:\n" + "\n".join(lines)
+    )
+    if any(v.demo for v in missing) and not demo:
+        text += (
+            "\nSet them, or start in demo mode (--demo) to generate the keys, secrets and "
+            "operators."
+        )
+    return text
 
 
 def _demo_operators(names: tuple[str, ...]) -> str:
     return json.dumps(
         [{"orgId": new_object_id(), "name": n, "token": secrets.token_urlsafe(24)} for n in names]
     )
-
-
-def parse_operators(name: str, raw: str) -> tuple[Operator, ...]:
-    """A JSON list of operator entries: ``orgId`` (24 hex), ``name`` and ``token`` (one per
-    operator), optionally ``email``; naming the variable and the entry on any error."""
-    try:
-        entries: Any = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{name} is not JSON ({exc.msg} at character {exc.pos}); expected {_OPERATORS}."
-        ) from None
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{name} is not {_OPERATORS}.")
-    operators = tuple(_operator(name, index, entry) for index, entry in enumerate(entries))
-    tokens = [o.token for o in operators]
-    if len(set(tokens)) != len(tokens):
-        raise ConfigError(f"{name}: two operators share a token; expected one token per operator.")
-    return operators
-
-
-def _operator(name: str, index: int, entry: Any) -> Operator:
-    where = f"{name}[{index}]"
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where} is {type(entry).__name__}; expected an object.")
-    for key in _REQUIRED_KEYS:
-        value = entry.get(key)
-        if not isinstance(value, str) or not value.strip():
-            shown = "missing" if key not in entry else f"{value!r:.40}"
-            raise ConfigError(
-                f"{where} needs non-empty string orgId, name and token; {key} is {shown}."
-            )
-    unknown = sorted(set(entry) - set(_REQUIRED_KEYS) - set(_OPTIONAL_KEYS))
-    if unknown:
-        known = _REQUIRED_KEYS + _OPTIONAL_KEYS
-        raise ConfigError(f"{where} has unknown key(s) {unknown}; expected only {known}.")
-    if not is_object_id(entry["orgId"]):
-        raise ConfigError(f"{where}.orgId={entry['orgId']!r} is not 24 lowercase hex characters.")
-    email = entry.get("email")
-    if email is not None and not isinstance(email, str):
-        raise ConfigError(f"{where}.email is {type(email).__name__}; expected a string.")
-    return Operator(entry["orgId"], entry["name"], entry["token"], email or None)

@@ -43,7 +43,7 @@ def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
     return Reply(200, raw_json=store.encode({"notification": doc}))
 
 
-OPERATIONS: dict[str, Service] = {
+HANDLERS: dict[str, Service] = {
     "receiveLotWebhook": receivers.receive,
     "receiveBidWebhook": receivers.receive,
     "receiveContractWebhook": receivers.receive,
@@ -85,7 +85,7 @@ def create_app(
         )
 
     ctx = ProducerContext(db, settings, clock, make_buyer)
-    handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in OPERATIONS.items()}
+    handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in HANDLERS.items()}
     authenticators = {
         **receivers.authenticators(settings, clock),
         "producerOperatorToken": operator_token(settings.operators),

@@ -12,7 +12,6 @@ from the workflow's mapping of the buyer's status, and every change of it is a t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from lotflow.reference.common import store
 from lotflow.reference.common.store import Doc
@@ -29,40 +28,54 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
 from lotflow.clock import Clock
-from lotflow.http import OperationRequest, Reply
+from lotflow.http import (
+    Authenticator,
+    ForOperation,
+    OperationRequest,
+    Reply,
+    SchemeAuthenticator,
+)
+from lotflow.openapi import Operation
 from lotflow.signing import WebhookVerifier, verify_legacy_bearer
 
 Applier = Callable[[Transaction, ProducerContext, Doc], tuple[bool, str | None]]
 
 
 # ---------------------------------------------------------------- authentication
-def authenticators(
-    settings: ProducerSettings, clock: Clock
-) -> dict[str, Callable[[Request, bytes], Any]]:
-    """``standardWebhooks`` verifies signatures, ``legacyBearer`` today's static bearer; the
-    profile not configured declines, so the other one decides."""
-    lots, others = (
-        WebhookVerifier(settings.lot_secrets, clock),
-        WebhookVerifier(settings.bid_secrets, clock),
-    )
+LOT_RECEIVER = "receiveLotWebhook"
+"""The receiver verified with the lot secrets (``MARKETPLACE_WEBHOOK_SECRET``); the others are
+verified with the bid secrets (``BUYER_WEBHOOK_SECRET``)."""
+
+
+def authenticators(settings: ProducerSettings, clock: Clock) -> dict[str, SchemeAuthenticator]:
+    """``standardWebhooks`` verifies signatures, ``legacyBearer`` today's static bearer, each
+    bound to the secrets of the operation it guards; the profile not configured declines, so
+    the other one decides. A refused signature raises its ``SignatureError``."""
     legacy = settings.webhook_auth == "legacy-bearer"
 
-    def signed(request: Request, raw: bytes) -> str | None:
-        if legacy:
-            return None
-        verifier = lots if request.url.path.endswith("/lots") else others
-        return verifier.verify(request.headers, raw)
+    def secrets_of(op: Operation) -> tuple[str, ...]:
+        return settings.lot_secrets if op.operation_id == LOT_RECEIVER else settings.bid_secrets
 
-    def bearer(request: Request, _raw: bytes) -> str | None:
-        if not legacy:
-            return None
-        secrets = (
-            settings.lot_secrets if request.url.path.endswith("/lots") else settings.bid_secrets
-        )
-        verify_legacy_bearer(request.headers, secrets)
-        return request.headers.get("webhook-id", "")
+    def signed(op: Operation) -> Authenticator:
+        verifier = WebhookVerifier(secrets_of(op), clock)
 
-    return {"standardWebhooks": signed, "legacyBearer": bearer}
+        def verify(request: Request, raw: bytes) -> str | None:
+            return None if legacy else verifier.verify(request.headers, raw)
+
+        return verify
+
+    def bearer(op: Operation) -> Authenticator:
+        secrets = secrets_of(op)
+
+        def verify(request: Request, _raw: bytes) -> str | None:
+            if not legacy:
+                return None
+            verify_legacy_bearer(request.headers, secrets)
+            return request.headers.get("webhook-id", "")
+
+        return verify
+
+    return {"standardWebhooks": ForOperation(signed), "legacyBearer": ForOperation(bearer)}
 
 
 # ---------------------------------------------------------------- receiving

@@ -10,42 +10,41 @@ and 429, waiting an exponential backoff, or what ``Retry-After`` asks (up to a c
 stays unreachable raises ``TransportError`` naming the URL; an HTTP answer, even an error, is
 returned as the response. The sleep function, the backoff and the clock (for HTTP-date
 ``Retry-After`` values) are injectable, so tests never wait. ``AsyncSpecClient`` is the same
-client for asyncio.
+client for asyncio: both build their calls with :func:`lotflow.speccall.build_call` and share
+one retry policy; only sending and sleeping differ.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
 from lotflow.clock import Clock, SystemClock
 from lotflow.errors import ConfigError, TransportError
 from lotflow.openapi import Operation, operations
+from lotflow.retry_after import parse_retry_after
+from lotflow.speccall import SpecCall, build_call
 
 __all__ = [
     "RETRYABLE_STATUSES",
     "AsyncSpecClient",
     "Backoff",
+    "CallParts",
+    "ClientOptions",
     "SpecClient",
     "exponential_backoff",
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-_SAFE_METHODS = ("get", "head")
-_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
 
 Backoff = Callable[[int], float]
+Outcome = httpx.Response | httpx.TransportError
 
 
 def exponential_backoff(base: float = 0.25, cap: float = 5.0) -> Backoff:
@@ -53,86 +52,68 @@ def exponential_backoff(base: float = 0.25, cap: float = 5.0) -> Backoff:
     return lambda attempt: min(cap, base * 2 ** (attempt - 1))
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One call, ready to send (and to send again)."""
+class ClientOptions(TypedDict, total=False):
+    """What both clients take besides the spec, the URL, the transport and the sleep function."""
 
-    method: str
-    url: str
-    params: dict[str, Any]
-    headers: dict[str, str]
-    content: bytes | None = None
-    json: Any = None
-    retryable: bool = False
+    headers: Mapping[str, str] | None
+    timeout: float
+    retries: int
+    backoff: Backoff | None
+    retry_after_cap: float
+    clock: Clock | None
 
-    def send_args(self) -> dict[str, Any]:
-        args: dict[str, Any] = {"params": self.params, "headers": self.headers}
-        if self.content is not None:
-            args["content"] = self.content
-        elif self.json is not None:
-            args["json"] = self.json
-        return args
+
+class CallParts(TypedDict, total=False):
+    """A call's parameters: ``body`` is JSON-encoded, or sent as is when it is ``bytes``."""
+
+    path: Mapping[str, Any] | None
+    query: Mapping[str, Any] | None
+    body: Any
+    headers: Mapping[str, str] | None
 
 
 class _SpecCalls:
     """What both clients share: building calls from the spec and the retry policy."""
 
-    def __init__(
-        self,
-        spec: dict[str, Any],
-        base_url: str,
-        *,
-        retries: int,
-        backoff: Backoff | None,
-        retry_after_cap: float,
-        clock: Clock | None,
-    ) -> None:
+    def __init__(self, spec: dict[str, Any], base_url: str, options: ClientOptions) -> None:
         self.operations = operations(spec)
         self.base_url = base_url.rstrip("/")
-        self.retries = max(0, retries)
-        self._backoff = backoff or exponential_backoff()
-        self._retry_after_cap = retry_after_cap
-        self._clock = clock or SystemClock()
+        self.retries = max(0, options.get("retries", 2))
+        self.headers = dict(options.get("headers") or {})
+        self.timeout = options.get("timeout", 10.0)
+        self._backoff = options.get("backoff") or exponential_backoff()
+        self._retry_after_cap = options.get("retry_after_cap", 30.0)
+        self._clock = options.get("clock") or SystemClock()
         self._title = str((spec.get("info") or {}).get("title", "the spec"))
 
-    def prepare(
-        self,
-        operation_id: str,
-        path: Mapping[str, Any] | None,
-        query: Mapping[str, Any] | None,
-        body: Any,
-        headers: Mapping[str, str] | None,
-    ) -> _Call:
-        op = self._operation(operation_id)
-        params = {k: v for k, v in (query or {}).items() if v is not None}
-        sent_headers = dict(headers or {})
-        if isinstance(body, bytes | bytearray) and not _has(sent_headers, "content-type"):
-            sent_headers["Content-Type"] = "application/json"
-        return _Call(
-            method=op.method.upper(),
-            url=self.base_url + _fill_path(op, path or {}),
-            params=params,
-            headers=sent_headers,
-            content=bytes(body) if isinstance(body, bytes | bytearray) else None,
-            json=body if not isinstance(body, bytes | bytearray) else None,
-            retryable=op.method in _SAFE_METHODS
-            or op.extensions.get("x-lotflow-idempotent") is True,
-        )
+    def prepare(self, operation_id: str, parts: CallParts) -> SpecCall:
+        """The call of ``operation_id`` (``ConfigError`` for an unknown one or bad path values)."""
+        return build_call(self._operation(operation_id), self.base_url, **parts)
 
-    def attempts(self, call: _Call) -> int:
-        return 1 + self.retries if call.retryable else 1
+    def attempts(self, call: SpecCall) -> range:
+        """The attempt numbers (from 1) the call may take."""
+        return range(1, 2 + self.retries if call.retryable else 2)
 
-    def should_retry(self, response: httpx.Response) -> bool:
-        return response.status_code in RETRYABLE_STATUSES
+    def settle(self, call: SpecCall, attempt: int, outcome: Outcome) -> httpx.Response | float:
+        """The response to return, or the seconds to wait before the next attempt; raises
+        ``TransportError`` when the party stays unreachable."""
+        last = attempt == self.attempts(call)[-1]
+        if isinstance(outcome, httpx.TransportError):
+            if last or not isinstance(outcome, _RETRYABLE_ERRORS):
+                raise self._unreachable(call, attempt, outcome) from outcome
+            return self._backoff(attempt)
+        if last or outcome.status_code not in RETRYABLE_STATUSES:
+            return outcome
+        return self._delay(attempt, outcome)
 
-    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+    def _delay(self, attempt: int, response: httpx.Response) -> float:
         """Seconds to wait after failed ``attempt``: Retry-After if given (capped), else backoff."""
-        asked = _retry_after(response, self._clock) if response is not None else None
+        asked = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
         if asked is not None:
             return min(asked, self._retry_after_cap)
         return self._backoff(attempt)
 
-    def unreachable(self, call: _Call, attempt: int, exc: Exception) -> TransportError:
+    def _unreachable(self, call: SpecCall, attempt: int, exc: Exception) -> TransportError:
         tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
         return TransportError(
             f"{call.method} {call.url} failed after {tries}: {type(exc).__name__}: "
@@ -144,41 +125,10 @@ class _SpecCalls:
         if op is None:
             close = difflib.get_close_matches(operation_id, list(self.operations), n=1)
             hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; known: {', '.join(self.operations)}"
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(self.operations)}"
             )
-            raise ConfigError(f"{self._title} has no operation {operation_id!r}{hint}")
+            raise ConfigError(f"{self._title} has no operation {operation_id!r}; {hint}")
         return op
-
-
-def _has(headers: Mapping[str, str], name: str) -> bool:
-    return any(key.lower() == name for key in headers)
-
-
-def _fill_path(op: Operation, values: Mapping[str, Any]) -> str:
-    missing = [name for name in _PATH_PARAM.findall(op.path) if values.get(name) is None]
-    if missing:
-        raise ConfigError(
-            f"{op.operation_id} needs path parameter(s) {', '.join(missing)} for {op.path}."
-        )
-    return _PATH_PARAM.sub(lambda m: quote(str(values[m.group(1)]), safe=""), op.path)
-
-
-def _retry_after(response: httpx.Response, clock: Clock) -> float | None:
-    """Seconds asked by ``Retry-After`` (delta-seconds or an HTTP date), or ``None``."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - clock.now()).total_seconds())
 
 
 class SpecClient(_SpecCalls):
@@ -189,57 +139,32 @@ class SpecClient(_SpecCalls):
         spec: dict[str, Any],
         base_url: str,
         *,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 10.0,
-        retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        backoff: Backoff | None = None,
-        retry_after_cap: float = 30.0,
-        clock: Clock | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            spec,
-            base_url,
-            retries=retries,
-            backoff=backoff,
-            retry_after_cap=retry_after_cap,
-            clock=clock,
-        )
-        self._http = httpx.Client(headers=dict(headers or {}), timeout=timeout, transport=transport)
+        super().__init__(spec, base_url, options)
+        self._http = httpx.Client(headers=self.headers, timeout=self.timeout, transport=transport)
         self._sleep = sleep
 
-    def call(
-        self,
-        operation_id: str,
-        *,
-        path: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """Call an operation; ``body`` is JSON-encoded, or sent as is when it is ``bytes``."""
-        call = self.prepare(operation_id, path, query, body, headers)
-        attempts = self.attempts(call)
-        for attempt in range(1, attempts + 1):
-            response = self._send(call, attempt, attempts)
-            if response is not None:
-                if attempt == attempts or not self.should_retry(response):
-                    return response
-                response.close()
-            self._sleep(self.delay(attempt, response))
+    def call(self, operation_id: str, **parts: Unpack[CallParts]) -> httpx.Response:
+        """Call an operation (see :class:`CallParts`), retrying as the policy allows."""
+        call = self.prepare(operation_id, parts)
+        for attempt in self.attempts(call):
+            outcome = self._send(call)
+            settled = self.settle(call, attempt, outcome)
+            if isinstance(settled, httpx.Response):
+                return settled
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
+            self._sleep(settled)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _send(self, call: _Call, attempt: int, attempts: int) -> httpx.Response | None:
-        """The response, or ``None`` after a retryable failure that is not the last attempt."""
+    def _send(self, call: SpecCall) -> Outcome:
         try:
             return self._http.request(call.method, call.url, **call.send_args())
-        except _RETRYABLE_ERRORS as exc:
-            if attempt < attempts:
-                return None
-            raise self.unreachable(call, attempt, exc) from exc
         except httpx.TransportError as exc:
-            raise self.unreachable(call, attempt, exc) from exc
+            return exc
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -248,75 +173,46 @@ class SpecClient(_SpecCalls):
     def __enter__(self) -> SpecClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
 class AsyncSpecClient(_SpecCalls):
-    """The asyncio twin of :class:`SpecClient` (same policy, awaitable ``call``)."""
+    """The asyncio twin of :class:`SpecClient` (same calls, same policy, awaitable ``call``)."""
 
     def __init__(
         self,
         spec: dict[str, Any],
         base_url: str,
         *,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 10.0,
-        retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        backoff: Backoff | None = None,
-        retry_after_cap: float = 30.0,
-        clock: Clock | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            spec,
-            base_url,
-            retries=retries,
-            backoff=backoff,
-            retry_after_cap=retry_after_cap,
-            clock=clock,
-        )
+        super().__init__(spec, base_url, options)
         self._http = httpx.AsyncClient(
-            headers=dict(headers or {}), timeout=timeout, transport=transport
+            headers=self.headers, timeout=self.timeout, transport=transport
         )
         self._sleep = sleep
 
-    async def call(
-        self,
-        operation_id: str,
-        *,
-        path: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """Call an operation; ``body`` is JSON-encoded, or sent as is when it is ``bytes``."""
-        call = self.prepare(operation_id, path, query, body, headers)
-        attempts = self.attempts(call)
-        for attempt in range(1, attempts + 1):
-            response = await self._send(call, attempt, attempts)
-            if response is not None:
-                if attempt == attempts or not self.should_retry(response):
-                    return response
-                await response.aclose()
-            await self._sleep(self.delay(attempt, response))
+    async def call(self, operation_id: str, **parts: Unpack[CallParts]) -> httpx.Response:
+        """Call an operation (see :class:`CallParts`), retrying as the policy allows."""
+        call = self.prepare(operation_id, parts)
+        for attempt in self.attempts(call):
+            outcome = await self._send(call)
+            settled = self.settle(call, attempt, outcome)
+            if isinstance(settled, httpx.Response):
+                return settled
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await self._sleep(settled)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _send(self, call: _Call, attempt: int, attempts: int) -> httpx.Response | None:
+    async def _send(self, call: SpecCall) -> Outcome:
         try:
             return await self._http.request(call.method, call.url, **call.send_args())
-        except _RETRYABLE_ERRORS as exc:
-            if attempt < attempts:
-                return None
-            raise self.unreachable(call, attempt, exc) from exc
         except httpx.TransportError as exc:
-            raise self.unreachable(call, attempt, exc) from exc
+            return exc
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -325,10 +221,5 @@ class AsyncSpecClient(_SpecCalls):
     async def __aenter__(self) -> AsyncSpecClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

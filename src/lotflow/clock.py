@@ -86,8 +86,11 @@ def _as_utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-def isoformat(dt: datetime) -> str:
-    """``dt`` as ISO-8601 in UTC with millisecond precision and ``Z``, like JavaScript's
-    ``toISOString()`` (today's portals): fixed width, so the strings sort chronologically."""
-    utc = _as_utc(dt)
+def isoformat(moment: datetime | float) -> str:
+    """``moment`` (an aware datetime, or Unix seconds) as ISO-8601 in UTC with millisecond
+    precision and ``Z``, like JavaScript's ``toISOString()`` (today's portals): fixed width, so
+    the strings sort chronologically. The one formatter of instants on the wire and in store."""
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    utc = _as_utc(moment)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

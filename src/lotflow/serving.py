@@ -11,7 +11,6 @@ dies during start-up. ``stop()`` asks uvicorn to shut down gracefully and joins 
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -102,10 +101,5 @@ class ServerThread:
     def __enter__(self) -> ServerThread:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

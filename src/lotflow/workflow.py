@@ -17,9 +17,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from lotflow.errors import IllegalTransitionError, SpecError
+from lotflow.yamlsource import read_yaml
 
 CauseKind = Literal["operation", "event", "timer"]
 CAUSE_KINDS: tuple[CauseKind, ...] = ("operation", "event", "timer")
@@ -222,13 +221,7 @@ def workflow_path() -> Path:
 def load_workflow(path: Path | None = None) -> Workflow:
     """Load and structurally check a workflow file (the shipped one by default)."""
     source = path or workflow_path()
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"Cannot read workflow file {source}: {exc.strerror}.") from exc
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{source} is not valid YAML: {exc}") from exc
-    return parse_workflow(data, str(source))
+    return parse_workflow(read_yaml(source, "workflow file"), str(source))
 
 
 def parse_workflow(data: Any, source: str = "<workflow>") -> Workflow:

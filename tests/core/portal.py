@@ -10,7 +10,14 @@ import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
 
-from lotflow.http import Authenticator, Handler, OperationRequest, Reply, build_app
+from lotflow.http import (
+    Authenticator,
+    Handler,
+    OperationRequest,
+    Reply,
+    SchemeAuthenticator,
+    build_app,
+)
 from lotflow.problems import Problem
 
 ITEM_ID = "6750a1c2e4b0f1a2b3c4d5e6"
@@ -75,7 +82,7 @@ BOTH_HEADERS = {"X-API-Key": API_KEY, "Authorization": f"Bearer {TOKEN}"}
 def portal_app(
     spec: dict[str, Any],
     handlers: Mapping[str, Handler] | None = None,
-    authenticators: Mapping[str, Authenticator] | None = None,
+    authenticators: Mapping[str, SchemeAuthenticator] | None = None,
     **options: Any,
 ) -> FastAPI:
     """The fixture portal, with some handlers or authenticators replaced."""

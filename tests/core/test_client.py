@@ -163,7 +163,7 @@ def test_an_unknown_operation_suggests_the_closest_one(portal_spec: dict[str, An
 
 def test_a_missing_path_parameter_is_a_config_error(portal_spec: dict[str, Any]) -> None:
     client, _ = _client(portal_spec, Recorder(httpx.Response(200)))
-    with pytest.raises(ConfigError, match="getItem needs path parameter"):
+    with pytest.raises(ConfigError, match=r"getItem \(/items/{itemId}\) needs itemId"):
         client.call("getItem")
 
 

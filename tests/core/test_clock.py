@@ -74,3 +74,4 @@ def test_isoformat_is_fixed_width_utc_with_milliseconds_like_javascript() -> Non
     assert isoformat(START + timedelta(microseconds=123_999)) == "2026-11-25T09:30:00.123Z"
     later = START + timedelta(seconds=10)
     assert sorted([isoformat(later), isoformat(START)]) == [isoformat(START), isoformat(later)]
+    assert isoformat(START.timestamp() + 0.5) == "2026-11-25T09:30:00.500Z"  # Unix seconds too

@@ -371,7 +371,7 @@ async def test_a_thread_waiting_to_write_gets_the_lock_before_any_new_group(db: 
         _insert_counter(db, 2, fail=False)  # the open group holds the writer lock
         thread.start()
         deadline = time.monotonic() + 30
-        while db._waiting == 0:  # until the thread is queued behind the group
+        while db.waiting_writers == 0:  # until the thread is queued behind the group
             assert time.monotonic() < deadline, "the writer thread never queued"
             time.sleep(0.001)
         assert not done.is_set()

@@ -8,6 +8,8 @@ import pytest
 from starlette.requests import Request
 
 from lotflow.errors import InvalidSignatureError, MissingSignatureError, StaleTimestampError
+from lotflow.http import Authenticator, ForOperation
+from lotflow.openapi import Operation
 from lotflow.problems import Problem
 from tests.core.portal import API_KEY, BOTH_HEADERS, ITEM_ID, TOKEN, portal_app, problem_of, send
 
@@ -130,3 +132,30 @@ async def test_authentication_comes_before_parameter_and_body_validation(
     assert (await send(app, "GET", "/items/not-an-id")).status_code == 401
     assert (await send(app, "GET", "/items", params={"limit": "many"})).status_code == 401
     assert (await send(app, "POST", "/items", content=b"{not json")).status_code == 401
+
+
+async def test_an_authenticator_made_per_operation_knows_the_operation_it_guards(
+    portal_spec: dict[str, Any],
+) -> None:
+    """A ``ForOperation`` factory is called once per operation naming the scheme, when the app
+    is built, with that operation: here the key that opens getItem does not open listItems."""
+    made: list[str] = []
+
+    def key_for(op: Operation) -> Authenticator:
+        made.append(op.operation_id)
+        expected = f"key-of-{op.operation_id}"
+
+        def check(request: Request, _raw: bytes) -> str | None:
+            return "key-user" if request.headers.get("X-API-Key") == expected else None
+
+        return check
+
+    app = portal_app(portal_spec, authenticators={"apiKey": ForOperation(key_for)})
+    assert "getItem" in made
+    assert "listItems" in made
+    assert len(made) == len(set(made))
+    headers = {"X-API-Key": "key-of-getItem"}
+    assert (await send(app, "GET", f"/items/{ITEM_ID}", headers=headers)).status_code == 200
+    assert (await send(app, "GET", "/items", headers=headers)).status_code == 401
+    listing = {"X-API-Key": "key-of-listItems"}
+    assert (await send(app, "GET", "/items", headers=listing)).status_code == 200

@@ -104,6 +104,17 @@ def test_broken_yaml_is_a_spec_error_with_path_and_line(fixture_dir: Path) -> No
     assert caught.value.path == fixture_dir / "broken.yaml"
 
 
+def test_a_key_written_twice_is_a_spec_error_naming_file_and_lines(tmp_path: Path) -> None:
+    """Plain YAML keeps the last of two equal keys silently; the spec loader refuses them."""
+    (tmp_path / "doc.yaml").write_text(
+        "openapi: 3.1.0\ninfo:\n  title: t\n  version: '1'\n  title: again\npaths: {}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError, match=r"doc\.yaml is not valid YAML at line 5") as caught:
+        bundle(tmp_path / "doc.yaml")
+    assert "'title' appears twice in one mapping (first on line 3)" in str(caught.value)
+
+
 def test_a_missing_document_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="Cannot read"):
         bundle(tmp_path / "absent.yaml")

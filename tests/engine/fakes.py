@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from lotflow.engine.operations import OperationRef, known_operations
+from lotflow.engine.operations import known_operations, operation_index
 from lotflow.engine.runner import Parties, Runner
 from lotflow.engine.tap import WebhookTap
+from lotflow.openapi import load_portal_spec
 
 BUYER_URL = "http://buyer.test"
 PRODUCER_URL = "http://producer.test"
@@ -36,25 +37,24 @@ MAPPING: dict[str, dict[str, str | None]] = {
 }
 
 OPERATIONS = {
-    "createLot": OperationRef("buyer", "POST", "/api/lots", ("operatorToken",)),
-    "publishLot": OperationRef("buyer", "POST", "/api/lots/{lotId}/publish", ("operatorToken",)),
-    "getLot": OperationRef("buyer", "GET", "/api/lots/{lotId}", ("operatorToken",)),
-    "submitBid": OperationRef("buyer", "POST", "/api/bids", ("producerApiKey", "producerBearer")),
-    "getBid": OperationRef("buyer", "GET", "/api/bids/{bidId}", ("operatorToken",)),
-    "decideBid": OperationRef("buyer", "PUT", "/api/bids/{bidId}", ("operatorToken",)),
-    "getMarketplaceLot": OperationRef(
-        "producer", "GET", "/api/marketplace/lots/{lotId}", ("producerOperatorToken",)
-    ),
-    "submitProducerBid": OperationRef(
-        "producer", "POST", "/api/producer/bids", ("producerOperatorToken",)
-    ),
-    "getProducerBid": OperationRef(
-        "producer", "GET", "/api/producer/bids/{bidId}", ("producerOperatorToken",)
-    ),
-    "receiveLotWebhook": OperationRef(
-        "producer", "POST", "/api/webhooks/lots", ("standardWebhooks",)
-    ),
-}
+    op_id: ref
+    for op_id, ref in operation_index(
+        {portal: load_portal_spec(portal) for portal in ("buyer", "producer")}
+    ).items()
+    if op_id
+    in {
+        "createLot",
+        "publishLot",
+        "getLot",
+        "submitBid",
+        "getBid",
+        "decideBid",
+        "getMarketplaceLot",
+        "submitProducerBid",
+        "getProducerBid",
+        "receiveLotWebhook",
+    }
+}  # the fakes serve these operations, where the spec puts them
 KNOWN = known_operations(OPERATIONS)
 
 Handler = Callable[..., httpx.Response]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lotflow.errors import IllegalTransitionError, SpecError
@@ -133,3 +135,18 @@ def test_a_move_made_by_two_transitions_must_emit_the_same_events() -> None:
         "buyer.lot: publishLot from draft to published emits ['lot.published'] in one "
         "transition and [] in another"
     ]
+
+
+def test_a_workflow_file_with_a_key_written_twice_is_refused_naming_file_and_line(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "workflow.yaml"
+    source.write_text("machines: {}\nmapping: {}\nmachines: {}\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"workflow\.yaml is not valid YAML at line 3") as caught:
+        load_workflow(source)
+    assert "'machines' appears twice in one mapping (first on line 1)" in str(caught.value)
+
+
+def test_an_unreadable_workflow_file_is_a_spec_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"Cannot read workflow file .*absent\.yaml"):
+        load_workflow(tmp_path / "absent.yaml")

@@ -41,12 +41,14 @@ def main() -> None:
 
 def _register() -> None:
     from lotflow.cli.demo import demo
+    from lotflow.cli.doctor import doctor
     from lotflow.cli.explore import explore_command
+    from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
     from lotflow.cli.spec import spec
 
-    for command in (demo, scenario, serve, spec):
+    for command in (demo, doctor, pact, scenario, serve, spec):
         main.add_command(command)
     main.add_command(explore_command, "explore")
 

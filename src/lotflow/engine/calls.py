@@ -1,14 +1,13 @@
-"""Calling an operation on a party: the URL from the path template, the actor's credentials
-from the operation's security schemes, and the exchange recorded with secrets redacted."""
+"""Calling an operation on a party: the call built from the spec (:mod:`lotflow.speccall`), the
+actor's credential placed as the operation's security scheme says, and the exchange recorded
+with secrets redacted."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -17,16 +16,19 @@ from lotflow.engine.checks import StepAborted
 from lotflow.engine.events import Exchange, Failure, HttpRequest, HttpResponse
 from lotflow.engine.operations import OperationRef
 from lotflow.engine.parties import Parties
+from lotflow.openapi import Credential
+from lotflow.speccall import PathParameterError, SpecCall, build_call
+
+__all__ = ["CallResult", "Caller", "Target"]
 
 SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "set-cookie", "webhook-signature"}
 REDACTED = "[redacted]"
 BODY_LIMIT = 64_000
 TEXT_EXCERPT = 4_000
-TEMPLATE_PARAM = re.compile(r"\{([^}]+)\}")
 
 
 @dataclass(frozen=True)
-class Reply:
+class CallResult:
     """What a call returned: the exchange for reports and the whole parsed body for checks."""
 
     exchange: Exchange
@@ -61,18 +63,11 @@ class Caller:
         self.client = client
         self.clock = clock
 
-    def send(self, target: Target) -> Reply:
+    def send(self, target: Target) -> CallResult:
         """Call the operation; StepAborted when it cannot be sent or the party is unreachable."""
         ref = self._ref(target.operation)
         base = self.parties.buyer_url if ref.portal == "buyer" else self.parties.producer_url
-        url = base.rstrip("/") + _fill(ref, target.operation, target.path)
-        request = self.client.build_request(
-            ref.method,
-            url,
-            params=dict(target.query) or None,
-            json=target.body,
-            headers=self._credentials(ref, target.alias),
-        )
+        request = self._call(ref, base, target).request(self.client)
         started = self.clock.monotonic()
         try:
             response = self.client.send(request)
@@ -93,7 +88,24 @@ class Caller:
             ),
             elapsed,
         )
-        return Reply(exchange, body)
+        return CallResult(exchange, body)
+
+    def _call(self, ref: OperationRef, base: str, target: Target) -> SpecCall:
+        credential = self._credential(ref, target.alias)
+        try:
+            return build_call(
+                ref.operation,
+                base,
+                path=target.path,
+                query={**target.query, **credential.query},
+                body=target.body,
+                headers=credential.headers,
+            )
+        except PathParameterError as exc:
+            message = f"the path of {target.operation} ({ref.path}) {exc.reason}; check 'path:'"
+            raise StepAborted(
+                Failure("request", message, exc.needed, sorted(target.path))
+            ) from None
 
     def _ref(self, operation: str) -> OperationRef:
         ref = self.operations.get(operation)
@@ -105,61 +117,42 @@ class Caller:
             raise StepAborted(Failure("config", message, operation))
         return ref
 
-    def _credentials(self, ref: OperationRef, alias: str) -> dict[str, str]:
-        for scheme in ref.security:
-            header = _SCHEMES.get(scheme)
-            if header is not None:
-                return header(self.parties, alias)
-        return {}
+    def _credential(self, ref: OperationRef, alias: str) -> Credential:
+        """The first of the operation's schemes for which the runner holds a secret, placed
+        where the spec's scheme says (header, query, cookie, bearer)."""
+        for scheme in ref.schemes:
+            secret = _SECRETS.get(scheme.name)
+            placed = scheme.present(secret(self.parties, alias)) if secret else None
+            if placed is not None:
+                return placed
+        return Credential()
 
 
-def _buyer_operator(parties: Parties, alias: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {parties.buyer_token}"}
+def _buyer_operator(parties: Parties, alias: str) -> str:
+    return parties.buyer_token
 
 
-def _api_key(parties: Parties, alias: str) -> dict[str, str]:
-    return {"X-API-Key": parties.buyer_api_key}
+def _api_key(parties: Parties, alias: str) -> str:
+    return parties.buyer_api_key
 
 
-def _api_key_bearer(parties: Parties, alias: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {parties.buyer_api_key}"}
-
-
-def _producer_operator(parties: Parties, alias: str) -> dict[str, str]:
+def _producer_operator(parties: Parties, alias: str) -> str:
     token = parties.producer_tokens.get(alias)
     if token is None:
         known = ", ".join(sorted(parties.producer_tokens)) or "none"
         message = f"no producer operator token for {alias!r} (tokens given for: {known})"
         raise StepAborted(Failure("config", message, alias, sorted(parties.producer_tokens)))
-    return {"Authorization": f"Bearer {token}"}
+    return token
 
 
-_SCHEMES: dict[str, Callable[[Parties, str], dict[str, str]]] = {
+_SECRETS: dict[str, Callable[[Parties, str], str]] = {
     "operatorToken": _buyer_operator,
     "producerApiKey": _api_key,
-    "producerBearer": _api_key_bearer,
+    "producerBearer": _api_key,
     "producerOperatorToken": _producer_operator,
 }
-"""Security scheme name (as the spec names it) → the credential header the runner sends."""
-
-
-def _fill(ref: OperationRef, operation: str, params: Mapping[str, Any]) -> str:
-    needed = TEMPLATE_PARAM.findall(ref.path)
-    missing = [name for name in needed if name not in params]
-    extra = [name for name in params if name not in needed]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"needs {', '.join(missing)}")
-        if extra:
-            parts.append(f"has no {', '.join(extra)}")
-        message = f"the path of {operation} ({ref.path}) {' and '.join(parts)}; check 'path:'"
-        raise StepAborted(Failure("request", message, needed, sorted(params)))
-    return TEMPLATE_PARAM.sub(lambda m: quote(_text(params[m.group(1)]), safe=""), ref.path)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+"""Security scheme name → which of the parties' secrets the runner presents for it. Where the
+secret goes (``X-API-Key``, ``Authorization: Bearer``) is the spec's scheme's to say."""
 
 
 def _unreachable(portal: str, base: str, exc: httpx.HTTPError, request: HttpRequest) -> Failure:

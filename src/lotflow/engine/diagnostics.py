@@ -1,6 +1,6 @@
-"""Turn JSON Schema errors about a scenario file into problems a person can act on.
+"""Turn JSON Schema errors about a scenario file into diagnostics a person can act on.
 
-Each :class:`Problem` has the line to look at and a message that names the place in words
+Each :class:`Diagnostic` has the line to look at and a message that names the place in words
 ("step 'publish-lot', webhooks[0]"), the value seen, what is allowed and, for a misspelt key or
 value, the closest valid one.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from lotflow.engine.yamlsource import Path_, Positions
+from lotflow.yamlsource import Path_, Positions
 
 STEP_KINDS = ("call", "outage", "wait")
 TYPE_WORDS = {
@@ -31,7 +31,7 @@ TYPE_WORDS = {
 
 
 @dataclass(frozen=True, order=True)
-class Problem:
+class Diagnostic:
     """One thing wrong with a file: where (1-based line) and what.
 
     ``suggested`` is the key a misspelling most likely meant; ``missing`` the keys a
@@ -59,11 +59,11 @@ def _validator() -> Any:
     return jsonschema_rs.validator_for(scenario_schema())
 
 
-def schema_problems(data: Any, positions: Positions) -> list[Problem]:
+def schema_problems(data: Any, positions: Positions) -> list[Diagnostic]:
     """Every way ``data`` breaks the scenario schema, one problem each, in line order."""
-    found: list[Problem] = []
+    found: list[Diagnostic] = []
     for error in _validator().iter_errors(data):
-        handler = _HANDLERS.get(_kind(error), _generic)
+        handler = _EXPLAINERS.get(_kind(error), _generic)
         found += handler(error, data, positions)
     return sorted(set(_drop_restated(found)))
 
@@ -75,7 +75,7 @@ def _kind(error: Any) -> str:
     return kind
 
 
-def _drop_restated(problems: list[Problem]) -> list[Problem]:
+def _drop_restated(problems: list[Diagnostic]) -> list[Diagnostic]:
     suggested = {(p.location, p.suggested) for p in problems if p.suggested}
     return [p for p in problems if not any((p.location, name) in suggested for name in p.missing)]
 
@@ -128,10 +128,10 @@ def _json_type(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- one handler per error kind
-Handler = Callable[[Any, Any, Positions], list[Problem]]
+Explainer = Callable[[Any, Any, Positions], list[Diagnostic]]
 
 
-def _unknown_keys(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _unknown_keys(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     allowed = list(_schema_at(list(error.schema_path)[:-1]).get("properties", {}))
     problems = []
@@ -140,18 +140,18 @@ def _unknown_keys(error: Any, data: Any, positions: Positions) -> list[Problem]:
         hint = f"; did you mean {near!r}?" if near else f"; expected one of: {', '.join(allowed)}"
         message = f"unknown key {key!r} {_inside(data, location)}{hint}"
         line = positions.key_line((*location, key))
-        problems.append(Problem(line, message, location, suggested=near))
+        problems.append(Diagnostic(line, message, location, suggested=near))
     return problems
 
 
-def _required(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _required(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     name = error.kind.property
     message = f"{describe(data, location)} is missing the required key {name!r}"
-    return [Problem(positions.line(location), message, location, missing=frozenset({name}))]
+    return [Diagnostic(positions.line(location), message, location, missing=frozenset({name}))]
 
 
-def _dependent(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _dependent(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     name = error.kind.property
     other = "call" if name == "actor" else "actor"
@@ -159,10 +159,10 @@ def _dependent(error: Any, data: Any, positions: Positions) -> list[Problem]:
         f"{describe(data, location)} has {other!r} but no {name!r}: "
         "a call step names both who acts (actor) and what it calls (call)"
     )
-    return [Problem(positions.line(location), message, location, missing=frozenset({name}))]
+    return [Diagnostic(positions.line(location), message, location, missing=frozenset({name}))]
 
 
-def _one_of(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _one_of(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     if list(error.schema_path)[-2:] != ["step", "oneOf"]:
         return _generic(error, data, positions)
@@ -174,18 +174,18 @@ def _one_of(error: Any, data: Any, positions: Positions) -> list[Problem]:
         detail = "it has none: add 'actor' + 'call', 'outage' or 'wait'"
     message = f"{describe(data, location)} must be exactly one kind of step: {detail}"
     missing = frozenset(STEP_KINDS) if not present else frozenset()
-    return [Problem(positions.line(location), message, location, missing=missing)]
+    return [Diagnostic(positions.line(location), message, location, missing=missing)]
 
 
-def _type(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _type(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     wanted = " or ".join(TYPE_WORDS.get(t, t) for t in error.kind.types)
     seen = _json_type(error.instance)
     message = f"{describe(data, location)} is {seen} ({_short(error.instance)}); expected {wanted}"
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
-def _enum(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _enum(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     options = [str(o) for o in error.kind.options]
     near = closest(str(error.instance), options)
@@ -194,44 +194,44 @@ def _enum(error: Any, data: Any, positions: Positions) -> list[Problem]:
         f"{describe(data, location)} is {_short(error.instance)}; "
         f"expected one of: {', '.join(options)}{hint}"
     )
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
-def _pattern(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _pattern(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     wanted = _schema_at(list(error.schema_path)[:-1]).get("description") or (
         f"text matching {error.kind.pattern}"
     )
     message = f"{describe(data, location)} is {_short(error.instance)}, which is not {wanted}"
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
-def _property_name(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _property_name(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     key = error.kind.error.instance
     wanted = _schema_at(list(error.schema_path)[:-1]).get("description") or "an allowed name"
     message = f"the key {key!r} {_inside(data, location)} is not {wanted}"
-    return [Problem(positions.key_line((*location, str(key))), message, location)]
+    return [Diagnostic(positions.key_line((*location, str(key))), message, location)]
 
 
-def _empty(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _empty(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     advice = "must not be empty" if _kind(error) == "minLength" else "is empty; give at least one"
     message = f"{describe(data, location)} {advice}"
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
-def _generic(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _generic(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     message = f"{describe(data, location)}: {error.message}"
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
-def _const(error: Any, data: Any, positions: Positions) -> list[Problem]:
+def _const(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
     wanted = _schema_at(list(error.schema_path)[:-1]).get("const")
     message = f"{describe(data, location)} is {_short(error.instance)}; it must be {wanted!r}"
-    return [Problem(positions.line(location), message, location)]
+    return [Diagnostic(positions.line(location), message, location)]
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -239,7 +239,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_HANDLERS: dict[str, Handler] = {
+_EXPLAINERS: dict[str, Explainer] = {
     "additionalProperties": _unknown_keys,
     "required": _required,
     "dependentRequired": _dependent,

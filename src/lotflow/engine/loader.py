@@ -35,8 +35,8 @@ from lotflow.engine.model import (
     WebhookExpectation,
 )
 from lotflow.engine.rules import rule_problems
-from lotflow.engine.yamlsource import Positions, parse_yaml
 from lotflow.errors import ScenarioFileError
+from lotflow.yamlsource import Positions, parse_yaml
 
 __all__ = [
     "catalogue_dir",

@@ -1,34 +1,15 @@
-"""JSON pointers (RFC 6901) into response and webhook bodies, and JSON-faithful equality."""
+"""JSON pointers (RFC 6901) into response and webhook bodies (the core's walker,
+:mod:`lotflow.pointers`), JSON-faithful equality, and values shown short."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
+from lotflow.pointers import MISSING, resolve_pointer
 
-class _Missing:
-    """The value at a pointer that leads nowhere (distinct from JSON ``null``)."""
-
-    def __repr__(self) -> str:
-        return "nothing"
-
-
-MISSING: Final = _Missing()
-
-
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """The value at ``pointer`` in ``document`` or :data:`MISSING`; ``""`` is the whole of it."""
-    node = document
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return MISSING
-    return node
+__all__ = ["MISSING", "resolve_pointer", "same_json", "show"]
 
 
 def same_json(left: Any, right: Any) -> bool:

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lotflow.engine.diagnostics import Problem, closest, describe
+from lotflow.engine.diagnostics import Diagnostic, closest, describe
 from lotflow.engine.model import DEFAULT_PRODUCERS
 from lotflow.engine.variables import RELATIVE
-from lotflow.engine.yamlsource import Path_, Positions
+from lotflow.yamlsource import Path_, Positions
 
 CALL_ONLY = ("path", "query", "body", "expect", "save")
 CHECKS = ("webhooks", "state", "agree")
@@ -34,7 +34,7 @@ class _CallSite:
 
 def rule_problems(
     data: dict[str, Any], positions: Positions, known_operations: Mapping[str, str]
-) -> list[Problem]:
+) -> list[Diagnostic]:
     """Every rule ``data`` (already schema-valid) breaks."""
     producers = tuple(data.get("producers") or DEFAULT_PRODUCERS)
     problems = _duplicate_ids(data, positions)
@@ -47,7 +47,7 @@ def rule_problems(
     return sorted(problems)
 
 
-def _duplicate_ids(data: dict[str, Any], positions: Positions) -> list[Problem]:
+def _duplicate_ids(data: dict[str, Any], positions: Positions) -> list[Diagnostic]:
     first: dict[str, int] = {}
     problems = []
     for index, step in enumerate(data["steps"]):
@@ -57,14 +57,14 @@ def _duplicate_ids(data: dict[str, Any], positions: Positions) -> list[Problem]:
                 f"the step id {step['id']!r} is used twice (first on line {first[step['id']]}); "
                 "step ids must be unique within a file"
             )
-            problems.append(Problem(line, message))
+            problems.append(Diagnostic(line, message))
         first.setdefault(step["id"], line)
     return problems
 
 
 def _misplaced_keys(
     data: dict[str, Any], step: dict[str, Any], location: Path_, positions: Positions
-) -> list[Problem]:
+) -> list[Diagnostic]:
     if "call" in step:
         return []
     kind = "outage" if "outage" in step else "wait"
@@ -76,7 +76,7 @@ def _misplaced_keys(
         hint = "put it under 'wait:'" if key in CHECKS else "only a call step has it"
         where = describe(data, location)
         message = f"{where} is {_article(kind)} step: {key!r} does not belong here ({hint})"
-        problems.append(Problem(positions.key_line((*location, key)), message))
+        problems.append(Diagnostic(positions.key_line((*location, key)), message))
     return problems
 
 
@@ -86,7 +86,7 @@ def _article(kind: str) -> str:
 
 def _reserved_names(
     data: dict[str, Any], step: dict[str, Any], location: Path_, positions: Positions
-) -> list[Problem]:
+) -> list[Diagnostic]:
     problems = []
     for name in step.get("save") or {}:
         if name in RESERVED or RELATIVE.match(name):
@@ -94,7 +94,7 @@ def _reserved_names(
                 f"{describe(data, location)} saves {name!r}, which is a built-in variable; "
                 "choose another name"
             )
-            problems.append(Problem(positions.key_line((*location, "save", name)), message))
+            problems.append(Diagnostic(positions.key_line((*location, "save", name)), message))
     return problems
 
 
@@ -117,7 +117,7 @@ def _call_problems(
     positions: Positions,
     known: Mapping[str, str],
     producers: tuple[str, ...],
-) -> list[Problem]:
+) -> list[Diagnostic]:
     line = positions.line(site.location)
     where = describe(data, site.location)
     portal = known.get(site.operation)
@@ -127,18 +127,18 @@ def _call_problems(
         message = (
             f"{where}: {site.operation!r} is not an operationId of the buyer or producer spec{hint}"
         )
-        return [Problem(line, message)]
+        return [Diagnostic(line, message)]
     problems = []
     wrong_portal = _wrong_portal(site, portal)
     if wrong_portal:
-        problems.append(Problem(line, f"{where}: {wrong_portal}"))
+        problems.append(Diagnostic(line, f"{where}: {wrong_portal}"))
     alias = site.actor.partition(":")[2]
     if alias and alias not in producers:
         message = (
             f"{where}: acts as producer {alias!r}, which is not among the scenario's "
             f"producers ({', '.join(producers)}); add it to 'producers:'"
         )
-        problems.append(Problem(line, message))
+        problems.append(Diagnostic(line, message))
     return problems
 
 

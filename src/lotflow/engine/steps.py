@@ -14,7 +14,7 @@ from typing import Any
 
 from lotflow.clock import Clock, isoformat
 from lotflow.engine import events as ev
-from lotflow.engine.calls import Caller, Reply, Target
+from lotflow.engine.calls import Caller, CallResult, Target
 from lotflow.engine.checks import (
     StepAborted,
     agreement_failure,
@@ -122,7 +122,9 @@ class StepExecutor:
         record.failures += self._save(run, step.save, reply)
         return not record.failures
 
-    def _save(self, run: ScenarioState, save: Mapping[str, str], reply: Reply) -> list[ev.Failure]:
+    def _save(
+        self, run: ScenarioState, save: Mapping[str, str], reply: CallResult
+    ) -> list[ev.Failure]:
         failures = []
         for name, pointer in save.items():
             value = resolve_pointer(reply.body, pointer)
@@ -176,7 +178,7 @@ class StepExecutor:
     ) -> list[ev.Failure]:
         expected = self._sub(check.expect, run)
         who = f"{check.call.actor} {check.call.operation}"
-        last: list[Reply] = []
+        last: list[CallResult] = []
 
         def attempt() -> list[ev.Failure]:
             reply = self._send(run, check.call, "state")
@@ -200,7 +202,7 @@ class StepExecutor:
     def _agree(
         self, run: ScenarioState, agreement: Agreement, deadline: float, record: StepRecord
     ) -> list[ev.Failure]:
-        last: list[Reply] = []
+        last: list[CallResult] = []
 
         def attempt() -> list[ev.Failure]:
             buyer = self._send(run, agreement.buyer, "agree")
@@ -213,7 +215,7 @@ class StepExecutor:
         return [_after(f, reads, agreement.within) for f in failures]
 
     def _compare_sides(
-        self, agreement: Agreement, buyer: Reply, producer: Reply
+        self, agreement: Agreement, buyer: CallResult, producer: CallResult
     ) -> list[ev.Failure]:
         unread = status_failure(
             agreement.buyer.operation, buyer.exchange.status, (), buyer.exchange.request
@@ -252,7 +254,7 @@ class StepExecutor:
             interval = min(interval * 2, MAX_POLL_INTERVAL)
 
     # ---------------------------------------------------------------- helpers
-    def _send(self, run: ScenarioState, call: Call, purpose: str) -> Reply:
+    def _send(self, run: ScenarioState, call: Call, purpose: str) -> CallResult:
         target = Target(
             call.operation,
             call.actor,

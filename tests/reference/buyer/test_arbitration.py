@@ -3,6 +3,7 @@ on the version read, and unique keys, with the losing transaction rolled back wh
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -71,26 +72,27 @@ async def test_one_bid_per_lot_and_external_id_is_a_database_rule(portal: Portal
         store.insert(conn, BID, {**bid, "_id": "f" * 24}, terms_hash="x")
 
 
-async def test_a_duplicate_that_wins_the_race_is_answered_as_a_replay(
-    portal: Portal, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_duplicate_that_wins_the_race_is_answered_as_a_replay(portal: Portal) -> None:
     """With concurrent writers the existence check can miss a duplicate inserted a moment later;
-    the unique key then refuses the insert and the loser answers with the winner's bid. (SQLite
-    serialises writers, so the check is skipped here to open that window; the concurrency tests
-    run into it for real on PostgreSQL.)"""
+    the unique key then refuses the insert and the loser answers with the winner's bid. SQLite
+    serialises writers, so that window never opens here (the concurrency tests run into it on
+    PostgreSQL): the unique key's refusal is raised for real and handed to the loser's path."""
     lot = await portal.published_lot()
     winner = await portal.bid(lot)
-    real = bids_module._by_external_id
-    calls: list[Any] = []
+    with pytest.raises(IntegrityError) as refused, portal.ctx.db.write() as conn:
+        store.insert(conn, BID, {**winner, "_id": "f" * 24}, terms_hash="x")
+    lost = ConflictError("A unique key refused the write.", "conflict")
+    lost.__cause__ = refused.value
 
-    def miss_once(*args: Any) -> Any:
-        calls.append(args)
-        return None if len(calls) == 1 else real(*args)
+    def loser(body: dict[str, Any]) -> Any:
+        return bids_module.replay_after_race(portal.ctx, body, bids_module.terms_hash(body), lost)
 
-    monkeypatch.setattr(bids_module, "_by_external_id", miss_once)
-    replay = await portal.producer("POST", "/api/bids", json=bid_body(lot["_id"]))
-    assert (replay.status_code, replay.json()["bid"]["_id"]) == (200, winner["_id"])
-    calls.clear()
-    other = await portal.producer("POST", "/api/bids", json=bid_body(lot["_id"], per_unit=6.2))
-    assert (other.status_code, other.json()["code"]) == (409, "duplicate_external_bid")
+    replay = loser(bid_body(lot["_id"]))
+    assert (replay.status, json.loads(replay.raw_json)["bid"]["_id"]) == (200, winner["_id"])
+    with pytest.raises(ConflictError) as other_terms:
+        loser(bid_body(lot["_id"], per_unit=6.2))
+    assert other_terms.value.code == "duplicate_external_bid"
+    with pytest.raises(ConflictError) as passed_on:  # not the idempotency key: passed on as is
+        loser(bid_body(lot["_id"], external="never-stored"))
+    assert passed_on.value is lost
     assert portal.count(bids) == 1

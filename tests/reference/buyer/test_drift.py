@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lotflow.reference.buyer.handlers import OPERATIONS
+from lotflow.reference.buyer.handlers import HANDLERS
 
 from lotflow.http import routes_of
 from lotflow.openapi import load_portal_spec, operations, webhooks
@@ -20,7 +20,7 @@ async def test_routes_are_exactly_the_operations_of_the_buyer_spec(portal: Porta
 
 
 def test_there_is_one_handler_per_operation_id() -> None:
-    assert set(OPERATIONS) == set(operations(SPEC))
+    assert set(HANDLERS) == set(operations(SPEC))
 
 
 async def test_the_app_serves_the_bundled_spec_it_implements(portal: Portal) -> None:

@@ -158,3 +158,76 @@ def test_secrets_never_appear_in_the_settings_repr(tmp_path: Path) -> None:
     text = repr(BuyerSettings.from_env(buyer_env(tmp_path)))
     for secret in (API_KEY, SECRET, TOKENS["a"]):
         assert secret not in text
+
+
+WEAK = [
+    ("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "whsec_", "16 bytes"),  # an empty HMAC key
+    ("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "whsec_QQ==", "16 bytes"),  # a 1-byte key
+    ("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "short-secret", "16 bytes"),
+    ("PRODUCER_DASHBOARD_WEBHOOK_SECRET", "x" * 40, "distinct"),
+    ("PRODUCER_API_KEY", "k", "16 characters"),
+    ("PRODUCER_API_KEY", "a" * 32, "distinct"),
+    (
+        "LOTFLOW_BUYER_OPERATORS",
+        json.dumps([{"orgId": ORG_A, "name": "Nordic Air", "token": "t"}]),
+        "16 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "minimum"), WEAK)
+def test_a_weak_key_secret_or_token_is_refused_naming_the_variable_and_the_minimum(
+    tmp_path: Path, name: str, value: str, minimum: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        BuyerSettings.from_env(buyer_env(tmp_path, **{name: value}))
+    message = str(refused.value)
+    assert name in message
+    assert minimum in message
+    if name != "LOTFLOW_BUYER_OPERATORS":
+        assert value not in message or len(value) < 8  # a secret's value is never shown
+
+
+def test_todays_plain_string_secrets_of_22_characters_still_start(tmp_path: Path) -> None:
+    env = buyer_env(tmp_path, PRODUCER_DASHBOARD_WEBHOOK_SECRET="dev-webhook-secret-456")
+    assert BuyerSettings.from_env(env).webhook_secrets == ("dev-webhook-secret-456",)
+
+
+def test_every_bad_value_is_named_at_once(tmp_path: Path) -> None:
+    env = buyer_env(
+        tmp_path,
+        LOTFLOW_WEBHOOK_MAX_ATTEMPTS="2.5",
+        LOTFLOW_WEBHOOK_TIMEOUT="soon",
+        PRODUCER_DASHBOARD_WEBHOOK_URL="localhost:3000",
+    )
+    del env["PRODUCER_API_KEY"]
+    with pytest.raises(ConfigError) as refused:
+        BuyerSettings.from_env(env)
+    message = str(refused.value)
+    for name in (
+        "LOTFLOW_WEBHOOK_MAX_ATTEMPTS='2.5'",
+        "LOTFLOW_WEBHOOK_TIMEOUT='soon'",
+        "PRODUCER_DASHBOARD_WEBHOOK_URL='localhost:3000'",
+        "PRODUCER_API_KEY",
+    ):
+        assert name in message
+
+
+def test_the_process_environment_is_never_read_implicitly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in buyer_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="PRODUCER_API_KEY"):
+        BuyerSettings.from_env({})
+
+
+def test_the_registry_names_every_variable_with_its_meaning_and_secrecy() -> None:
+    registry = {v.name: v for v in BuyerSettings.variables()}
+    assert set(REQUIRED) <= set(registry)
+    assert {n for n, v in registry.items() if v.secret} == set(REQUIRED)
+    assert {n for n, v in registry.items() if v.required} == set(REQUIRED)
+    assert registry["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"].default == "8"
+    assert registry["PRODUCER_API_KEY"].aliases == ("PRODUCER_DASHBOARD_API_KEY",)
+    assert all(v.meaning for v in registry.values())
+    assert "PRODUCER_DASHBOARD_WEBHOOK_URL" in registry

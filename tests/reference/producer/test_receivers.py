@@ -219,3 +219,33 @@ async def test_lot_deleted_closes_the_lot_and_withdraws_open_bids(producer: Prod
     ]
     assert kinds[0] == "lot_withdrawn"
     assert "lot_available" in kinds
+
+
+LOT_SECRET = "whsec_bG90LXNlY3JldC1vZi10aGUtbWFya2V0cGxhY2U="
+
+
+@pytest.mark.parametrize(
+    ("path", "right", "wrong"),
+    [
+        ("/api/webhooks/lots", LOT_SECRET, SECRET),
+        ("/api/webhooks/bids", SECRET, LOT_SECRET),
+        ("/api/webhooks/contracts", SECRET, LOT_SECRET),
+    ],
+)
+async def test_each_receiver_verifies_with_the_secrets_of_its_operation(
+    tmp_path: Path, path: str, right: str, wrong: str
+) -> None:
+    """receiveLotWebhook takes the lot secrets (MARKETPLACE_WEBHOOK_SECRET), the others the bid
+    secrets: the verifier is bound to the operation when the app is built."""
+    clock, buyer = FakeClock(START), ScriptedBuyer()
+    app = make_producer_app(tmp_path, clock, buyer, MARKETPLACE_WEBHOOK_SECRET=LOT_SECRET)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://producer.test"
+    ) as client:
+        producer = Producer(app, clock, buyer, client)
+        refused = await producer.deliver(path, RECEIVERS[path], secret=wrong)
+        assert (refused.status_code, refused.json()["code"]) == (401, "invalid_signature")
+        stale = await producer.deliver(path, RECEIVERS[path], secret=right, shift=-301)
+        assert (stale.status_code, stale.json()["code"]) == (401, "stale_signature")
+        accepted = await producer.deliver(path, RECEIVERS[path], secret=right)
+        assert accepted.status_code == 200, accepted.text

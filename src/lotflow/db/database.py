@@ -1,0 +1,183 @@
+"""The engine and its transactions: SQLite set up for concurrent use, any SQLAlchemy URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from lotflow.db.counters import ChangeCounters
+from lotflow.db.group import WRITE_OPTION, GroupMember, Writers, inline_writes, member_here
+from lotflow.errors import ConfigError
+
+__all__ = ["Database", "sqlite_url"]
+
+_POSTGRES_ALIASES = ("postgres", "postgresql")
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite database file."""
+    return f"sqlite:///{path.resolve()}"
+
+
+class Database:
+    """An engine plus transaction helpers; ``busy_timeout_ms`` applies to SQLite only."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> None:
+        self.url = _normalise(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine: Engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
+        self._writers = Writers(self.engine) if self.is_sqlite else None
+        counts = self.is_sqlite and self.url.database not in (None, "", ":memory:")
+        self._counters = ChangeCounters(self.engine) if counts else None
+        if self.is_sqlite:
+            _use_sqlite_recipe(self.engine, busy_timeout_ms)
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def waiting_writers(self) -> int:
+        """Threads of this process queued for the SQLite writer lock or holding it (0
+        elsewhere): while there is one, no new group commit opens."""
+        return self._writers.waiting if self._writers is not None else 0
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (one consistent snapshot on SQLite WAL).
+
+        Inside :meth:`inline_writes`, once the caller has written, its reads use the shared
+        write transaction, so that they see its own writes.
+        """
+        member = member_here()
+        if member is not None and member.group is not None:
+            yield member.group.conn
+            return
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction (``BEGIN IMMEDIATE`` on SQLite).
+
+        On SQLite the writers of this process queue on a lock before asking for the database's:
+        SQLite's own busy handler waits by sleeping in growing steps (up to 100 ms), which under
+        dozens of concurrent writers turns a 1 ms transaction into a tail of hundreds of
+        milliseconds. Writers in other processes are still arbitrated by SQLite itself.
+
+        Inside :meth:`inline_writes` the block is a savepoint of the group's transaction instead:
+        when it raises, exactly its own changes are rolled back.
+        """
+        member = member_here()
+        if member is not None:
+            with member.unit() as conn:
+                yield conn
+            return
+        queued = self._writers.queued() if self._writers is not None else nullcontext()
+        with queued, self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def inline_writes(self) -> Iterator[GroupMember | None]:
+        """Group commit, for short write transactions run on the event loop (SQLite only).
+
+        Yields None (and changes nothing) unless this is SQLite, an event loop runs in this
+        thread and no other thread of the process is writing or waiting to write (a waiting
+        thread gets the lock when the open group commits: groups cannot starve it). Otherwise,
+        for the block, ``write()`` joins the loop's open *group*: one ``BEGIN IMMEDIATE``
+        transaction that every writer of the same turn of the event loop shares, each inside a
+        savepoint of its own, committed once on the loop's next turn. A commit costs far more
+        than the statements of a short transaction, so concurrent requests pay it once between
+        them. The caller must ``await member.committed()`` before it tells anyone that its
+        writes happened (that raises when the group's commit failed: then none of them did).
+        """
+        with inline_writes(self._writers) as member:
+            yield member
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what was just written is committed: now, or, inside
+        :meth:`inline_writes`, when the group commits (never, if that fails)."""
+        member = member_here()
+        if member is None or not member.after_commit(callback):
+            callback()
+
+    def count_changes(self, name: str, *tables: Table) -> None:
+        """Keep a change counter ``name`` that every committed insert, update or delete on
+        ``tables`` moves, whoever writes (another process, a hand-written statement): SQLite
+        triggers, created if missing. Elsewhere nothing is kept and :meth:`change_counter`
+        answers None."""
+        ChangeCounters.check_names(name, tables)
+        if self._counters is None:
+            return
+        with self.write() as conn:
+            self._counters.install(conn, name, tables)
+
+    def change_counter(self, name: str) -> int | None:
+        """The committed value of the change counter ``name`` (see :meth:`count_changes`), or
+        None when there is none (not a SQLite file, or never set up).
+
+        Read before a query on the counted tables, it labels the query's result: a result
+        labelled with the value read now is still current. The read costs microseconds: one
+        statement on a connection of its own, outside any transaction.
+        """
+        return self._counters.value(name) if self._counters is not None else None
+
+    def create_all(self, metadata: MetaData) -> None:
+        """Create the tables of ``metadata`` that do not exist yet."""
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (and the change counters')."""
+        if self._counters is not None:
+            self._counters.close()
+        self.engine.dispose()
+
+
+def _normalise(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"Database URL {url!r} is not a SQLAlchemy URL; expected e.g. "
+            "sqlite:///./lotflow.sqlite3 or postgresql://user:password@host/db."
+        ) from exc
+    if parsed.drivername in _POSTGRES_ALIASES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _use_sqlite_recipe(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout and foreign keys on every connection, and ``BEGIN`` (or ``BEGIN
+    IMMEDIATE`` for a write) emitted by SQLAlchemy's ``begin`` event: SQLAlchemy's documented
+    pysqlite recipe, with pysqlite's own transaction handling off."""
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+    )
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not BEGIN on its own
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    def on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        driver = conn.connection.driver_connection  # straight to pysqlite: on every request
+        assert driver is not None
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
