@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from lotflow.engine.tap import Delivery
-from lotflow.workflow import StateMachine, Workflow
+from lotflow.workflow import Workflow
 
 PARTIAL = frozenset({"buyer.counter_offer"})
 """Machines whose entities are read only while current (a bid shows its latest counter-offer)."""
@@ -102,24 +102,12 @@ def between(workflow: Workflow, before: Snapshot, after: Snapshot) -> list[Viola
             continue
         if new.version < old.version:
             found.append(Violation("version", subject, f"went back {old.version} → {new.version}"))
-        if new.status != old.status and new.status not in _reachable(
-            workflow.machine(old.machine), old.status
-        ):
+        reachable = workflow.machine(old.machine).reachable_states(old.status)
+        if new.status != old.status and new.status not in reachable:
             found.append(
                 Violation("transition", subject, f"{old.status} → {new.status} is no path")
             )
     return found
-
-
-def _reachable(machine: StateMachine, start: str) -> set[str]:
-    seen, frontier = {start}, [start]
-    while frontier:
-        state = frontier.pop()
-        for t in machine.transitions:
-            if state in t.source and t.target not in seen:
-                seen.add(t.target)
-                frontier.append(t.target)
-    return seen
 
 
 def applied_twice(deliveries: Iterable[Delivery]) -> list[Violation]:

@@ -219,7 +219,9 @@ class InProcessPair:
         self.buyer_app.state.buyer.db.dispose()
 
 
-def _client(portal: Literal["buyer", "producer"], base: str, token: str, transport: httpx.BaseTransport) -> SpecClient:
+def _client(
+    portal: Literal["buyer", "producer"], base: str, token: str, transport: httpx.BaseTransport
+) -> SpecClient:
     return SpecClient(
         load_portal_spec(portal),
         base,

@@ -121,4 +121,3 @@ class ControlledNetwork(httpx.AsyncBaseTransport):
         held = self.held.pop(index % len(self.held))
         await self.deliver(held)
         return held
-
