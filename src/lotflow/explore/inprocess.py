@@ -31,7 +31,8 @@ from lotflow.stack import BUYER_ORG, PRODUCER_ORGS, Credentials
 __all__ = ["InProcessPair", "LoopTransport"]
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-SETTLE_PASSES = 60
+SETTLE_PASSES = 200
+SETTLE_STEP = 1.0  # seconds at least per pass: retries due within it share the pass
 T = TypeVar("T")
 
 
@@ -201,7 +202,7 @@ class InProcessPair:
             if not self.pending():
                 return True
             wait = self.buyer_app.state.dispatcher.seconds_until_due()
-            self.clock.advance(max(wait, 0.001))
+            self.clock.advance(max(wait, SETTLE_STEP))
             self.dispatch(Fault.NONE)
         return not self.pending()
 
