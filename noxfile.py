@@ -16,7 +16,7 @@ nox.options.reuse_existing_virtualenvs = True  # sessions reinstall the project,
 nox.options.sessions = ["lint", "typecheck", "tests", "spec"]
 
 PYTHON = "3.11"
-SOURCES = ("src", "reference", "tests", "noxfile.py", "setup.py")
+SOURCES = ("src", "reference", "simulators", "tests", "noxfile.py", "setup.py")
 
 
 @nox.session(python=PYTHON)
@@ -44,7 +44,7 @@ def typecheck(session: nox.Session) -> None:
     for entry in (root / "src" / "lotflow").iterdir():
         if entry.name != "__pycache__":
             (package / entry.name).symlink_to(entry)
-    for folder in ("spec", "reference", "scenarios"):
+    for folder in ("spec", "reference", "scenarios", "simulators"):
         (package / folder).symlink_to(root / folder)
     with session.chdir(tree):
         session.run("mypy", "--config-file", str(root / "pyproject.toml"), "-p", "lotflow")
@@ -87,6 +87,20 @@ def bench(session: nox.Session) -> None:
     """Throughput of the reference buyer against a bare FastAPI endpoint, and deliveries/s."""
     session.install("-e", ".")
     session.run("python", "benchmarks/bench_buyer.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_simulators(session: nox.Session) -> None:
+    """Signed webhooks/s the buyer simulator sends to a local receiver, faults off and on."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_simulators.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_verify(session: nox.Session) -> None:
+    """How long `lotflow verify buyer` takes against the reference buyer (default budget)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_verify.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -8,7 +8,7 @@ of install. Everything else about the package lives in pyproject.toml.
 
 from setuptools import find_packages, setup
 
-MAPPED = ("spec", "reference", "scenarios")
+MAPPED = ("spec", "reference", "scenarios", "simulators")
 
 packages = find_packages("src")
 for folder in MAPPED:

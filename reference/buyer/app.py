@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
@@ -22,10 +22,11 @@ from lotflow.reference.buyer.dispatcher import Dispatcher
 from lotflow.reference.buyer.handlers import bind
 from lotflow.reference.buyer.settings import BuyerSettings
 from lotflow.reference.buyer.tables import lot_standards, lots, metadata
+from lotflow.reference.faults import plan_faults
 
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
-from lotflow.http import build_app
+from lotflow.http import FailureThrottle, build_app
 
 __all__ = ["create_app"]
 
@@ -38,11 +39,14 @@ def create_app(
     clock: Clock | None = None,
     dispatcher_enabled: bool = True,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    faults: Sequence[str] = (),
 ) -> FastAPI:
     """The buyer portal app over ``settings.database_url`` (tables created if missing).
 
     ``webhook_transport`` replaces the network for the dispatcher's sends (tests, simulations).
+    ``faults`` names deliberate faults (``lotflow.reference.faults``) to build in; none by default.
     """
+    plan = plan_faults("buyer", faults)
     db = Database(settings.database_url)
     db.create_all(metadata)
     db.count_changes(answers.COUNTER, lots, lot_standards)
@@ -52,15 +56,18 @@ def create_app(
         log.warning("PRODUCER_DASHBOARD_WEBHOOK_URL is not set: webhook events stay pending.")
     app = build_app(
         ctx.spec,
-        bind(ctx),
-        authenticators=authenticators(settings.api_key, settings.operators),
+        plan.wrap_handlers(bind(ctx)),
+        authenticators=plan.wrap_authenticators(
+            authenticators(settings.api_key, settings.operators)
+        ),
         max_body_bytes=settings.max_body_bytes,
         validate_responses=settings.validate_responses,
+        auth_throttle=FailureThrottle(settings.auth_failure_limit, 60.0, ctx.clock),
         lifespan=_lifespan(ctx, dispatcher, dispatcher_enabled),
     )
     app.state.buyer = ctx
     app.state.dispatcher = dispatcher
-    return app
+    return plan.wrap_app(app)
 
 
 def _lifespan(

@@ -137,6 +137,14 @@ class PortalSettings(BaseSettings):
         "Authorization: Bearer <secret>, a security finding)",
         "standard",
     )
+    auth_failure_limit: Annotated[
+        int, BeforeValidator(check_number(integer=True, zero_ok=True))
+    ] = env_field(
+        "LOTFLOW_AUTH_FAILURE_LIMIT",
+        "failed authentications a client address may make per minute before it is answered 429 "
+        "until the minute has passed (0: no limit, e.g. behind a proxy that limits per client)",
+        30,
+    )
     validate_responses: Annotated[bool, BeforeValidator(check_switch)] = env_field(
         "LOTFLOW_VALIDATE_RESPONSES",
         "check every answer against the spec (a 500 if one breaks it)",

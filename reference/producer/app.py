@@ -20,7 +20,7 @@ from lotflow.reference.producer.tables import metadata
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
-from lotflow.http import Handler, OperationRequest, Reply, build_app
+from lotflow.http import FailureThrottle, Handler, OperationRequest, Reply, build_app
 from lotflow.openapi import load_portal_spec
 
 Service = Callable[[ProducerContext, OperationRequest], Reply]
@@ -96,6 +96,7 @@ def create_app(
         authenticators=authenticators,
         max_body_bytes=settings.max_body_bytes,
         validate_responses=settings.validate_responses,
+        auth_throttle=FailureThrottle(settings.auth_failure_limit, 60.0, clock),
         lifespan=_lifespan(ctx),
     )
     app.state.context = ctx

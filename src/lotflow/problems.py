@@ -37,8 +37,10 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 names it; it is raised only t
         type: str | None = None,  # the RFC 9457 member is called "type"
         errors: Iterable[FieldError] = (),
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
+        self.headers = dict(headers or {})  # sent with the answer (``Retry-After``, ...)
         self.status = status
         self.title = title
         self.detail = detail
@@ -66,10 +68,12 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 names it; it is raised only t
     def to_response(
         self, instance: str | None = None, headers: Mapping[str, str] | None = None
     ) -> Response:
-        """A Starlette response with media type ``application/problem+json``."""
+        """A Starlette response with media type ``application/problem+json`` (the problem's own
+        headers, then ``headers``)."""
         content = json.dumps(self.to_dict(instance), separators=(",", ":"), ensure_ascii=False)
+        sent = {**self.headers, **(headers or {})}
         return Response(
-            content.encode("utf-8"), self.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+            content.encode("utf-8"), self.status, headers=sent, media_type=PROBLEM_MEDIA_TYPE
         )
 
     @classmethod

@@ -35,7 +35,9 @@ class ServerThread:
         log_level: str = "warning",
         clock: Clock | None = None,
     ) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="auto")
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, lifespan="auto", server_header=False
+        )
         self._server = uvicorn.Server(config)
         self._host = host
         self._clock = clock or SystemClock()

@@ -49,6 +49,7 @@ DEFAULT_TOLERANCE = timedelta(minutes=5)
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _SECRET_PREFIX = "whsec_"  # noqa: S105 - the marker of a base64 secret, not a secret
 _VERSION = "v1"
+_TIMESTAMP_DIGITS = 12  # Unix seconds until the year 33658; longer is refused before int()
 
 
 def secret_key(secret: str) -> bytes:
@@ -156,9 +157,10 @@ class WebhookVerifier:
 
     def _fresh_timestamp(self, stamp: str) -> int:
         stamp = stamp.strip()
-        if not (stamp.isascii() and stamp.isdigit()):
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= _TIMESTAMP_DIGITS):
             raise InvalidSignatureError(
-                f"webhook-timestamp {stamp!r} is not an integer; expected Unix seconds."
+                f"webhook-timestamp {stamp[:24]!r}{'…' if len(stamp) > 24 else ''} is not Unix "
+                f"seconds; expected an integer of at most {_TIMESTAMP_DIGITS} digits."
             )
         timestamp = int(stamp)
         skew = self._clock.now().timestamp() - timestamp

@@ -69,3 +69,12 @@ def test_a_server_whose_startup_fails_raises_instead_of_hanging() -> None:
 def test_the_url_is_unknown_before_start() -> None:
     with pytest.raises(ServerStartError, match="not been started"):
         _ = ServerThread(_app()).url
+
+
+def test_a_served_app_does_not_announce_its_server_software() -> None:
+    server = ServerThread(_app()).start()
+    try:
+        response = httpx.get(server.url + "/")
+    finally:
+        server.stop()
+    assert "server" not in response.headers

@@ -46,9 +46,11 @@ def _register() -> None:
     from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
+    from lotflow.cli.simulate import simulate
     from lotflow.cli.spec import spec
+    from lotflow.cli.verify import verify
 
-    for command in (demo, doctor, pact, scenario, serve, spec):
+    for command in (demo, doctor, pact, scenario, serve, simulate, spec, verify):
         main.add_command(command)
     main.add_command(explore_command, "explore")
 

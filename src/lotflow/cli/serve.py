@@ -21,6 +21,17 @@ DATABASE = click.option(
 )
 
 
+class _FaultOption(click.Option):
+    """``--fault``: its help lists the catalogue, read only when help is shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from lotflow.reference.faults import CATALOGUE
+
+        names = ", ".join(f"{f.name} ({f.portal})" for f in CATALOGUE.values())
+        self.help = f"Build in a deliberate fault (repeatable; off unless named): {names}."
+        return super().get_help_record(ctx)
+
+
 @click.command()
 @click.argument("portal", type=click.Choice(PORTAL_NAMES))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -38,7 +49,15 @@ DATABASE = click.option(
         "Generate any missing key, secret or operator token and print them (never for production)."
     ),
 )
-def serve(portal: str, host: str, port: int, database_url: str | None, demo: bool) -> None:
+@click.option("--fault", "faults", multiple=True, metavar="NAME", cls=_FaultOption)
+def serve(
+    portal: str,
+    host: str,
+    port: int,
+    database_url: str | None,
+    demo: bool,
+    faults: tuple[str, ...],
+) -> None:
     """Run the reference buyer or producer portal.
 
     Configuration comes from the portals' own environment variables (PRODUCER_API_KEY,
@@ -50,7 +69,7 @@ def serve(portal: str, host: str, port: int, database_url: str | None, demo: boo
     env: dict[str, str] = dict(os.environ)
     if database_url:
         env["LOTFLOW_DATABASE_URL"] = database_url
-    app, generated = build_portal(portal, env, demo=demo)
+    app, generated = build_portal(portal, env, demo=demo, faults=faults)
     _print_generated(portal, generated)
     _run(app, host, port, portal)
 
@@ -66,7 +85,7 @@ def _print_generated(portal: str, generated: Mapping[str, str]) -> None:
 def _run(app: Any, host: str, port: int, portal: str) -> None:
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False)
     server = uvicorn.Server(config)
     click.echo(
         f"Starting the reference {portal} portal on http://{host}:{port or '<free port>'} "

@@ -12,8 +12,10 @@ from lotflow.errors import SpecError
 from lotflow.http.auth import SchemeAuthenticator
 from lotflow.http.endpoint import Endpoint, Limits
 from lotflow.http.errors import EXCEPTION_HANDLERS
+from lotflow.http.headers import SafeAnswers
 from lotflow.http.messages import Handler
 from lotflow.http.routing import SPEC_PATH, OperationRoute, shadows, spec_route, specific_first
+from lotflow.http.throttle import FailureThrottle
 from lotflow.openapi import Operation, operations
 
 __all__ = ["build_app"]
@@ -26,11 +28,14 @@ def build_app(
     authenticators: Mapping[str, SchemeAuthenticator],
     max_body_bytes: int = 1_000_000,
     validate_responses: bool = True,
+    auth_throttle: FailureThrottle | None = None,
     title: str | None = None,
     lifespan: Any = None,
 ) -> FastAPI:
     """A FastAPI app serving ``spec``'s operations with ``handlers`` (see :mod:`lotflow.http`);
-    ``authenticators`` maps a scheme to its authenticator, or to a ``ForOperation`` factory.
+    ``authenticators`` maps a scheme to its authenticator, or to a ``ForOperation`` factory;
+    ``auth_throttle`` counts failed authentications per client (429 past its limit). Every
+    answer carries ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store``.
 
     ``SpecError`` when handlers and operations do not match one to one, or when an operation
     names a security scheme without an authenticator.
@@ -38,7 +43,7 @@ def build_app(
     ops = operations(spec)
     _check_bindings(spec, ops, handlers, authenticators)
     app = _bare_app(spec, title, lifespan)
-    limits = Limits(max_body_bytes, validate_responses)
+    limits = Limits(max_body_bytes, validate_responses, auth_throttle)
     patterns = {op.path: compile_path(op.path)[0] for op in ops.values()}
     for op in sorted(ops.values(), key=specific_first):
         endpoint = Endpoint(spec, op, handlers[op.operation_id], authenticators, limits)
@@ -46,6 +51,7 @@ def build_app(
         app.router.routes.append(OperationRoute(op, endpoint, shadowed_by))
     if SPEC_PATH not in (spec.get("paths") or {}):
         app.router.routes.append(spec_route(spec))
+    app.add_middleware(SafeAnswers)
     return app
 
 

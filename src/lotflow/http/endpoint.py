@@ -18,6 +18,7 @@ from lotflow.http.errors import internal_error
 from lotflow.http.messages import JSON_MEDIA_TYPE, Handler, OperationRequest, Reply
 from lotflow.http.parameters import Parameters
 from lotflow.http.responses import ResponseCheck
+from lotflow.http.throttle import FailureThrottle
 from lotflow.openapi import Operation, validator_for
 from lotflow.problems import FieldError, Problem
 from lotflow.threads import in_thread
@@ -29,10 +30,12 @@ log = logging.getLogger("lotflow.http")
 
 @dataclass(frozen=True)
 class Limits:
-    """What every route of an app shares: the body size limit, and whether replies are checked."""
+    """What every route of an app shares: the body size limit, whether replies are checked, and
+    the count of failed authentications per client (None: not counted)."""
 
     max_body_bytes: int
     validate_responses: bool
+    throttle: FailureThrottle | None = None
 
 
 class Endpoint:
@@ -73,7 +76,8 @@ class Endpoint:
 
     async def _prepare(self, request: Request) -> OperationRequest:
         raw = await read_body(request, self.limits.max_body_bytes)
-        principal = self.auth.principal(request, raw)
+        self.parameters.check_header_limits(request)
+        principal = self._authenticate(request, raw)
         path_params, query = self.parameters.values(request)
         return OperationRequest(
             operation_id=self.op.operation_id,
@@ -85,6 +89,21 @@ class Endpoint:
             principal=principal,
             request=request,
         )
+
+    def _authenticate(self, request: Request, raw: bytes) -> Any:
+        """The principal; with a throttle, a client past its failures is refused first (429)
+        and every refusal counts against it."""
+        throttle = self.limits.throttle
+        if throttle is None or not self.auth.alternatives:
+            return self.auth.principal(request, raw)
+        client = request.client.host if request.client else ""
+        throttle.check(client)
+        try:
+            return self.auth.principal(request, raw)
+        except Problem as refused:
+            if refused.status == 401:
+                throttle.failed(client)
+            raise
 
     def _body(self, request: Request, raw: bytes) -> Any:
         if self.body_validator is None:

@@ -59,6 +59,7 @@ class Parameter:
     explode: bool
     default: Any
     validator: Validator | None
+    max_length: int | None = None
 
     @classmethod
     def compile(cls, spec: dict[str, Any], parameter: dict[str, Any]) -> Parameter:
@@ -74,6 +75,7 @@ class Parameter:
             explode=parameter.get("explode", parameter.get("style", "form") == "form"),
             default=resolved.get("default", _NO_DEFAULT),
             validator=validator_for(spec, schema) if isinstance(schema, dict) else None,
+            max_length=resolved.get("maxLength"),
         )
 
     def read(self, request: Request) -> tuple[Any, list[FieldError]]:
@@ -166,12 +168,31 @@ class Parameters:
 
     def __init__(self, spec: dict[str, Any], op: Operation) -> None:
         self.params = [Parameter.compile(spec, p) for p in op.parameters if p.get("in") in _READERS]
+        self._header_limits = [
+            (p.name, p.max_length)
+            for p in self.params
+            if p.location == "header" and p.max_length is not None
+        ]
         reads_headers = any(p.location == "header" for p in self.params)
         self._memo: OrderedDict[tuple[Any, ...], Values] | None = (
             None if reads_headers else OrderedDict()
         )
         self.parsed = 0
         self.reused = 0
+
+    def check_header_limits(self, request: Request) -> None:
+        """400 for a declared header longer than its schema's ``maxLength``: checked before
+        authentication, so that nothing (a signature check included) parses an oversized
+        value."""
+        too_long = [
+            FieldError(name, f"is {len(value)} characters long; at most {limit}")
+            for name, limit in self._header_limits
+            if (value := request.headers.get(name)) is not None and len(value) > limit
+        ]
+        if too_long:
+            detail = "; ".join(f"header {e.field} {e.message}" for e in too_long)
+            problem = f"Invalid header(s): {detail}."
+            raise Problem.bad_request(problem, "invalid_parameter", too_long)
 
     def values(self, request: Request) -> Values:
         """The request's path and query values (raises a problem for bad input)."""

@@ -249,3 +249,33 @@ async def test_each_receiver_verifies_with_the_secrets_of_its_operation(
         assert (stale.status_code, stale.json()["code"]) == (401, "stale_signature")
         accepted = await producer.deliver(path, RECEIVERS[path], secret=right)
         assert accepted.status_code == 200, accepted.text
+
+
+@pytest.mark.parametrize("digits", [309, 4301])
+@pytest.mark.parametrize("path", sorted(RECEIVERS))
+async def test_a_timestamp_of_hundreds_of_digits_is_refused_before_it_is_parsed(
+    producer: Producer, path: str, digits: int
+) -> None:
+    """A float overflows at 309 digits and int() refuses 4,301: the header's maxLength holds
+    before the signature check, and no answer is a 5xx."""
+    body = b'{"event":"lot.published"}'
+    headers = {
+        "webhook-id": "msg_2Kq4eJ3m1yqgX9u0hZa3Vb",
+        "webhook-timestamp": "9" * digits,
+        "webhook-signature": "v1,AAAA",
+        "content-type": "application/json",
+    }
+    response = await producer.client.post(path, content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "webhook-timestamp"
+
+
+async def test_the_verifier_refuses_an_overlong_timestamp_as_an_invalid_signature() -> None:
+    """Defence in depth, for callers that do not bound headers first (the simulators)."""
+    from lotflow.errors import InvalidSignatureError
+    from lotflow.signing import WebhookVerifier
+
+    verifier = WebhookVerifier([SECRET], FakeClock(START))
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": "9" * 4301, "webhook-signature": "v1,A"}
+    with pytest.raises(InvalidSignatureError, match="at most 12 digits"):
+        verifier.verify(headers, b"{}")

@@ -27,8 +27,15 @@ from lotflow.signing import sign, signature_headers
 from tests.fixtures.producer import SECRET, TOKEN_A, ScriptedBuyer, producer_env
 
 PLACEHOLDER = "v1,c2lnbi1tZQ=="
+# The auth-failure limit is off here: Schemathesis sends invalid credentials to every operation
+# many times (its ignored_auth check wants each refused with 401), which the limit would turn
+# into 429s; the limit has tests of its own (tests/core/test_http_throttle.py).
 PRODUCER = create_app(
-    ProducerSettings.from_env(producer_env(Path(tempfile.mkdtemp(prefix="lotflow-st-producer-")))),
+    ProducerSettings.from_env(
+        producer_env(
+            Path(tempfile.mkdtemp(prefix="lotflow-st-producer-")), LOTFLOW_AUTH_FAILURE_LIMIT="0"
+        )
+    ),
     buyer_transport=httpx.MockTransport(ScriptedBuyer().handle),
 )
 

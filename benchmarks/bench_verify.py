@@ -1,0 +1,130 @@
+"""How long ``lotflow verify buyer`` takes against the reference buyer with its default budget.
+
+    python benchmarks/bench_verify.py [--rounds 3] [--max-examples 25]
+
+The reference buyer runs under uvicorn in a process of its own (as a team's portal would), on a
+fresh SQLite database; verify runs every buyer check in this process with the CLI's defaults,
+``--rounds`` times, each against a fresh portal. Prints each round, the median, and the time of
+each check in the median round. Target: within 60 s on two cores. The exit code is 0 whether or
+not the target is met (it is a measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from lotflow.clock import SystemClock
+from lotflow.verify.credentials import Credentials, VerifyCredentials
+from lotflow.verify.registry import select_checks
+from lotflow.verify.runner import CheckFinished, Event, run_checks
+from lotflow.verify.session import Budget, VerifySession
+
+API_KEY = "bench-producer-key-0123456789"
+TOKEN = "bench-operator-token-0123456789"
+TARGET_SECONDS = 60.0
+CLOCK = SystemClock()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def portal(folder: Path) -> Iterator[str]:
+    """The reference buyer in its own process; its URL once it answers."""
+    port = _free_port()
+    env = dict(os.environ) | {
+        "PRODUCER_API_KEY": API_KEY,
+        "PRODUCER_DASHBOARD_WEBHOOK_URL": "http://127.0.0.1:9/api/webhooks",
+        "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "LOTFLOW_BUYER_OPERATORS": json.dumps(
+            [{"orgId": "6750a0ffe4b0f1a2b3c4d001", "name": "Bench Air", "token": TOKEN}]
+        ),
+        "LOTFLOW_DATABASE_URL": f"sqlite:///{folder / 'buyer.sqlite3'}",
+    }
+    command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait(url: str, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = CLOCK.monotonic() + timeout
+    while CLOCK.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the buyer exited with {server.returncode} during start-up")
+        try:
+            httpx.get(url + "/openapi.json", timeout=1.0)
+        except httpx.TransportError:
+            _pause(server)
+            continue
+        return
+    raise SystemExit(f"the buyer did not answer within {timeout} s")
+
+
+def _pause(server: subprocess.Popen[bytes]) -> None:
+    """Wait a moment for the server (returns early if it exits)."""
+    try:
+        server.wait(0.05)
+    except subprocess.TimeoutExpired:
+        return
+
+
+def one_round(url: str, max_examples: int) -> tuple[float, dict[str, float], str]:
+    credentials = VerifyCredentials(
+        api_key=API_KEY, operator=Credentials({"Authorization": f"Bearer {TOKEN}"})
+    )
+    session = VerifySession(url, credentials, budget=Budget(max_examples=max_examples))
+    per_check: dict[str, float] = {}
+
+    def listen(event: Event) -> None:
+        if isinstance(event, CheckFinished):
+            per_check[event.check.id] = event.seconds
+
+    started = CLOCK.monotonic()
+    card = asyncio.run(run_checks(session, select_checks("buyer"), listen))
+    counts = card.counts()
+    summary = f"{counts['passed']} passed, {counts['failed']} failed, {counts['not_run']} not run"
+    return CLOCK.monotonic() - started, per_check, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-examples", type=int, default=Budget().max_examples)
+    args = parser.parse_args()
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        with tempfile.TemporaryDirectory() as folder, portal(Path(folder)) as url:
+            seconds, per_check, summary = one_round(url, args.max_examples)
+        rounds.append((seconds, per_check))
+        print(f"round {number}: {seconds:.1f} s ({summary})")
+    median = statistics.median(seconds for seconds, _ in rounds)
+    _, per_check = min(rounds, key=lambda r: abs(r[0] - median))
+    print(f"\nmedian: {median:.1f} s (target ≤ {TARGET_SECONDS:.0f} s on 2 cores)")
+    for check_id, seconds in per_check.items():
+        print(f"  {check_id:34} {seconds:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""``lotflow verify``: point lotflow at one running portal and learn where it deviates from the
+contract (see docs/verify.md). ``verify buyer URL`` is built; ``verify producer URL`` will take
+the same run options (:func:`run_options`) with the producer's credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+from rich.console import Console
+
+from lotflow.errors import ConfigError
+from lotflow.verify.baseline import load_baseline, write_baseline
+from lotflow.verify.credentials import load_credentials
+from lotflow.verify.registry import Direction, all_checks, select_checks
+from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
+from lotflow.verify.runner import run_checks
+from lotflow.verify.scorecard import Scorecard
+from lotflow.verify.session import Budget, VerifySession
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULTS = Budget()
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--list-checks", is_flag=True, help="List every check: id, direction, what it checks."
+)
+@click.pass_context
+def verify(ctx: click.Context, list_checks: bool) -> None:
+    """Check one running portal against the contract, check by check.
+
+    Exit codes: 0 no new failure (and the score reaches --fail-under), 1 a contract failure,
+    2 a usage or configuration error (a bad option, an unreachable portal).
+    """
+    if list_checks:
+        _list_checks()
+    elif ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def _list_checks() -> None:
+    checks = all_checks()
+    built = {c.direction for c in checks}
+    for direction in (d for d in Direction if d in built):
+        click.echo(f"{direction}:")
+        for check in (c for c in checks if c.direction is direction):
+            click.echo(f"  {check.id}\n      {check.description}")
+    missing = [str(d) for d in Direction if d not in built]
+    if missing:
+        click.echo(f"Not built yet: {', '.join(missing)}.")
+
+
+def _url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} {value!r} is not an http(s) URL; e.g. http://localhost:3004.")
+    return value
+
+
+# ---------------------------------------------------------------------------------- run options
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What every ``verify <party>`` run takes besides the party's credentials."""
+
+    checks: tuple[str, ...]
+    skipped: tuple[str, ...]
+    legacy: bool
+    max_examples: int
+    time_budget: float | None
+    seed: int
+    concurrency: int
+    timeout: float
+    junit: Path | None
+    json_path: Path | None
+    html: Path | None
+    baseline: Path | None
+    write_baseline: Path | None
+    fail_under: float | None
+    verbose: bool
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.max_examples, self.time_budget, self.seed, self.concurrency)
+
+
+_RUN_OPTIONS = (
+    click.option("--legacy", is_flag=True,
+                 help="Speak today's dialect ({error} bodies); each such point is a deviation."),
+    click.option("--check", "checks", multiple=True, metavar="ID",
+                 help="Run only this check (repeatable; 'buyer.api.*' works)."),
+    click.option("--skip", "skipped", multiple=True, metavar="ID",
+                 help="Skip this check (repeatable)."),
+    click.option("--max-examples", type=click.IntRange(1, 100_000), default=DEFAULTS.max_examples,
+                 show_default=True, help="Schemathesis examples per operation."),
+    click.option("--time-budget", type=click.FloatRange(0.1), metavar="SECONDS",
+                 help="Stop drawing Schemathesis cases after this long (per fuzzing check)."),
+    click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
+                 help="Seed of every random draw."),
+    click.option("--concurrency", type=click.IntRange(2, 64), default=DEFAULTS.concurrency,
+                 show_default=True,
+                 help="Duplicates sent at once by the concurrency checks."),
+    click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+                 help="Seconds to wait for each answer."),
+    click.option("--junit", type=FILE, help="Write JUnit XML here."),
+    click.option("--json", "json_path", type=FILE, help="Write the JSON result here."),
+    click.option("--html", type=FILE, help="Write the self-contained HTML report here."),
+    click.option("--baseline", type=FILE,
+                 help="Accepted deviations (by check id and subject): only new failures fail."),
+    click.option("--write-baseline", type=FILE, help="Write this run's failures as a baseline."),
+    click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
+                 help="Also fail (exit 1) when the score is below this percentage."),
+    click.option("-v", "--verbose", is_flag=True, help="Show every exchange of each failure."),
+)  # fmt: skip
+
+
+def run_options(command: F) -> F:
+    """Add the options every ``verify <party>`` command takes."""
+    for option in reversed(_RUN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _run_options(values: dict[str, Any]) -> RunOptions:
+    names = RunOptions.__dataclass_fields__
+    return RunOptions(**{name: values.pop(name) for name in list(values) if name in names})
+
+
+# ---------------------------------------------------------------------------------- buyer
+
+
+@verify.command("buyer")
+@click.argument("url")
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    help="The producer key (X-API-Key). Default: BUYER_API_KEY, then PRODUCER_API_KEY.",
+)
+@click.option(
+    "--operator-token",
+    metavar="TOKEN",
+    help="A buyer operator token, sent as 'Authorization: Bearer TOKEN'.",
+)
+@click.option(
+    "--buyer-header",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A header for the buyer's own side (repeatable), e.g. 'Authorization: Bearer T'.",
+)
+@click.option(
+    "--buyer-cookie",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A cookie for the buyer's own side (repeatable), e.g. '__session=<jwt>'.",
+)
+@click.option(
+    "--credentials",
+    "credentials_file",
+    type=FILE,
+    help="A .env file of credentials (names in docs/verify.md; lotflow pact verify reads it too).",
+)
+@click.option(
+    "--state-url",
+    metavar="URL",
+    help="Provider-state URL: POST {state, params} sets up entities (instead of the operator API).",
+)
+@run_options
+def buyer(
+    url: str,
+    api_key: str | None,
+    operator_token: str | None,
+    buyer_header: tuple[str, ...],
+    buyer_cookie: tuple[str, ...],
+    credentials_file: Path | None,
+    state_url: str | None,
+    **values: Any,
+) -> None:
+    """Verify a buyer portal at URL: its producer-facing API and its workflow.
+
+    Checks that need what was not given (the producer key, the buyer's operator credentials or
+    a state URL) are reported as not run, with what to provide, and never count as passed.
+    """
+    options = _run_options(values)
+    credentials = load_credentials(
+        api_key=api_key,
+        operator_token=operator_token,
+        buyer_headers=buyer_header,
+        buyer_cookies=buyer_cookie,
+        file=credentials_file,
+        env=os.environ,
+    )
+    session = VerifySession(
+        _url(url, "URL"),
+        credentials,
+        state_url=_url(state_url, "--state-url") if state_url else None,
+        legacy=options.legacy,
+        budget=options.budget,
+        timeout=options.timeout,
+    )
+    sys.exit(_run("buyer", session, options))
+
+
+# ---------------------------------------------------------------------------------- running
+
+
+def _run(party: str, session: VerifySession, options: RunOptions) -> int:
+    """Run ``party``'s checks, print and write the reports; the exit code."""
+    checks = select_checks(party, options.checks, options.skipped)
+    known = [c.id for c in all_checks()]
+    baseline = load_baseline(options.baseline, known) if options.baseline else None
+    reporter = TerminalReporter(Console(), verbose=options.verbose)
+    reporter.console.print(f"lotflow verify {party} {session.base_url}: {len(checks)} checks")
+    card = asyncio.run(run_checks(session, checks, reporter.handle))
+    if baseline is not None:
+        card = card.with_results(baseline.apply(card.results))
+    reporter.summary(card)
+    _write(card, options)
+    return card.exit_code(options.fail_under)
+
+
+def _write(card: Scorecard, options: RunOptions) -> None:
+    for path, write in (
+        (options.junit, write_junit),
+        (options.json_path, write_json),
+        (options.html, write_html),
+    ):
+        if path is not None:
+            write(card, path)
+            click.echo(f"wrote {path}")
+    if options.write_baseline is not None:
+        count = write_baseline(options.write_baseline, card.results)
+        click.echo(f"wrote {options.write_baseline} ({count} accepted failures)")
