@@ -3,6 +3,7 @@ duplicates and reorder, every event lost when the receiver is down beyond the re
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ def test_an_outage_beyond_the_retry_budget_is_counted_as_lost(tmp_path: Path) ->
 
 
 def test_the_table_prints_one_row_per_schedule(capsys: pytest.CaptureFixture[str]) -> None:
+    level = logging.getLogger("lotflow.reference").level
     assert main(["1"]) == 0
+    assert logging.getLogger("lotflow.reference").level == level  # quiet only while it runs
     out = capsys.readouterr().out
     assert "committed" in out
     assert out.count("/1") == 8

@@ -135,8 +135,16 @@ def _is_open(pair: InProcessPair, lot_id: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.getLogger("lotflow.reference").setLevel(logging.CRITICAL)  # losses are counted here
-    args = argv if argv is not None else sys.argv[1:]
+    quiet = logging.getLogger("lotflow.reference")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the losses are counted in the table, not logged
+    try:
+        return _print_table(argv if argv is not None else sys.argv[1:])
+    finally:
+        quiet.setLevel(level)
+
+
+def _print_table(args: list[str]) -> int:
     events = int(args[0]) if args else 200
     header = ("schedule", "committed", "delivered", "lost", "redelivered", "applied 2x", "agree")
     print(f"{events} lot.published events per schedule; buyer retry budget {DEFAULT_ATTEMPTS}")
