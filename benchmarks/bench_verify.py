@@ -56,6 +56,7 @@ def portal(folder: Path) -> Iterator[str]:
             [{"orgId": "6750a0ffe4b0f1a2b3c4d001", "name": "Bench Air", "token": TOKEN}]
         ),
         "LOTFLOW_DATABASE_URL": f"sqlite:///{folder / 'buyer.sqlite3'}",
+        "LOTFLOW_AUTH_FAILURE_LIMIT": "0",  # verify fails authentications on purpose
     }
     command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603

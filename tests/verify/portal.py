@@ -28,9 +28,14 @@ SMALL = Budget(max_examples=8, seed=1, concurrency=4)
 
 
 @contextmanager
-def serve_buyer(tmp_path: Path, faults: Sequence[str] = ()) -> Iterator[str]:
-    """The reference buyer (with ``faults``) on a free port; its base URL."""
-    settings = BuyerSettings.from_env(buyer_env(tmp_path))
+def serve_buyer(
+    tmp_path: Path, faults: Sequence[str] = (), auth_failure_limit: int = 0
+) -> Iterator[str]:
+    """The reference buyer (with ``faults``) on a free port; its base URL. Its limit on failed
+    authentications is off by default, as docs/verify.md asks of a portal under verification
+    (verify's auth probes fail on purpose)."""
+    limit = {"LOTFLOW_AUTH_FAILURE_LIMIT": str(auth_failure_limit)}
+    settings = BuyerSettings.from_env(buyer_env(tmp_path, **limit))
     app = create_app(settings, dispatcher_enabled=False, faults=faults)
     with ServerThread(app) as server:
         yield server.url

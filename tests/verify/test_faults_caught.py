@@ -14,6 +14,7 @@ from lotflow.reference.faults import fault_names
 from lotflow.verify.checks.fuzz import UNREACHED
 from lotflow.verify.registry import all_checks
 from lotflow.verify.results import Outcome, Severity
+from lotflow.verify.runner import RATE_LIMITED
 from tests.reference.buyer.portal import TOKENS
 from tests.verify.portal import CREDENTIALS, serve_buyer, verify
 
@@ -107,3 +108,17 @@ def test_the_legacy_profile_reports_error_bodies_as_deviations(tmp_path: Path) -
     failures = legacy.failures()
     assert {r.check_id for r in failures} == {"buyer.api.problem-errors"}
     assert {r.severity for r in failures} == {Severity.DEVIATION}
+
+
+def test_a_portal_that_rate_limits_the_probes_is_reported_not_run_not_failed(
+    tmp_path: Path,
+) -> None:
+    """A 429 judges nothing about the contract: what it answered is not run, with the reason
+    and the remedy, never a failure and never a pass."""
+    with serve_buyer(tmp_path, auth_failure_limit=3) as url:
+        card = verify(url, ["buyer.api.auth-enforced"])
+    assert card.failures() == []
+    limited = [r for r in card.results if r.reason == RATE_LIMITED]
+    assert limited, card.results
+    assert all(r.outcome is Outcome.NOT_RUN for r in limited)
+    assert "LOTFLOW_AUTH_FAILURE_LIMIT" in limited[0].remedy

@@ -44,6 +44,15 @@ class CheckFinished:
 
 Event = CheckStarted | SubjectChecked | CheckFinished
 STOPPED_REMEDY = "a lotflow bug, not the portal's: report it with the log's traceback"
+TOO_MANY_REQUESTS = 429
+RATE_LIMITED = (
+    "the portal answered 429 (too many requests): a rate limit, most likely on failed "
+    "authentications, which verify's auth probes trip; what was asked was not judged"
+)
+RATE_LIMITED_REMEDY = (
+    "raise or lift the portal's limit for the run (the reference portals: "
+    "LOTFLOW_AUTH_FAILURE_LIMIT=0), or allow-list the address verify runs from"
+)
 log = logging.getLogger("lotflow.verify")
 Listener = Callable[[Event], None]
 
@@ -82,7 +91,8 @@ async def _outcomes(
         return
     reported: set[str] = set()
     try:
-        async for result in check.run(session):
+        async for found in check.run(session):
+            result = _unless_rate_limited(found)
             reported.add(result.subject)
             emit(SubjectChecked(check, result))
             yield result
@@ -96,3 +106,13 @@ async def _outcomes(
                 result = not_run(check.id, subject, reason, STOPPED_REMEDY)
                 emit(SubjectChecked(check, result))
                 yield result
+
+
+def _unless_rate_limited(result: SubjectResult) -> SubjectResult:
+    """A failure whose every answer was a 429 judged nothing about the contract: not run."""
+    evidence = result.evidence
+    if evidence is None or not evidence.exchanges:
+        return result
+    if all(exchange.status == TOO_MANY_REQUESTS for exchange in evidence.exchanges):
+        return not_run(result.check_id, result.subject, RATE_LIMITED, RATE_LIMITED_REMEDY)
+    return result
