@@ -100,3 +100,26 @@ def test_a_lot_closed_by_a_sync_before_its_lot_deleted_still_withdraws_the_bids(
     assert status(pair, "getProducerBid", bidId=m.vars.values["pbid_1"]) == "withdrawn"
     m.holds()
     m.teardown()
+
+
+def test_a_rejection_that_crossed_the_lots_withdrawal_leaves_the_bid_lost_on_both_sides(
+    make_pair: Callable[[], InProcessPair],
+) -> None:
+    """Found by the model: bid.rejected and then lot.deleted, delivered in the other order,
+    left the producer's bid withdrawn while the buyer's was rejected."""
+    m = model(make_pair)
+    m.create_lot(1000, publish=True)
+    m.submit_bid(0, 0, None)
+    m.dispatch(Fault.NONE)
+    m.reject_bid(0)
+    m.withdraw_lot(0)
+    m.dispatch(Fault.DELAY)
+    pair, pbid = m.pair, m.vars.values["pbid_1"]
+    assert [h.event for h in pair.network.held] == ["bid.rejected", "lot.deleted"]
+    pair.release(1)
+    assert status(pair, "getProducerBid", bidId=pbid) == "withdrawn"
+    pair.release(0)
+    assert status(pair, "getProducerBid", bidId=pbid) == "lost"
+    m.settle(Fault.NONE)
+    m.holds()
+    m.teardown()
