@@ -16,7 +16,7 @@ nox.options.reuse_existing_virtualenvs = True  # sessions reinstall the project,
 nox.options.sessions = ["lint", "typecheck", "tests", "spec"]
 
 PYTHON = "3.11"
-SOURCES = ("src", "reference", "simulators", "tests", "noxfile.py", "setup.py")
+SOURCES = ("src", "reference", "simulators", "tests", "benchmarks", "noxfile.py", "setup.py")
 
 
 @nox.session(python=PYTHON)
@@ -87,6 +87,14 @@ def bench(session: nox.Session) -> None:
     """Throughput of the reference buyer against a bare FastAPI endpoint, and deliveries/s."""
     session.install("-e", ".")
     session.run("python", "benchmarks/bench_buyer.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def faults(session: nox.Session) -> None:
+    """Webhook delivery under the fault schedule (outage, 503, hangs, kill -9): prints committed,
+    delivered, lost and duplicated-after-2xx counts and drain times."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/faults.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -1,23 +1,30 @@
-"""Throughput of the reference buyer portal, measured against a bare FastAPI app in the same run,
-and of its webhook dispatcher against a local receiver.
+"""Throughput of the reference portals, each measured against a bare FastAPI app in the same run,
+and of the buyer's webhook dispatcher against a local receiver.
 
     python benchmarks/bench_buyer.py [--duration 3] [--rounds 3] [--concurrency 16]
                                      [--events 2000] [--client raw|httpx]
+                                     [--postgres postgresql://user:pw@127.0.0.1:5432/postgres]
+                                     [--only http,webhooks,receivers]
 
-Each server runs under uvicorn with one worker in its own process on a free port: the buyer as
-configured by default (responses validated, answer cache on), the buyer with response
-validation off, the buyer with the answer cache off (list-lots only: every request queries the
-tables), the bare app, and a webhook receiver. The load generator (fixed concurrency, fixed
-duration) runs in a process of its own; by default it is a minimal keep-alive HTTP/1.1 client on
-asyncio streams, because httpx needs so much CPU per request that it saturates near 2k
-requests/s on two cores, below what the bare app serves (``--client httpx`` uses it anyway).
-The bare app answers list-lots with the very bytes the buyer answers (held in memory), and
-submit-bid by parsing the JSON and answering 201 with a body, so the ratios isolate what the
-portal adds. Every submit-bid is a new bid (a fresh externalBidId), stored before it is
-answered. Samples are taken in interleaved rounds and the median round is reported, so that
-drift on a shared machine evens out.
-Targets: list-lots ≥ 0.5x bare, submit-bid ≥ 0.3x bare, ≥ 500 signed webhook deliveries/s.
-Prints a table; the exit code is 0 whether or not a target is met (it is a measurement).
+Every server runs under uvicorn with one worker in its own process on a free port (see
+``benchkit``); the load generator (fixed concurrency, fixed duration) runs in a process of its
+own. Samples are taken in interleaved rounds and the median round is reported, so that drift on
+a shared machine evens out; ratios are taken within one run.
+
+- Buyer HTTP: list-lots (a page of 50 lots, ~40 KB) and submit-bid (a new bid each time, stored
+  before it is answered) of the buyer as configured by default (responses validated, answer
+  cache on), with validation off, and with the cache off (a cold read: every request queries the
+  tables), each against the bare app answering the same bytes / parsing the same JSON.
+- Dispatcher: signed deliveries/s of 2,000 queued events to a local receiver in the default
+  configuration (and with 16 sends at a time), and p50/p99 latency from commit to arrival when
+  unloaded (one event every 10 ms, the dispatcher woken by each commit).
+- Producer receivers: signed deliveries/s the reference producer accepts (verify, de-duplicate,
+  store, answer; each a new event about a new lot) against a bare FastAPI endpoint doing only
+  the same signature check, with p50/p99.
+
+With ``--postgres`` (an admin URL; a fresh database is made per server and dropped after) the
+portals run on PostgreSQL instead of SQLite files. The exit code is 0 whether or not a target is
+met (it is a measurement).
 """
 
 from __future__ import annotations
@@ -26,255 +33,61 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import subprocess
+import secrets
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request, Response
+from bench_webhooks import LOT, delivery_latency, delivery_rate, receivers_round
+from benchkit import API_KEY, TOKEN, UNIQUE, Load, run_load, spawned
 
-ORG = "6750a0ffe4b0f1a2b3c4d001"
-API_KEY = "bench-producer-key"
-TOKEN = "bench-operator-token"  # noqa: S105 - throwaway credentials of a local benchmark
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a published test vector
 LOTS = 50
-LOT = {
-    "title": "HEFA-SPK SAF, 500,000 gal, Rotterdam FOB, March 2027",
-    "description": "Neat HEFA-SPK from used cooking oil, blended to ASTM D7566 at delivery.",
-    "type": "HEFA-SPK",
-    "volume": {"amount": 500000, "unit": "gallons"},
-    "pricing": {"price": 3250000, "currency": "USD", "pricePerUnit": 6.5, "paymentTerms": "Net 30"},
-    "delivery": {
-        "deliveryDate": "2027-03-15T00:00:00Z",
-        "deliveryLocation": "Rotterdam, NL",
-        "incoterms": "FOB",
-    },
-    "compliance": {
-        "standards": ["ISCC-EU", "CORSIA"],
-        "ghgReduction": 80,
-        "sustainabilityScore": 92,
-    },
-    "airlineName": "Nordic Air",
-}
-UNIQUE = "__N__"  # replaced in each submitted body by a fresh number
 LIST_PATH = "/api/lots/external?status=published"
 PRODUCER = {"X-API-Key": API_KEY, "content-type": "application/json"}
 ROLES = ("bare", "buyer", "buyer-novalidate", "buyer-nocache")
 ROLES_OF = {"list-lots": ROLES, "submit-bid": ROLES[:3]}  # the cache serves reads only
 KINDS = ("list-lots", "submit-bid")
+TARGETS = {"list-lots": 0.5, "submit-bid": 0.3, "cold list-lots": 0.3, "receivers": 0.4}
+DELIVERY_TARGET, LATENCY_TARGET_MS = 1000.0, 50.0
+SECTIONS = ("http", "webhooks", "receivers")
 
 
-def buyer_env(folder: Path, webhook_url: str = "") -> dict[str, str]:
-    operators = [{"orgId": ORG, "name": "Nordic Air", "token": TOKEN}]
-    return {
-        "LOTFLOW_DATABASE_URL": f"sqlite:///{folder / 'buyer.sqlite3'}",
-        "PRODUCER_API_KEY": API_KEY,
-        "PRODUCER_DASHBOARD_WEBHOOK_SECRET": SECRET,
-        "PRODUCER_DASHBOARD_WEBHOOK_URL": webhook_url or "http://127.0.0.1:9/api/webhooks/lots",
-        "LOTFLOW_BUYER_OPERATORS": json.dumps(operators),
-    }
+class Databases:
+    """Fresh databases: SQLite files in ``folder``, or databases on a PostgreSQL server."""
+
+    def __init__(self, folder: Path, postgres: str | None) -> None:
+        self.folder, self.postgres = folder, postgres
+        self.made: list[str] = []
+
+    @property
+    def kind(self) -> str:
+        return "PostgreSQL" if self.postgres else "SQLite (WAL, one file per portal)"
+
+    def new(self, name: str) -> str:
+        if not self.postgres:
+            return f"sqlite:///{self.folder / (name + '.sqlite3')}"
+        database = f"lotflow_bench_{name.replace('-', '_')}_{secrets.token_hex(4)}"
+        self._admin(f"CREATE DATABASE {database}")
+        self.made.append(database)
+        return self.postgres.rsplit("/", 1)[0] + "/" + database
+
+    def drop_all(self) -> None:
+        for database in self.made:
+            self._admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        url = self.postgres.replace("+psycopg", "") if self.postgres else ""
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(statement)  # type: ignore[arg-type] - a name this class made
 
 
-# ---------------------------------------------------------------------------------- servers
-
-
-def buyer_app(folder: Path, validate: bool, cache: bool = True) -> Any:
-    from lotflow.reference.buyer import BuyerSettings, create_app
-
-    env = buyer_env(folder) | {
-        "LOTFLOW_VALIDATE_RESPONSES": "true" if validate else "false",
-        "LOTFLOW_ANSWER_CACHE": "true" if cache else "false",
-    }
-    return create_app(BuyerSettings.from_env(env), dispatcher_enabled=False)
-
-
-def bare_app(list_body: Path) -> FastAPI:
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    content = list_body.read_bytes()
-
-    @app.get("/api/lots/external")
-    async def lots() -> Response:
-        return Response(content, media_type="application/json")
-
-    @app.post("/api/bids")
-    async def bid(request: Request) -> Response:
-        body = await request.json()
-        return Response(json.dumps({"bid": body}), 201, media_type="application/json")
-
-    return app
-
-
-def receiver_app() -> Any:
-    """A minimal ASGI webhook receiver: reads the body, answers 200."""
-    answer = b'{"received":true,"eventId":"","duplicate":false,"applied":true}'
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(answer))]
-
-    async def app(
-        scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http":
-            return
-        more = True
-        while more:
-            message = await receive()
-            more = message.get("more_body", False)
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": answer})
-
-    return app
-
-
-def serve(role: str, arg: str) -> None:
-    """Serve one app on a free port, print its URL, and run until stdin closes."""
-    from lotflow.serving import ServerThread
-
-    makers: dict[str, Callable[[], Any]] = {
-        "buyer": lambda: buyer_app(Path(arg), validate=True),
-        "buyer-novalidate": lambda: buyer_app(Path(arg), validate=False),
-        "buyer-nocache": lambda: buyer_app(Path(arg), validate=True, cache=False),
-        "bare": lambda: bare_app(Path(arg)),
-        "receiver": receiver_app,
-    }
-    server = ServerThread(makers[role]()).start()
-    print(server.url, flush=True)
-    sys.stdin.read()
-    server.stop()
-
-
-@contextmanager
-def spawned(role: str, arg: str = "") -> Iterator[str]:
-    """A server process; yields its URL and ends it (by its own pid) on the way out."""
-    command = [sys.executable, __file__, "serve", role, arg]
-    process = subprocess.Popen(  # noqa: S603 - this very script, with arguments it built
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the {role} server did not start")
-        yield url
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-# ---------------------------------------------------------------------------------- load
-
-
-@dataclass(frozen=True)
-class Load:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: str | None
-    duration: float
-    concurrency: int
-    client: str
-
-
-class RawConnection:
-    """One keep-alive HTTP/1.1 connection on asyncio streams: a load generator that costs far
-    less CPU per request than httpx, so that it does not saturate before a fast server does."""
-
-    def __init__(self, url: str) -> None:
-        parts = httpx.URL(url)
-        self.host, self.port = parts.host, parts.port or 80
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, method: str, target: str, headers: dict[str, str], body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        lines = [f"{method} {target} HTTP/1.1", f"host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        lines += [f"content-length: {len(body)}", "", ""]
-        self.writer.write("\r\n".join(lines).encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        fields = head.lower().split(b"\r\n")
-        length = next(int(f[15:]) for f in fields if f.startswith(b"content-length:"))
-        await self.reader.readexactly(length)
-        return status
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-async def _drive(load: Load) -> dict[str, Any]:
-    """``concurrency`` workers, each on its own connection, sending for ``duration`` seconds."""
-    latencies: list[float] = []
-    errors = 0
-    counter = iter(range(10**12))
-    deadline = time.perf_counter() + load.duration
-    target = httpx.URL(load.url).raw_path.decode()
-
-    def content() -> bytes:
-        return load.body.replace(UNIQUE, str(next(counter))).encode() if load.body else b""
-
-    async def httpx_worker() -> None:
-        nonlocal errors
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-            while (start := time.perf_counter()) < deadline:
-                response = await client.request(
-                    load.method, load.url, headers=load.headers, content=content()
-                )
-                latencies.append(time.perf_counter() - start)
-                errors += response.status_code not in (200, 201)
-
-    async def raw_worker() -> None:
-        nonlocal errors
-        connection = RawConnection(load.url)
-        try:
-            while (start := time.perf_counter()) < deadline:
-                status = await connection.request(load.method, target, load.headers, content())
-                latencies.append(time.perf_counter() - start)
-                errors += status not in (200, 201)
-        finally:
-            connection.close()
-
-    worker = raw_worker if load.client == "raw" else httpx_worker
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(load.concurrency)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / elapsed,
-        "p50": 1000 * statistics.median(latencies),
-        "p99": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
-    }
-
-
-def load_process(spec: str) -> None:
-    """The load generator's own process: read a Load as JSON, print the result as JSON."""
-    result = asyncio.run(_drive(Load(**json.loads(spec))))
-    print(json.dumps(result), flush=True)
-
-
-def run_load(load: Load) -> dict[str, Any]:
-    command = [sys.executable, __file__, "load", json.dumps(load.__dict__)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603 - as above
-    return dict(json.loads(out.stdout))
-
-
-# ---------------------------------------------------------------------------------- scenarios
+# ---------------------------------------------------------------------------------- buyer HTTP
 
 
 def seed(url: str) -> str:
@@ -299,33 +112,38 @@ def bid_template(lot_id: str) -> str:
     return json.dumps(body)
 
 
-def measure_http(args: argparse.Namespace, folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every (endpoint, server) pair, in interleaved rounds; the median round of each."""
-    (folder / "buyer").mkdir()
-    (folder / "fast").mkdir()
-    with (
-        spawned("buyer", str(folder / "buyer")) as buyer,
-        spawned("buyer-novalidate", str(folder / "fast")) as fast,
-    ):
+@contextmanager
+def buyer_servers(databases: Databases, folder: Path) -> Iterator[tuple[dict[str, str], dict]]:
+    """The four servers of the HTTP figures (URLs by role) and the lot each bids on."""
+    with ExitStack() as stack:
+        main_db, fast_db = databases.new("buyer"), databases.new("buyer-fast")
+        buyer = stack.enter_context(spawned("buyer", database_url=main_db))
+        fast = stack.enter_context(spawned("buyer-novalidate", database_url=fast_db))
         lots = {"buyer": seed(buyer), "buyer-novalidate": seed(fast)}
         lots["buyer-nocache"] = lots["buyer"]
-        listed = httpx.get(buyer + LIST_PATH, headers=PRODUCER).content
-        (folder / "lots.json").write_bytes(listed)
-        with (
-            spawned("bare", str(folder / "lots.json")) as bare,
-            spawned("buyer-nocache", str(folder / "buyer")) as uncached,  # the same database
-        ):
-            urls = {"bare": bare, "buyer": buyer, "buyer-novalidate": fast}
-            urls["buyer-nocache"] = uncached
-            samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
-            for _ in range(args.rounds):  # interleaved, so that drift on a shared machine evens out
-                for kind in KINDS:
-                    for role in ROLES_OF[kind]:
-                        load = _load(kind, urls[role], lots.get(role, "0" * 24), args)
-                        samples.setdefault((kind, role), []).append(run_load(load))
-    return {
-        key: sorted(rows, key=lambda r: r["rps"])[len(rows) // 2] for key, rows in samples.items()
-    }
+        (folder / "lots.json").write_bytes(httpx.get(buyer + LIST_PATH, headers=PRODUCER).content)
+        bare = stack.enter_context(spawned("bare", file=str(folder / "lots.json")))
+        uncached = stack.enter_context(spawned("buyer-nocache", database_url=main_db))
+        yield (
+            {"bare": bare, "buyer": buyer, "buyer-novalidate": fast, "buyer-nocache": uncached},
+            lots,
+        )
+
+
+def measure_http(args: argparse.Namespace, databases: Databases, folder: Path) -> dict:
+    """Every (endpoint, server) pair, in interleaved rounds; the median round of each."""
+    samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    with buyer_servers(databases, folder) as (urls, lots):
+        for _ in range(args.rounds):  # interleaved, so that drift on a shared machine evens out
+            for kind in KINDS:
+                for role in ROLES_OF[kind]:
+                    load = _load(kind, urls[role], lots.get(role, "0" * 24), args)
+                    samples.setdefault((kind, role), []).append(run_load(load, urls[role]))
+    return {key: _median(rows) for key, rows in samples.items()}
+
+
+def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(rows, key=lambda r: r["rps"])[len(rows) // 2]
 
 
 def _load(kind: str, url: str, lot_id: str, args: argparse.Namespace) -> Load:
@@ -335,123 +153,152 @@ def _load(kind: str, url: str, lot_id: str, args: argparse.Namespace) -> Load:
     return Load("POST", url + "/api/bids", PRODUCER, bid_template(lot_id), *timing)
 
 
-def measure_webhooks(args: argparse.Namespace, folder: Path) -> list[tuple[str, float]]:
-    rows = []
-    with spawned("receiver") as receiver_url:
-        for concurrency, clients in ((16, 4), (16, 1), (8, 2)):
-            where = folder / f"hooks-{concurrency}-{clients}"
-            rate = asyncio.run(_deliver(where, receiver_url, args.events, concurrency, clients))
-            rows.append(
-                (f"{args.events} events, concurrency {concurrency}, {clients} client(s)", rate)
+# ---------------------------------------------------------------------------------- webhooks
+
+
+def measure_webhooks(args: argparse.Namespace, databases: Databases) -> dict[str, Any]:
+    rates: list[tuple[str, tuple[float, float]]] = []
+    with spawned("receiver") as receiver:
+        for name, options in (
+            ("default (32 at a time)", {}),
+            ("16 at a time", {"concurrency": 16}),
+        ):
+            samples = [
+                asyncio.run(delivery_rate(databases.new("hooks"), receiver, args.events, **options))
+                for _ in range(args.rounds)
+            ]
+            rates.append((f"{args.events} events, {name}", sorted(samples)[len(samples) // 2]))
+        latency = asyncio.run(delivery_latency(databases.new("latency"), receiver, 200, 0.01))
+    return {"rates": rates, "latency": latency}
+
+
+def measure_receivers(args: argparse.Namespace, databases: Databases) -> dict[str, Any]:
+    samples: dict[str, list[dict[str, Any]]] = {}
+    with (
+        spawned("bare-hmac") as bare,
+        spawned("producer", database_url=databases.new("producer")) as producer,
+    ):
+        for _ in range(args.rounds):
+            found = receivers_round(
+                {"bare-hmac": bare, "producer": producer}, args.duration, args.concurrency
             )
-    return rows
-
-
-async def _deliver(
-    folder: Path, receiver_url: str, events: int, concurrency: int, clients: int
-) -> float:
-    from lotflow.reference.buyer import BuyerSettings, Dispatcher
-    from lotflow.reference.buyer.outbox import PENDING
-    from lotflow.reference.buyer.tables import metadata, outbox
-
-    from lotflow.clock import SystemClock
-    from lotflow.db import Database
-
-    folder.mkdir()
-    settings = BuyerSettings.from_env(buyer_env(folder, receiver_url + "/api/webhooks/lots"))
-    db = Database(settings.database_url)
-    db.create_all(metadata)
-    _queue(db, settings, events)
-    dispatcher = Dispatcher(db, settings, SystemClock(), concurrency=concurrency, clients=clients)
-    began = time.perf_counter()
-    while await dispatcher.run_once():
-        pass
-    elapsed = time.perf_counter() - began
-    await dispatcher.aclose()
-    with db.read() as conn:
-        left = conn.execute(outbox.select().where(outbox.c.status == PENDING)).first()
-    db.dispose()
-    if left is not None:
-        raise RuntimeError("some events were not delivered")
-    return events / elapsed
-
-
-def _queue(db: Any, settings: Any, events: int) -> None:
-    from lotflow.reference.buyer.context import BuyerContext
-
-    from lotflow.clock import SystemClock
-
-    ctx = BuyerContext(settings, db, SystemClock())
-    lot = {
-        "_id": "6750a1c2e4b0f1a2b3c4d5e6",
-        "orgId": ORG,
-        "status": "published",
-        "version": 2,
-        **LOT,
-    }
-    with ctx.transaction() as tx:
-        for _ in range(events):
-            tx.enqueue("lot.updated", ORG, {"lot": lot, "organization": tx.organization(lot)})
+            for role, row in found.items():
+                samples.setdefault(role, []).append(row)
+    return {role: _median(rows) for role, rows in samples.items()}
 
 
 # ---------------------------------------------------------------------------------- report
 
 
-def report(
-    http: dict[tuple[str, str], dict[str, Any]],
-    hooks: list[tuple[str, float]],
-    args: argparse.Namespace,
-) -> None:
+def report(figures: dict[str, Any], args: argparse.Namespace, databases: Databases) -> None:
     print(
-        f"\nHTTP: one uvicorn worker per server; load from {args.client} with {args.concurrency} "
-        f"connections, {args.duration}s per sample, median of {args.rounds} interleaved rounds"
+        f"\n{os.cpu_count()} CPU core(s), load average {args.load_before} before the run; "
+        f"database: {databases.kind}; one uvicorn worker per server; load from {args.client} "
+        f"with {args.concurrency} connections, {args.duration}s per sample, median of "
+        f"{args.rounds} interleaved rounds"
     )
-    columns = f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}"
-    print(f"{'endpoint':<12}{'server':<18}{columns}")
-    for kind, target in (("list-lots", 0.5), ("submit-bid", 0.3)):
-        bare = http[(kind, "bare")]["rps"]
+    print(
+        f"{'figure':<28}{'server':<18}{'rate/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}"
+        "  rate vs bare / target; bare's CPU per request over this one's"
+    )
+    if "http" in figures:
+        _report_http(figures["http"])
+    if "webhooks" in figures:
+        _report_webhooks(figures["webhooks"])
+    if "receivers" in figures:
+        _report_receivers(figures["receivers"])
+
+
+def _row(figure: str, server: str, row: dict[str, Any], verdict: str) -> None:
+    cpu = f"{row['cpu_ms']:>8.3f}" if "cpu_ms" in row else f"{'':>8}"
+    print(
+        f"{figure:<28}{server:<18}{row['rps']:>8.0f}{row['p50']:>8.2f}{row['p99']:>8.2f}{cpu}"
+        f"  {verdict}"
+    )
+
+
+def _cpu_versus(row: dict[str, Any], bare: dict[str, Any]) -> str:
+    if "cpu_ms" not in row or not row["cpu_ms"]:
+        return ""
+    return f"; CPU {bare['cpu_ms'] / row['cpu_ms']:.2f}x"
+
+
+def _versus(ratio: float, target: float) -> str:
+    return f"{ratio:.2f}x {'ok' if ratio >= target else 'MISSED'} (≥ {target}x)"
+
+
+def _report_http(http: dict[tuple[str, str], dict[str, Any]]) -> None:
+    for kind in KINDS:
+        bare = http[(kind, "bare")]
         for role in ROLES_OF[kind]:
             row = http[(kind, role)]
-            ratio = row["rps"] / bare
-            verdict = "ok" if ratio >= target else "MISSED"
-            versus = "" if role == "bare" else f"{ratio:>8.2f}x {verdict} (≥ {target}x)"
-            if role == "buyer-nocache":  # not a configuration the target is for: the miss path
-                versus = f"{ratio:>8.2f}x (every request queries the tables; no target)"
-            print(
-                f"{kind:<12}{role:<18}{row['rps']:>9.0f}{row['p50']:>9.2f}{row['p99']:>9.2f}"
-                f"{row['errors']:>8} {versus}"
-            )
-    print("\nsigned webhook deliveries from the dispatcher to a local receiver (target ≥ 500/s)")
-    for name, rate in hooks:
-        print(f"  {name:<48}{rate:>8.0f}/s  {'ok' if rate >= 500 else 'MISSED'}")
+            target = TARGETS["cold list-lots" if role == "buyer-nocache" else kind]
+            versus = _versus(row["rps"] / bare["rps"], target) + _cpu_versus(row, bare)
+            _row(kind, role, row, "" if role == "bare" else versus)
+
+
+def _report_webhooks(hooks: dict[str, Any]) -> None:
+    for name, (rate, cpu_ms) in hooks["rates"]:
+        verdict = f"{'ok' if rate >= DELIVERY_TARGET else 'MISSED'} (≥ {DELIVERY_TARGET:.0f}/s)"
+        print(f"{'dispatcher: ' + name:<46}{rate:>8.0f}{'':>16}{cpu_ms:>8.3f}  {verdict}")
+    latency = hooks["latency"]
+    verdict = f"{'ok' if latency['p99'] < LATENCY_TARGET_MS else 'MISSED'} (p99 < 50 ms)"
+    _row("dispatcher: commit→arrival", "unloaded", latency, verdict)
+
+
+def _report_receivers(found: dict[str, dict[str, Any]]) -> None:
+    bare, producer = found["bare-hmac"], found["producer"]
+    _row("signed webhooks received", "bare-hmac", bare, "")
+    versus = _versus(producer["rps"] / bare["rps"], TARGETS["receivers"])
+    _row("signed webhooks received", "producer", producer, versus + _cpu_versus(producer, bare))
+    errors = sum(row["errors"] for row in found.values())
+    if errors:
+        print(f"  ({errors} deliveries were not answered 2xx)")
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["serve"]:
-        serve(argv[1], argv[2] if len(argv) > 2 else "")
-        return 0
-    if argv[:1] == ["load"]:
-        load_process(argv[1])
-        return 0
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per HTTP sample")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of HTTP samples")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of samples")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP connections")
     parser.add_argument("--events", type=int, default=2000, help="webhook events to deliver")
-    parser.add_argument(
-        "--client",
-        choices=("httpx", "raw"),
-        default="raw",
-        help="load generator: raw keep-alive HTTP/1.1 on asyncio streams (default), or httpx",
-    )
+    parser.add_argument("--client", choices=("httpx", "raw"), default="raw", help="load generator")
+    parser.add_argument("--postgres", metavar="URL", help="run the portals on this PostgreSQL")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections, comma-separated")
     args = parser.parse_args(argv)
+    sections = [s for s in args.only.split(",") if s]
+    if not set(sections) <= set(SECTIONS):
+        parser.error(f"--only takes {', '.join(SECTIONS)}; got {args.only!r}")
+    args.load_before = _load_average()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); measuring…", flush=True)
     with tempfile.TemporaryDirectory(prefix="lotflow-bench-") as workdir:
-        folder = Path(workdir)
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); measuring…", flush=True)
-        http = measure_http(args, folder)
-        hooks = measure_webhooks(args, folder)
-    report(http, hooks, args)
+        databases = Databases(Path(workdir), args.postgres)
+        try:
+            figures = _measure(sections, args, databases, Path(workdir))
+        finally:
+            databases.drop_all()
+    report(figures, args, databases)
     return 0
+
+
+def _measure(
+    sections: list[str], args: argparse.Namespace, databases: Databases, folder: Path
+) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if "http" in sections:
+        figures["http"] = measure_http(args, databases, folder)
+    if "webhooks" in sections:
+        figures["webhooks"] = measure_webhooks(args, databases)
+    if "receivers" in sections:
+        figures["receivers"] = measure_receivers(args, databases)
+    return figures
 
 
 if __name__ == "__main__":

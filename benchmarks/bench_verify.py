@@ -27,13 +27,13 @@ from pathlib import Path
 import httpx
 
 from lotflow.clock import SystemClock
-from lotflow.verify.credentials import Credentials, VerifyCredentials
+from lotflow.credentials import BuyerCredentials, Credentials
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import CheckFinished, Event, run_checks
 from lotflow.verify.session import Budget, VerifySession
 
 API_KEY = "bench-producer-key-0123456789"
-TOKEN = "bench-operator-token-0123456789"
+TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a test value
 TARGET_SECONDS = 60.0
 CLOCK = SystemClock()
 
@@ -59,7 +59,8 @@ def portal(folder: Path) -> Iterator[str]:
         "LOTFLOW_AUTH_FAILURE_LIMIT": "0",  # verify fails authentications on purpose
     }
     command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(command, env=env, **quiet)  # noqa: S603 - our own CLI
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, server)
@@ -92,7 +93,7 @@ def _pause(server: subprocess.Popen[bytes]) -> None:
 
 
 def one_round(url: str, max_examples: int) -> tuple[float, dict[str, float], str]:
-    credentials = VerifyCredentials(
+    credentials = BuyerCredentials(
         api_key=API_KEY, operator=Credentials({"Authorization": f"Bearer {TOKEN}"})
     )
     session = VerifySession(url, credentials, budget=Budget(max_examples=max_examples))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 from lotflow.reference.buyer import (
     bids,
@@ -17,9 +16,9 @@ from lotflow.reference.buyer import (
     notifications,
 )
 from lotflow.reference.buyer.context import BuyerContext
+from lotflow.reference.common.inline import inline
 
 from lotflow.http import Handler, OperationRequest, Reply
-from lotflow.threads import in_thread
 
 __all__ = ["HANDLERS", "bind"]
 
@@ -62,43 +61,11 @@ HANDLERS: dict[str, Service] = {
 
 
 def bind(ctx: BuyerContext) -> dict[str, Handler]:
-    """The handlers of every operation, each bound to ``ctx``.
-
-    Async handlers run on the event loop. On PostgreSQL the others run in the threadpool. On
-    SQLite they run inline on the event loop with group commit (``Database.inline_writes``):
-    the writes of every request handled in one turn of the loop commit together, and each
-    answer waits for that commit. A short SQLite transaction costs less than the hand-off to a
-    worker thread (under the GIL a thread would not run it sooner), and its commit costs more
-    than its statements. When another thread of the process (the webhook dispatcher) is
-    writing, the handler goes to the threadpool and waits there instead of on the loop.
-    """
+    """The handlers of every operation, each bound to ``ctx``: async ones run on the event
+    loop, the others inline with group commit on SQLite (``reference.common.inline``; none of
+    the buyer's handlers waits on the network), in the threadpool elsewhere."""
     bound = {operation: partial(handler, ctx) for operation, handler in HANDLERS.items()}
-    if not ctx.db.is_sqlite:
-        return dict(bound)
     return {
-        operation: handler if inspect.iscoroutinefunction(handler.func) else _inline(ctx, handler)
+        operation: handler if inspect.iscoroutinefunction(handler.func) else inline(ctx.db, handler)
         for operation, handler in bound.items()
     }
-
-
-def _inline(ctx: BuyerContext, handler: Callable[[OperationRequest], Any]) -> Handler:
-    """``handler`` (synchronous) run as described in :func:`bind`."""
-
-    async def inline_grouped(request: OperationRequest) -> Reply:
-        with ctx.db.inline_writes() as member:
-            if member is not None:
-                try:
-                    reply, failure = handler(request), None
-                except Exception as exc:  # noqa: BLE001 - re-raised once earlier writes commit
-                    reply, failure = None, exc
-        if member is None:
-            reply = await in_thread(handler, request)
-        else:
-            await member.committed()
-            if failure is not None:
-                raise failure
-        if not isinstance(reply, Reply):
-            raise TypeError(f"handler {handler!r} returned {reply!r}, not a Reply")
-        return reply
-
-    return inline_grouped

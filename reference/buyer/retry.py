@@ -3,8 +3,12 @@
 2xx: delivered. 410: failed at once (the receiver gave up on this endpoint). 429 and 503: retried
 no earlier than ``Retry-After`` (seconds or an HTTP date), capped at the maximum backoff; without
 a usable ``Retry-After`` they back off like any failure. Anything else (another status, a timeout,
-a connection error): retried with exponential backoff and full jitter, ``uniform(0, min(cap,
-base x 2^(attempt-1)))``, until the attempt budget is spent, then failed.
+a connection error): retried with exponential backoff and half jitter, ``uniform(c/2, c)`` for the
+ceiling ``c = min(cap, base x 2^(attempt-1))``, until the attempt budget is spent, then failed.
+
+Half jitter (not full jitter) keeps a floor under every delay, so the retry window is a bound, not
+an average: with the defaults (base 1 s, cap 6 h, 24 attempts) the 23 delays add up to between
+28.5 h and 57.1 h, so an event outlives a day-long outage of its receiver (:func:`window`).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-__all__ = ["Decision", "RandomSource", "RetryPolicy"]
+from lotflow.retry_after import parse_retry_after
+
+__all__ = ["Decision", "RandomSource", "RetryPolicy", "window"]
 
 DELIVERED, RETRY, FAILED = "delivered", "retry", "failed"
 _RETRY_AFTER_STATUSES = (429, 503)
@@ -65,21 +70,21 @@ class RetryPolicy:
         return Decision(RETRY, self.backoff(attempt))
 
     def backoff(self, attempt: int) -> float:
-        """Full jitter over the exponential ceiling of ``attempt`` (1-based)."""
-        ceiling = min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
-        return ceiling * self.rng.random()
+        """Half jitter under the exponential ceiling of ``attempt`` (1-based)."""
+        return self.ceiling(attempt) * (0.5 + 0.5 * self.rng.random())
+
+    def ceiling(self, attempt: int) -> float:
+        """The longest delay after attempt ``attempt``: ``min(cap, base x 2^(attempt-1))``."""
+        return min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
 
     def retry_after(self, value: str | None, now: datetime) -> float | None:
         """Seconds to wait from a ``Retry-After`` value, capped; None when absent or unusable."""
-        if value is None or not value.strip():
-            return None
-        text = value.strip()
-        if text.isascii() and text.isdigit():
-            return min(float(text), self.cap)
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return min(max((when - now).total_seconds(), 0.0), self.cap)
+        waited = parse_retry_after(value, now)
+        return None if waited is None else min(waited, self.cap)
+
+
+def window(base: float, cap: float, attempts: int) -> tuple[float, float]:
+    """The shortest and longest time from the first to the last of ``attempts`` attempts."""
+    policy = RetryPolicy(base, cap)
+    longest = sum(policy.ceiling(n) for n in range(1, attempts))
+    return longest / 2, longest

@@ -2,20 +2,23 @@
 
 Each attempt is signed afresh (Standard Webhooks: the same ``webhook-id``, a new
 ``webhook-timestamp`` and signature), or carries ``Authorization: Bearer <first secret>`` in the
-legacy profile. Sends are spread over a few ``httpx.AsyncClient`` objects with small pools: one
-client shared by many concurrent sends spends its time in pool bookkeeping (LIBRARY_NOTES; the
-benchmark shows it), while a few clients keep throughput up. The per-attempt timeout bounds the
-whole exchange.
+legacy profile. The per-attempt timeout bounds the whole exchange.
+
+Over the network, attempts go through one aiohttp session whose connection pool holds
+``concurrency`` keep-alive connections: measured by ``nox -s bench``, it costs a fraction of the
+CPU httpx needs per request (LIBRARY_NOTES: httpx spends its time in pool bookkeeping under
+concurrency), which is what bounds the dispatcher's rate. When a ``transport`` is given (tests,
+simulators: an ``httpx.AsyncBaseTransport`` that replaces the network), attempts go through httpx
+clients on that transport instead, with the same headers, timeout and outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import math
 from dataclasses import dataclass
 
 import httpx
+from lotflow.reference.buyer.posters import AiohttpPoster, HttpxPoster, Poster, SendError
 from lotflow.reference.buyer.settings import BuyerSettings
 
 from lotflow.clock import Clock, isoformat
@@ -39,7 +42,7 @@ class Attempt:
 
 
 class WebhookSender:
-    """Signs and posts events, at most ``concurrency`` at a time over ``clients`` clients."""
+    """Signs and posts events, at most ``concurrency`` at a time."""
 
     def __init__(
         self,
@@ -55,29 +58,26 @@ class WebhookSender:
         self.concurrency = concurrency
         self._transport = transport
         self._client_count = max(1, min(clients, concurrency))
-        self._clients: list[httpx.AsyncClient] = []
+        self._poster: Poster | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._next = itertools.count()
 
     async def send(self, event_id: str, url: str, body: bytes) -> Attempt:
         """One attempt of one event; never raises for transport failures."""
-        client, slots = self._pool()
+        poster, slots = self._pool()
         async with slots:
             headers = self._headers(event_id, body)
             started_at, start = isoformat(self.clock.now()), self.clock.monotonic()
             timeout = self.settings.webhook_timeout
             try:
                 async with asyncio.timeout(timeout):
-                    response = await client.post(url, content=body, headers=headers)
+                    answer = await poster.post(url, body, headers)
             except TimeoutError:
                 return self._failed(started_at, start, f"timed out after {timeout}s")
-            except httpx.HTTPError as exc:
-                return self._failed(started_at, start, f"{type(exc).__name__}: {exc}"[:_EXCERPT])
+            except SendError as exc:
+                return self._failed(started_at, start, str(exc)[:_EXCERPT])
         duration = (self.clock.monotonic() - start) * 1000
-        error = None if response.is_success else _excerpt(response)
-        retry_after = response.headers.get("retry-after")
-        return Attempt(started_at, duration, response.status_code, error, retry_after)
+        return Attempt(started_at, duration, answer.status, answer.error, answer.retry_after)
 
     def _failed(self, started_at: str, start: float, error: str) -> Attempt:
         return Attempt(started_at, (self.clock.monotonic() - start) * 1000, None, error, None)
@@ -90,28 +90,23 @@ class WebhookSender:
         secrets = self.settings.webhook_secrets
         return headers | signature_headers(secrets, event_id, body, self.clock)
 
-    def _pool(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        """A client and the concurrency slots of the running loop (made on first use per loop)."""
+    def _pool(self) -> tuple[Poster, asyncio.Semaphore]:
+        """The poster and the concurrency slots of the running loop (made once per loop)."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._slots is None:
-            self._clients = [self._client() for _ in range(self._client_count)]
+        if self._loop is not loop or self._poster is None or self._slots is None:
+            timeout = self.settings.webhook_timeout
+            if self._transport is None:
+                self._poster = AiohttpPoster(self.concurrency)
+            else:
+                self._poster = HttpxPoster(
+                    self._transport, self.concurrency, self._client_count, timeout
+                )
             self._slots = asyncio.Semaphore(self.concurrency)
             self._loop = loop
-        return self._clients[next(self._next) % len(self._clients)], self._slots
-
-    def _client(self) -> httpx.AsyncClient:
-        per_client = math.ceil(self.concurrency / self._client_count)
-        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
-        timeout = httpx.Timeout(self.settings.webhook_timeout)
-        return httpx.AsyncClient(transport=self._transport, limits=limits, timeout=timeout)
+        return self._poster, self._slots
 
     async def aclose(self) -> None:
-        """Close the clients of the current loop."""
-        clients, self._clients, self._loop = self._clients, [], None
-        for client in clients:
-            await client.aclose()
-
-
-def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
-    return f"HTTP {response.status_code}" + (f": {text[:_EXCERPT]}" if text else "")
+        """Close the connections of the current loop."""
+        poster, self._poster, self._loop = self._poster, None, None
+        if poster is not None:
+            await poster.aclose()

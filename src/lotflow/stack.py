@@ -1,7 +1,11 @@
 """Both reference portals and the webhook tap, started together on free ports.
 
-Used by ``lotflow demo`` and by the tests that run the scenario catalogue. Credentials are
-generated for the run and shared by both portals, so the secrets match by construction.
+Used by ``lotflow demo``, ``lotflow serve pair`` and the tests that run the scenario catalogue.
+Credentials are generated for the run and shared by both portals, so the secrets match by
+construction. In *pair* mode (``tap_port`` given) the stack starts no tap of its own: the
+buyer's webhooks go to ``http://host:tap_port``, where ``lotflow scenario run --tap-port``
+serves its tap, and :meth:`ReferenceStack.pair_env` says everything ``scenario run`` and a
+joining portal need.
 """
 
 from __future__ import annotations
@@ -53,15 +57,30 @@ class Credentials:
 
 
 class ReferenceStack:
-    """Tap → buyer → producer, in that order (each needs the previous one's URL)."""
+    """Tap → buyer → producer, in that order (each needs the previous one's URL).
+
+    ``producer_env`` overrides the producer's variables (a test gives it a wrong secret).
+    """
 
     def __init__(
-        self, workdir: Path, credentials: Credentials | None = None, *, backoff_base: float = 0.2
+        self,
+        workdir: Path,
+        credentials: Credentials | None = None,
+        *,
+        backoff_base: float = 0.2,
+        host: str = "127.0.0.1",
+        buyer_port: int = 0,
+        producer_port: int = 0,
+        tap_port: int | None = None,
+        producer_env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.credentials = credentials or Credentials()
         self.backoff_base = backoff_base
+        self.host, self.ports = host, {"buyer": buyer_port, "producer": producer_port}
+        self.tap_port = tap_port
+        self.producer_overrides = producer_env or {}
         self.tap = WebhookTap()
         self._servers: list[ServerThread] = []
         self.buyer_url = self.producer_url = self.tap_url = ""
@@ -73,21 +92,43 @@ class ReferenceStack:
         from lotflow.reference.producer.settings import ProducerSettings
 
         try:
-            self.tap_url = self._serve(self.tap.app)
-            self.buyer_url = self._serve(buyer_app(BuyerSettings.from_env(self._buyer_env())))
-            self.producer_url = self._serve(
-                producer_app(ProducerSettings.from_env(self._producer_env()))
-            )
+            if self.tap_port is None:
+                self.tap_url = self._serve(self.tap.app, 0)
+            else:
+                self.tap_url = f"http://{self.host}:{self.tap_port}"
+            buyer = buyer_app(BuyerSettings.from_env(self._buyer_env()))
+            self.buyer_url = self._serve(buyer, self.ports["buyer"])
+            producer = producer_app(ProducerSettings.from_env(self._producer_env()))
+            self.producer_url = self._serve(producer, self.ports["producer"])
         except BaseException:
             self.stop()
             raise
         self.tap.forward_to = self.producer_url
         return self
 
-    def _serve(self, app: Any) -> str:
-        server = ServerThread(app).start()
+    def _serve(self, app: Any, port: int) -> str:
+        server = ServerThread(app, host=self.host, port=port).start()
         self._servers.append(server)
         return server.url
+
+    def pair_env(self) -> dict[str, str]:
+        """What ``lotflow scenario run --env-file`` reads, and the variables a real producer
+        portal sets to join this buyer (``serve producer --env-file`` reads them too)."""
+        c = self.credentials
+        tokens = ",".join(f"{alias}={token}" for alias, token in c.producer_tokens.items())
+        return {
+            "LOTFLOW_BUYER_URL": self.buyer_url,
+            "LOTFLOW_PRODUCER_URL": self.producer_url,
+            "LOTFLOW_BUYER_TOKEN": c.buyer_token,
+            "PRODUCER_API_KEY": c.api_key,
+            "PRODUCER_DASHBOARD_WEBHOOK_SECRET": c.webhook_secret,
+            "LOTFLOW_PRODUCER_TOKENS": tokens,
+            "LOTFLOW_TAP_PORT": str(self.tap_port or ""),
+            "NEXT_PUBLIC_BUYER_DASHBOARD_URL": self.buyer_url,
+            "BUYER_API_KEY": c.api_key,
+            "BUYER_WEBHOOK_SECRET": c.webhook_secret,
+            "MARKETPLACE_WEBHOOK_SECRET": c.webhook_secret,
+        }
 
     def _buyer_env(self) -> dict[str, str]:
         c = self.credentials
@@ -115,6 +156,7 @@ class ReferenceStack:
             "BUYER_API_KEY": c.api_key,
             "BUYER_WEBHOOK_SECRET": c.webhook_secret,
             "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
+            **self.producer_overrides,
         }
 
     def parties(self) -> Parties:
@@ -126,6 +168,7 @@ class ReferenceStack:
             c.api_key,
             dict(c.producer_tokens),
             self.tap,
+            tap_url=self.tap_url,
         )
 
     def stop(self) -> None:

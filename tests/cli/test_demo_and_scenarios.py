@@ -19,7 +19,13 @@ def test_demo_runs_the_catalogue_writes_reports_and_exits_0(tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert f"{len(catalogue_files())} passed, 0 failed" in result.output
-    assert "PRODUCER_API_KEY = BUYER_API_KEY" in result.output  # the generated secrets are shown
+    credentials = tmp_path / "report" / "credentials.env"
+    assert f"Keys, secrets and operator tokens of this run: {credentials}" in result.output
+    assert "PRODUCER_API_KEY=" in credentials.read_text()
+    assert "PRODUCER_API_KEY" not in result.output  # no table of secrets on the first screen
+    assert "publishLot" not in result.output  # operation ids are engineer detail (--verbose)
+    assert "  buyer portal now shows: lot sold, bid accepted, contract draft" in result.output
+    assert "  the contract: contract " in result.output
     for name in ("story.html", "story.md", "junit.xml", "result.json"):
         assert (tmp_path / "report" / name).is_file()
     assert json.loads((tmp_path / "report" / "result.json").read_text())["summary"]["ok"] is True
@@ -56,10 +62,14 @@ def test_scenario_validate_reports_each_file(tmp_path: Path) -> None:
     assert "bad.yaml:2" in result.output
 
 
-def test_scenario_list_names_the_catalogue() -> None:
+def test_scenario_list_prints_names_that_validate_and_run_accept() -> None:
     result = CliRunner().invoke(main, ["scenario", "list"])
     assert result.exit_code == 0
-    assert "07-producer-outage.yaml" in result.output
+    names = [line.split()[0] for line in result.output.splitlines()[:8]]
+    assert names[6] == "07-producer-outage"
+    checked = CliRunner().invoke(main, ["scenario", "validate", *names])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.count("✓") == 8
 
 
 def test_scenario_run_between_two_running_portals(tmp_path: Path) -> None:
@@ -104,10 +114,12 @@ def test_scenario_run_exits_2_naming_an_unreachable_portal(tmp_path: Path) -> No
         "k",
         "--producer-token",
         "alpha=p",
+        "--out",
+        str(tmp_path / "r"),
     ]
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, args, terminal_width=200)
     assert result.exit_code == 2
-    assert "Cannot reach the buyer portal at http://127.0.0.1:9" in result.output
+    assert "cannot reach the buyer portal at http://127.0.0.1:9" in result.output
 
 
 def test_scenario_run_exits_2_on_a_malformed_token_option() -> None:
@@ -144,3 +156,12 @@ def test_serve_refuses_to_start_without_its_secrets(monkeypatch: object) -> None
     assert "PRODUCER_API_KEY" in result.output
     assert "PRODUCER_DASHBOARD_WEBHOOK_SECRET" in result.output
     assert "refuses to start" in result.output
+
+
+def test_demo_with_out_under_a_file_exits_2_before_starting_anything(tmp_path: Path) -> None:
+    (tmp_path / "afile.txt").write_text("x")
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "afile.txt" / "sub")])
+    assert result.exit_code == 2
+    assert f"cannot write the reports there ({tmp_path / 'afile.txt'} is a file)" in result.output
+    assert "operator tokens of this run" not in result.output  # no portal was started
+    assert "Traceback" not in result.output

@@ -34,6 +34,7 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
         str(story),
         "--out",
         str(tmp_path / "r"),
+        "--verbose",
     ]
     process = subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
         command,
@@ -46,12 +47,17 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
     seen = []
     for line in process.stdout:  # read until the run has started (the parties are shown)
         seen.append(line)
-        if "producer operator token beta" in line:  # the parties are up; the run starts next
+        if "lotflow · 1 story, 1 step" in line:  # the run has started: its step waits
             break
     process.send_signal(signal.SIGINT)
     output = "".join(seen) + process.stdout.read()
     assert process.wait(timeout=30) == 130, output
     assert "Interrupted: shutting the portals down." in output
-    for port in re.findall(r"http://127\.0\.0\.1:(\d+)", "".join(seen)):
+    junit = (tmp_path / "r" / "junit.xml").read_text()  # the reports are written all the same
+    assert '<error message="Run interrupted (Ctrl-C)' in junit
+    assert 'type="interrupted"' in junit
+    ports = re.findall(r"http://127\.0\.0\.1:(\d+)", "".join(seen))
+    assert len(ports) == 3, output  # buyer, producer, tap
+    for port in ports:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still open"

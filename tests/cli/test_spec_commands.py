@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from lotflow import __version__
 from lotflow.cli import main
+from lotflow.openapi import load_portal_spec
+from lotflow.workflow import load_workflow
 from tests.fixtures.spec import replace_in
 
 
@@ -63,8 +65,42 @@ def test_spec_diagram_prints_mermaid_for_one_machine(runner: CliRunner) -> None:
     result = runner.invoke(main, ["spec", "diagram", "producer.bid"])
     assert result.exit_code == 0
     assert result.output.startswith("stateDiagram-v2")
-    assert "counter_offer --> won: respondToCounterOffer" in result.output
+    assert "counter_offer --> won: accept: true, via respondToCounterOffer" in result.output
     assert "buyer.lot" not in result.output
+
+
+def test_a_transition_is_labelled_with_its_outcome_from_the_workflow(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["spec", "diagram", "buyer.bid"])
+    declined = next(
+        t
+        for t in load_workflow().machine("buyer.bid").transitions
+        if t.source == ("countered",) and t.target == "pending" and t.cause.kind == "operation"
+    )
+    assert declined.when == "accept: false"
+    assert "countered --> pending: accept: false, via acceptCounterOffer\n" in result.output
+
+
+def test_spec_diagram_draws_svg_and_a_self_contained_html_page(runner: CliRunner) -> None:
+    svg = runner.invoke(main, ["spec", "diagram", "buyer.bid", "--svg"])
+    assert svg.exit_code == 0
+    assert svg.output.startswith("<svg ")
+    assert "accept: false, via acceptCounterOffer" in svg.output
+    page = runner.invoke(main, ["spec", "diagram", "--html"])
+    assert page.exit_code == 0
+    assert page.output.count("<svg ") == 7
+    assert "<script" not in page.output
+    assert "default-src 'none'" in page.output
+    several = runner.invoke(main, ["spec", "diagram", "--svg"])
+    assert several.exit_code == 2
+    assert "--svg draws one machine" in several.output
+
+
+def test_spec_check_never_cuts_a_path_to_fit_80_columns(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["spec", "check"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    for spec in (load_portal_spec("buyer"), load_portal_spec("producer")):
+        for path in spec["paths"]:
+            assert f" {path} " in result.output, path
 
 
 def test_spec_diagram_markdown_draws_every_machine(runner: CliRunner) -> None:

@@ -19,8 +19,8 @@ from lotflow.reference.buyer.app import create_app
 from lotflow.reference.buyer.settings import BuyerSettings
 
 from lotflow.clock import FakeClock
+from lotflow.credentials import BuyerCredentials, Credentials
 from lotflow.db import sqlite_url
-from lotflow.pact.credentials import BuyerCredentials
 from lotflow.pact.inbox import WebhookInbox
 from lotflow.pact.names import HTTP_PROVIDER, MESSAGE_PROVIDER, pact_file
 from lotflow.pact.verify import BuyerTarget
@@ -51,7 +51,9 @@ def buyer_env(tmp_path: Path) -> dict[str, str]:
 
 
 def credentials() -> BuyerCredentials:
-    return BuyerCredentials(API_KEY, (("Authorization", f"Bearer {OPERATOR_TOKEN}"),))
+    return BuyerCredentials(
+        API_KEY, operator=Credentials({"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    )
 
 
 @contextmanager

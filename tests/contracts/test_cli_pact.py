@@ -139,7 +139,7 @@ def test_an_unreachable_buyer_is_a_usage_error(closed_port: int) -> None:
     ("args", "said"),
     [
         (["--operator-token", "t"], "No producer API key: give --api-key"),
-        (["--api-key", "k"], "give --operator-token, --operator-header or --operator-cookie"),
+        (["--api-key", "k"], "give --operator-token, --buyer-header or --buyer-cookie"),
         (["--api-key", "k", "--operator-header", "no-colon"], "is not 'Name: value'"),
         (["--api-key", "k", "--operator-cookie", "session"], "is not 'name=value'"),
         (

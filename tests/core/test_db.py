@@ -381,3 +381,55 @@ async def test_a_thread_waiting_to_write_gets_the_lock_before_any_new_group(db: 
     thread.join(timeout=30)
     assert done.is_set()
     assert (_value(db, 1), _value(db, 2)) == (7, 2)
+
+
+# ---------------------------------------------------------------- a database that cannot be used
+
+
+def _tables() -> MetaData:
+    metadata = MetaData()
+    Table("things", metadata, Column("id", Integer, primary_key=True))
+    return metadata
+
+
+def test_a_file_in_a_missing_folder_is_named_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "no-such-folder" / "buyer.sqlite3"
+    with pytest.raises(ConfigError, match="folder that does not exist") as refused:
+        Database(sqlite_url(path)).create_all(_tables())
+    assert str(path.parent) in str(refused.value)
+
+
+def test_a_file_that_is_not_a_database_is_named_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "buyer.sqlite3"
+    path.write_bytes(b"this is not a database, it is a shopping list\n" * 100)
+    with pytest.raises(ConfigError, match="not a database") as refused:
+        Database(sqlite_url(path)).create_all(_tables())
+    assert str(path) in str(refused.value)
+    assert "move it aside" in str(refused.value)
+
+
+def test_a_file_with_corrupted_pages_fails_its_integrity_check_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "buyer.sqlite3"
+    db = Database(sqlite_url(path))
+    db.create_all(_tables())
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE filler (x TEXT)")
+        conn.exec_driver_sql("CREATE INDEX filler_x ON filler (x)")
+        for n in range(400):
+            conn.exec_driver_sql("INSERT INTO filler VALUES (?)", (f"row {n} " * 20,))
+    db.dispose()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[page * 3 : page * 3 + 200] = b"\xff" * 200  # scribble over a page of the table
+    path.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="integrity check") as refused:
+        Database(sqlite_url(path)).create_all(_tables())
+    assert str(path) in str(refused.value)
+
+
+def test_an_unreachable_server_is_named_without_its_password() -> None:
+    url = "postgresql://lotflow:s3cret-password@127.0.0.1:1/lotflow"
+    with pytest.raises(ConfigError, match="Cannot use the database") as refused:
+        Database(url).create_all(_tables())
+    assert "s3cret-password" not in str(refused.value)
+    assert "127.0.0.1:1" in str(refused.value)

@@ -28,13 +28,27 @@ def exchange(
     response = (
         ev.HttpResponse(status, {"content-type": "application/json"}, body) if status else None
     )
-    return ev.Exchange(portal, operation, actor, purpose, request, response, 12.5)
+    return ev.Exchange(
+        portal=portal,
+        operation=operation,
+        actor=actor,
+        purpose=purpose,
+        request=request,
+        response=response,
+        duration_ms=12.5,
+    )
 
 
 def webhook(event: str, attempt: int, status: int | None) -> ev.WebhookSeen:
     delivered = status is not None and status < 300
     return ev.WebhookSeen(
-        event, "msg_1", "/api/webhooks/bids", attempt, status, delivered, "2026-01-01T00:00:01.000Z"
+        event=event,
+        webhook_id="msg_1",
+        path="/api/webhooks/bids",
+        attempt=attempt,
+        status=status,
+        delivered=delivered,
+        received_at="2026-01-01T00:00:01.000Z",
     )
 
 
@@ -54,22 +68,31 @@ def step(
     note: str = "",
 ) -> ev.StepResult:
     return ev.StepResult(
-        scenario,
-        slug,
-        step_id,
-        title,
-        kind,
-        actor,
-        line,
-        outcome,
-        0.25,
-        failures,
-        exchanges,
-        webhooks,
-        note,
+        scenario=scenario,
+        slug=slug,
+        step_id=step_id,
+        title=title,
+        kind=kind,
+        actor=actor,
+        line=line,
+        outcome=outcome,
+        duration=0.25,
+        failures=failures,
+        exchanges=exchanges,
+        webhooks=webhooks,
+        note=note,
     )
 
 
+CONTRACT = {
+    "_id": "c1",
+    "contractNumber": "NA-2026-0042",
+    "status": "draft",
+    "volume": {"amount": 250000, "unit": "gallons"},
+    "pricing": {"price": 1600000, "currency": "USD", "pricePerUnit": 6.4, "paymentTerms": "Net 30"},
+    "deliveryDate": "2027-03-15T00:00:00Z",
+    "deliveryLocation": "Rotterdam, NL",
+}
 COUNTER_FAILURE = ev.Failure(
     "status",
     "counterBid answered 409, expected 201",
@@ -98,10 +121,24 @@ FIRST = (
         exchanges=(
             exchange("publishLot", 200),
             exchange(
-                "getMarketplaceLot", 200, actor="producer", portal="producer", purpose="state"
+                "getMarketplaceLot",
+                200,
+                actor="producer",
+                portal="producer",
+                purpose="state",
+                body={"lot": {"_id": "l1", "status": "open"}},
             ),
         ),
-        webhooks=(ev.WebhookSeen("lot.published", "msg_0", "/api/webhooks/lots", 1, 200, True),),
+        webhooks=(
+            ev.WebhookSeen(
+                event="lot.published",
+                webhook_id="msg_0",
+                path="/api/webhooks/lots",
+                attempt=1,
+                status=200,
+                delivered=True,
+            ),
+        ),
     ),
     step(
         HAPPY,
@@ -152,7 +189,18 @@ SECOND = (
         "accept",
         "The buyer accepts; the webhook is refused",
         "passed",
-        exchanges=(exchange("decideBid", 200),),
+        exchanges=(
+            exchange("decideBid", 200),
+            exchange("getContract", 200, purpose="agree", body={"contract": CONTRACT}),
+            exchange(
+                "getProducerBid",
+                200,
+                actor="producer",
+                portal="producer",
+                purpose="agree",
+                body={"bid": {"status": "won"}},
+            ),
+        ),
         webhooks=(webhook("bid.accepted", 1, 503),),
     ),
     step(
@@ -167,42 +215,60 @@ SECOND = (
     ),
 )
 
+RUN = {"run_id": "r1", "at": "2026-01-01T00:00:00.000Z"}
+
+
+def scenario_ids(name: str, slug: str) -> dict[str, str]:
+    return {**RUN, "scenario": name, "slug": slug}
+
+
+def finished(
+    name: str, slug: str, passed: bool, steps: tuple[ev.StepResult, ...]
+) -> ev.ScenarioFinished:
+    return ev.ScenarioFinished(**scenario_ids(name, slug), passed=passed, duration=1.0, steps=steps)
+
+
+def step_events(result: ev.StepResult) -> list[ev.Event]:
+    """StepStarted and the event that ends the step, as the runner emits them."""
+    ids = {**scenario_ids(result.scenario, result.slug), "step_id": result.step_id}
+    if result.skipped:
+        return [ev.StepSkipped(**ids, result=result)]
+    ended = ev.StepPassed if result.passed else ev.StepFailed
+    return [ev.StepStarted(**ids, title=result.title), ended(**ids, result=result)]
+
+
 STREAM: list[ev.Event] = [
     ev.RunStarted(
-        (HAPPY, OUTAGE),
-        {"buyer": "http://buyer.test", "producer": "http://producer.test"},
-        8,
-        "r1",
-        "2026-01-01T00:00:00.000Z",
+        **RUN,
+        scenarios=(HAPPY, OUTAGE),
+        parties={"buyer": "http://buyer.test", "producer": "http://producer.test"},
+        total_steps=8,
     ),
     ev.ScenarioStarted(
-        HAPPY,
-        "02-counter",
-        "The buyer counters; the producer accepts.",
-        1,
-        2,
-        4,
-        ("core",),
-        "scenarios/02-counter.yaml",
+        **scenario_ids(HAPPY, "02-counter"),
+        description="The buyer counters; the producer accepts.",
+        index=1,
+        total=2,
+        steps=4,
+        tags=("core",),
+        source="scenarios/02-counter.yaml",
     ),
-    *[
-        e
-        for s in FIRST[:3]
-        for e in (
-            ev.StepStarted(HAPPY, "02-counter", s.step_id, s.title),
-            ev.StepPassed(s) if s.passed else ev.StepFailed(s),
-        )
-    ],
-    ev.StepSkipped(FIRST[3]),
-    ev.ScenarioFinished(HAPPY, "02-counter", False, 1.0, FIRST),
-    ev.ScenarioStarted(OUTAGE, "07-outage", "", 2, 2, 4, (), "scenarios/07-outage.yaml"),
-    *[
-        e
-        for s in SECOND
-        for e in (ev.StepStarted(OUTAGE, "07-outage", s.step_id, s.title), ev.StepPassed(s))
-    ],
-    ev.ScenarioFinished(OUTAGE, "07-outage", True, 1.0, SECOND),
-    ev.RunFinished(ev.RunSummary(1, 1, 6, 1, 1, 2.0)),
+    *[e for s in FIRST for e in step_events(s)],
+    ev.ScenarioFinished(
+        **scenario_ids(HAPPY, "02-counter"), passed=False, duration=1.0, steps=FIRST
+    ),
+    ev.ScenarioStarted(
+        **scenario_ids(OUTAGE, "07-outage"),
+        index=2,
+        total=2,
+        steps=4,
+        source="scenarios/07-outage.yaml",
+    ),
+    *[e for s in SECOND for e in step_events(s)],
+    ev.ScenarioFinished(
+        **scenario_ids(OUTAGE, "07-outage"), passed=True, duration=1.0, steps=SECOND
+    ),
+    ev.RunFinished(**RUN, summary=ev.RunSummary(1, 1, 6, 1, 1, 2.0)),
 ]
 
 

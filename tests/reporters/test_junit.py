@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lotflow.engine import events as ev
 from lotflow.reporters.junit import JUnitReporter
-from tests.reporters.stream import HAPPY, OUTAGE, feed, step
+from tests.reporters.stream import HAPPY, OUTAGE, feed, finished, step
 
 
 def report(tmp_path: Path) -> ET.Element:
@@ -66,7 +66,7 @@ def test_text_xml_cannot_hold_is_replaced_not_written_broken(tmp_path: Path) -> 
         failures=(ev.Failure("body", "nul \x00 here"),),
     )
     path = tmp_path / "junit.xml"
-    feed(JUnitReporter(path), [ev.ScenarioFinished("S", "s", False, 0.1, (bad,))])
+    feed(JUnitReporter(path), [finished("S", "s", False, (bad,))])
     root = ET.parse(path).getroot()  # noqa: S314 - the file this test just wrote
     case = root.find(".//testcase")
     assert case is not None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from lotflow.engine import events as ev
+from lotflow.openapi import load_portal_spec
 from lotflow.reporters.mermaid import mermaid_text, sequence_diagram
+from lotflow.reporters.sequence import Arrow, build
 from lotflow.reporters.story import StoryReporter
-from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed
+from lotflow.reporters.svg import to_svg
+from lotflow.reporters.vocabulary import spec_vocabulary
+from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, exchange, feed, finished, step
 
 
 def written(tmp_path: Path) -> tuple[str, str]:
@@ -20,36 +24,70 @@ def written(tmp_path: Path) -> tuple[str, str]:
     )
 
 
-def test_every_call_is_an_arrow_from_who_made_it_to_the_portal_with_the_status() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST))
+WORDS = spec_vocabulary()
+
+
+def test_every_call_is_an_arrow_labelled_in_the_specs_words_with_the_status() -> None:
+    diagram = sequence_diagram(finished(HAPPY, "02", False, FIRST))
     assert diagram.startswith("sequenceDiagram\n    participant B as Buyer operator\n")
-    assert "    B->>BP: createLot\n    BP-->>B: 201" in diagram
-    assert (
-        "        B->>BP: counterBid\n        BP--xB: 409" in diagram
-    )  # inside the failed step's shade
-    assert "L->>PP: getMarketplaceLot (check)" in diagram
+    create = WORDS.operation("createLot")
+    assert create == load_portal_spec("buyer")["paths"]["/api/lots"]["post"]["summary"]
+    assert f"    B->>BP: {mermaid_text(create)}\n    BP-->>B: 201" in diagram
+    counter = mermaid_text(WORDS.operation("counterBid"))
+    assert f"        B->>BP: {counter}\n        BP--xB: 409" in diagram  # in the failed shade
+    assert "counterBid" not in diagram
     assert "The producer accepts the counter-offer" not in diagram  # skipped steps did nothing
 
 
+def test_lotflows_checks_are_one_compact_note_per_step_not_arrows() -> None:
+    diagram = sequence_diagram(finished(HAPPY, "02", False, FIRST))
+    assert "Note over B,PP: ✓ lotflow checked: producer lot open" in diagram
+    assert "(check)" not in diagram
+    assert "participant L " not in diagram
+
+
+def test_a_refusal_the_scenario_expects_is_drawn_as_expected_not_as_a_failure() -> None:
+    refused = step(
+        "R",
+        "r",
+        "again",
+        "A second answer is refused",
+        "passed",
+        exchanges=(exchange("acceptCounterOffer", 409, actor="producer", portal="buyer"),),
+    )
+    model = build(finished("R", "r", True, (refused,)))
+    answer = model.blocks[0].items[1]
+    assert isinstance(answer, Arrow)
+    assert (answer.label, answer.lost, answer.expected) == ("409, refused as expected", False, True)
+    drawn = to_svg(model, ident="r", title="r")
+    assert "class='arrow answer expected'" in drawn
+    assert "url(#r-cross)" not in drawn
+    failing = replace(refused, outcome="failed")
+    lost = build(finished("R", "r", False, (failing,))).blocks[0].items[1]
+    assert isinstance(lost, Arrow)
+    assert (lost.lost, lost.expected) == (True, False)
+
+
 def test_producers_act_as_their_alias_and_call_the_buyer_from_their_portal() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND))
+    diagram = sequence_diagram(finished(OUTAGE, "07", True, SECOND))
     assert "participant P_beta as Producer operator (beta)" in diagram
-    assert "P_beta->>PP: submitProducerBid" in diagram
-    assert "PP->>BP: submitBid" in diagram
+    assert f"P_beta->>PP: {mermaid_text(WORDS.operation('submitProducerBid'))}" in diagram
+    assert f"PP->>BP: {mermaid_text(WORDS.operation('submitBid'))}" in diagram
 
 
-def test_every_webhook_is_an_arrow_from_buyer_to_producer_with_attempt_and_outcome() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND))
-    assert "BP->>PP: bid.accepted (webhook, attempt 1)\n    PP--xBP: 503, not delivered" in diagram
-    assert "BP->>PP: bid.accepted (webhook, attempt 2)\n    PP-->>BP: 200" in diagram
+def test_every_webhook_is_an_arrow_from_buyer_to_producer_with_its_words_and_outcome() -> None:
+    diagram = sequence_diagram(finished(OUTAGE, "07", True, SECOND))
+    accepted = mermaid_text(WORDS.event("bid.accepted"))
+    assert f"BP->>PP: {accepted} (webhook)\n    PP--xBP: 503, not delivered" in diagram
+    assert f"BP->>PP: {accepted} (webhook, again)\n    PP-->>BP: 200" in diagram
     assert "PP--xBP: no answer" in diagram
     assert "Note over PP: the producer portal goes offline" in diagram
 
 
 def test_steps_are_notes_and_a_failed_step_is_shaded() -> None:
-    diagram = sequence_diagram(ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST))
-    assert "Note over B,L: ✓ 1. The buyer drafts a lot at $6.50/gal" in diagram
-    assert re.search(r"rect rgba\([^)]*\)\n\s+Note over B,L: ✗ 3\. The buyer counters", diagram)
+    diagram = sequence_diagram(finished(HAPPY, "02", False, FIRST))
+    assert "Note over B,PP: ✓ 1. The buyer drafts a lot at $6.50/gal" in diagram
+    assert re.search(r"rect rgba\([^)]*\)\n\s+Note over B,PP: ✗ 3\. The buyer counters", diagram)
     assert diagram.rstrip().endswith("end")
 
 
@@ -62,9 +100,11 @@ def test_the_markdown_tells_each_scenario_and_embeds_its_diagram(tmp_path: Path)
     assert markdown.startswith("# lotflow story report\n")
     assert "**1 passed, 1 failed (8 steps: 6 passed, 1 failed, 1 skipped) in 2.00s**" in markdown
     assert "## ✗ Counter-offer accepted; the contract carries the counter terms" in markdown
+    create = WORDS.operation("createLot")
+    assert f"1. ✓ **The buyer drafts a lot at \\$6.50/gal** — the buyer: {create} → 201" in markdown
     assert (
-        "1. ✓ **The buyer drafts a lot at \\$6.50/gal** — the buyer: createLot → 201 · 0.25s"
-        in markdown
+        "| 1 | [Counter-offer accepted; the contract carries the counter terms](#s-02-counter)"
+        in (markdown)
     )
     assert "   - ✗ status: counterBid answered 409, expected 201" in markdown
     assert (
@@ -77,15 +117,15 @@ def test_the_markdown_tells_each_scenario_and_embeds_its_diagram(tmp_path: Path)
 def test_the_html_twin_is_self_contained_and_readable_without_scripts(tmp_path: Path) -> None:
     _, page = written(tmp_path)
     assert "<script" not in page
-    assert not re.search(r"\b(src|href)=", page)
+    assert not re.search(r"\bsrc=", page)
+    assert re.findall(r"\bhref='([^']*)'", page) == ["#s-02-counter", "#s-07-outage"]
     assert "default-src 'none'" in page
     assert "<pre class='mermaid'>sequenceDiagram" in page
-    assert html.escape("B->>BP: createLot") in page
+    assert html.escape(f"B->>BP: {WORDS.operation('createLot')}") in page
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "The buyer counters at $6.40/gal" in text
     assert "✗ status: counterBid answered 409, expected 201" in text
-    assert "→ producer received bid.accepted (attempt 2)" in text
-    assert "B->>BP: createLot" in text
+    assert f"→ the producer portal is told (on a retry): {WORDS.event('bid.accepted')}" in text
 
 
 def test_the_html_twin_draws_each_diagram_as_svg_with_page_unique_markers(tmp_path: Path) -> None:

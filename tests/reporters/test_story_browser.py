@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from lotflow.engine import events as ev
 from lotflow.reporters.sequence import Arrow, build
 from lotflow.reporters.story import StoryReporter
-from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed
+from tests.reporters.stream import FIRST, HAPPY, OUTAGE, SECOND, feed, finished
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [  # headless as root in a closed network: no sandbox, no background calls home
@@ -71,8 +70,8 @@ def test_the_story_page_draws_every_diagram_within_the_page_and_fetches_nothing(
     assert diagrams.count() == 2
     page_width = browser_page.evaluate("document.documentElement.clientWidth")
     scenarios = [
-        ev.ScenarioFinished(HAPPY, "02", False, 1.0, FIRST),
-        ev.ScenarioFinished(OUTAGE, "07", True, 1.0, SECOND),
+        finished(HAPPY, "02", False, FIRST),
+        finished(OUTAGE, "07", True, SECOND),
     ]
     for index, scenario in enumerate(scenarios):
         svg = diagrams.nth(index)
@@ -99,3 +98,37 @@ def test_the_story_page_draws_every_diagram_within_the_page_and_fetches_nothing(
     assert source.is_visible()
     assert source.inner_text().startswith("sequenceDiagram")
     browser_page.screenshot(path=str(tmp_path / "story.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
+def test_the_story_page_fits_a_phone_and_a_desktop_with_its_summary_on_the_first_screen(
+    tmp_path: Path, browser_page: Any, width: int, height: int
+) -> None:
+    feed(StoryReporter(tmp_path))
+    browser_page.set_viewport_size({"width": width, "height": height})
+    browser_page.goto((tmp_path / "story.html").as_uri())
+
+    overflow = browser_page.evaluate(
+        "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    )
+    assert overflow <= 0  # nothing makes the page scroll sideways
+    summary = browser_page.locator("table.scenarios")
+    assert summary.is_visible()
+    box = summary.bounding_box()
+    assert box is not None
+    assert box["y"] < height  # on the first screen, before any scenario
+    links = summary.locator("a")
+    assert links.count() == 2
+    links.nth(1).click()  # in-page links work without script
+    section = browser_page.locator("section#s-07-outage")
+    top = section.bounding_box()
+    assert top is not None
+    assert abs(top["y"]) < 5  # scrolled to the top of its section
+    for table in browser_page.locator("table.states").all():
+        frame = table.bounding_box()
+        assert frame is not None
+        assert frame["x"] >= 0
+    assert browser_page.locator("dl.terms dt", has_text="price").is_visible()
+    shot = tmp_path / f"story-{width}.png"
+    browser_page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000

@@ -63,6 +63,7 @@ def test_the_producer_simulator_acts_like_a_producer(
     assert sim.get_bid(bid["buyerBidId"])["status"] == "pending"
     calls = [e.subject for e in sim.exchanges() if e.kind == "call"]
     assert {"listExternalLots", "getExternalLot", "submitBid", "getExternalBid"} <= set(calls)
+    assert sim.wait_for_webhooks(1, timeout=10.0)  # the buyer's dispatcher sends it on its own
     received = sim.control.request("GET", "/received")["received"]
     assert any(r["event"] == "lot.published" and r["status"] == 200 for r in received)
 

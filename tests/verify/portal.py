@@ -11,8 +11,8 @@ from pathlib import Path
 
 from lotflow.reference.buyer import BuyerSettings, create_app
 
+from lotflow.credentials import BuyerCredentials, Credentials
 from lotflow.serving import ServerThread
-from lotflow.verify.credentials import Credentials, VerifyCredentials
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import run_checks
 from lotflow.verify.scorecard import Scorecard
@@ -21,7 +21,7 @@ from tests.reference.buyer.portal import API_KEY, TOKENS, buyer_env
 
 __all__ = ["CREDENTIALS", "junit_root", "serve_buyer", "verify"]
 
-CREDENTIALS = VerifyCredentials(
+CREDENTIALS = BuyerCredentials(
     api_key=API_KEY, operator=Credentials({"Authorization": f"Bearer {TOKENS['a']}"})
 )
 SMALL = Budget(max_examples=8, seed=1, concurrency=4)
@@ -44,7 +44,7 @@ def serve_buyer(
 def verify(
     url: str,
     checks: Sequence[str] = (),
-    credentials: VerifyCredentials = CREDENTIALS,
+    credentials: BuyerCredentials = CREDENTIALS,
     **options: object,
 ) -> Scorecard:
     """Run the named buyer checks (all by default) against ``url``."""

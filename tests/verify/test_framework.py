@@ -13,7 +13,6 @@ from rich.console import Console
 
 from lotflow.errors import ConfigError
 from lotflow.verify.baseline import Acceptance, Baseline, load_baseline, write_baseline
-from lotflow.verify.credentials import load_credentials
 from lotflow.verify.registry import Check, Direction, all_checks, get_check, select_checks
 from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
 from lotflow.verify.reports.html import render_html
@@ -51,51 +50,6 @@ def card() -> Scorecard:
         not_run(PROBLEMS.id, "submitBid", "no producer key", "give --api-key"),
     )
     return Scorecard("http://buyer.test", (AUTH, PROBLEMS), results, 1.5)
-
-
-# ---------------------------------------------------------------------------------- credentials
-
-
-def test_credentials_come_from_flags_then_the_environment_then_a_file(tmp_path: Path) -> None:
-    file = tmp_path / "verify.env"
-    file.write_text(
-        "# the .env lotflow pact verify reads too\n"
-        "BUYER_API_KEY=from-file\n"
-        "LOTFLOW_BUYER_OPERATOR_TOKEN=file-token\n"
-        "LOTFLOW_BUYER_OPERATOR_COOKIES=__session=file-jwt\n"
-    )
-    env = {"PRODUCER_API_KEY": "from-env", "LOTFLOW_BUYER_OPERATOR_COOKIES": "__session=env-jwt"}
-    found = load_credentials(buyer_headers=["X-Tenant: nordic"], file=file, env=env)
-    assert found.api_key == "from-env"
-    assert found.operator.as_headers() == {
-        "X-Tenant": "nordic",
-        "Authorization": "Bearer file-token",
-        "Cookie": "__session=env-jwt",
-    }
-    assert load_credentials(api_key="flag", env=env).api_key == "flag"
-    assert load_credentials(file=file).api_key == "from-file"
-    assert load_credentials(env={}).api_key is None  # verify runs without: key checks not run
-    assert "from-env" not in repr(found)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "said"),
-    [
-        ({"buyer_headers": ["Authorization Bearer x"]}, "is not 'Name: value'"),
-        ({"buyer_cookies": ["__session"]}, "is not 'name=value'"),
-        ({"env": {"LOTFLOW_BUYER_OPERATOR_HEADERS": "nope"}}, "is not 'Name: value'"),
-    ],
-)
-def test_bad_credentials_name_the_value(kwargs: dict[str, object], said: str) -> None:
-    with pytest.raises(ConfigError, match=said):
-        load_credentials(**kwargs)  # type: ignore[arg-type]
-
-
-def test_a_credentials_file_that_is_not_env_lines_is_named(tmp_path: Path) -> None:
-    file = tmp_path / "c.env"
-    file.write_text("producer:\n")
-    with pytest.raises(ConfigError, match="is not a NAME=value line"):
-        load_credentials(file=file)
 
 
 # ---------------------------------------------------------------------------------- registry

@@ -14,15 +14,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from lotflow.credentials import BuyerCredentials, Credentials
 from lotflow.errors import TransportError
 from lotflow.serving import ServerThread
-from lotflow.verify.credentials import Credentials, VerifyCredentials
 from lotflow.verify.results import Outcome
 from lotflow.verify.session import Budget, VerifySession
 from lotflow.verify.states import StateBuilder, UnreachableError
 from tests.verify.portal import CREDENTIALS, SMALL, serve_buyer, verify
 
-KEY_ONLY = VerifyCredentials(api_key=CREDENTIALS.api_key)
+KEY_ONLY = BuyerCredentials(api_key=CREDENTIALS.api_key)
 
 
 def test_without_operator_credentials_the_workflow_checks_are_not_run(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_without_operator_credentials_the_workflow_checks_are_not_run(tmp_path: 
 
 def test_without_any_key_the_api_checks_are_not_run(tmp_path: Path) -> None:
     with serve_buyer(tmp_path) as url:
-        card = verify(url, ["buyer.api.no-server-errors"], VerifyCredentials())
+        card = verify(url, ["buyer.api.no-server-errors"], BuyerCredentials())
     assert {r.outcome for r in card.results} == {Outcome.NOT_RUN}
     assert all("--api-key" in r.remedy for r in card.results)
     assert card.score == 0.0
@@ -115,7 +115,7 @@ def test_a_portal_without_the_operator_api_leaves_setups_not_run(tmp_path: Path)
         card = verify(
             url,
             ["buyer.workflow.award-once"],
-            VerifyCredentials(CREDENTIALS.api_key, operator=Credentials({"Cookie": "__session=x"})),
+            BuyerCredentials(CREDENTIALS.api_key, operator=Credentials({"Cookie": "__session=x"})),
         )
     assert {r.outcome for r in card.results} == {Outcome.NOT_RUN}
     assert all("createLot answered 401" in r.reason for r in card.results)

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import httpx
 
+from lotflow.credentials import load_buyer_credentials
 from lotflow.errors import ConfigError
 from lotflow.pact.conformance import check_pact
-from lotflow.pact.credentials import load_credentials
 from lotflow.pact.inbox import WebhookInbox
 from lotflow.pact.names import DEFAULT_PACTS_DIR, HTTP_PROVIDER, MESSAGE_PROVIDER, pact_file
 from lotflow.pact.results import VerificationReport
@@ -52,6 +52,7 @@ def pact() -> None:
 )
 @click.option("--operator-token", help="A buyer operator token, sent as Authorization: Bearer.")
 @click.option(
+    "--buyer-header",
     "--operator-header",
     "operator_headers",
     multiple=True,
@@ -59,6 +60,7 @@ def pact() -> None:
     help="A header the buyer's own side accepts (repeatable), e.g. a session JWT.",
 )
 @click.option(
+    "--buyer-cookie",
     "--operator-cookie",
     "operator_cookies",
     multiple=True,
@@ -122,7 +124,7 @@ def verify(
     Exit codes: 0 every interaction passed, 1 an interaction failed (named, with what did not
     match), 2 a usage error or an unreachable portal.
     """
-    credentials = load_credentials(
+    credentials = load_buyer_credentials(
         api_key=api_key,
         operator_token=operator_token,
         operator_headers=operator_headers,
@@ -130,10 +132,11 @@ def verify(
         env=os.environ,
         file=credentials_file,
     )
+    credentials.require_key()
     if not state_url and not credentials.has_operator:
         raise ConfigError(
             "Provider states are set up through the buyer's operator API: give --operator-token, "
-            "--operator-header or --operator-cookie (or LOTFLOW_BUYER_OPERATOR_* in the "
+            "--buyer-header or --buyer-cookie (or LOTFLOW_BUYER_OPERATOR_* in the "
             "environment or --credentials), or the team's own --state-url."
         )
     chosen = list(pacts) or _default_pacts(with_messages=receive_webhooks is not None)

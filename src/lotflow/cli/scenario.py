@@ -6,17 +6,18 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
 from rich.console import Console
 
-from lotflow.cli.running import default_report_dir, load_scenarios, run_and_report
+from lotflow.cli.portals import read_env_file
+from lotflow.cli.running import load_scenarios, report_folder, run_and_report
 from lotflow.engine.loader import catalogue_files
+from lotflow.engine.preflight import url_problem
 from lotflow.engine.runner import Parties
 from lotflow.engine.tap import WebhookTap
 from lotflow.errors import ConfigError, LotflowError
 from lotflow.serving import ServerThread
 
-FILES = click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+FILES = click.argument("files", nargs=-1, metavar="[FILE|FOLDER|NAME]...")
 
 
 @click.group()
@@ -26,20 +27,23 @@ def scenario() -> None:
 
 @scenario.command("list")
 def list_() -> None:
-    """List the shipped scenario catalogue."""
+    """List the shipped scenario catalogue: the NAME to give ``scenario run`` and the title."""
     for item in load_scenarios(catalogue_files()):
-        click.echo(f"{item.path.name:<40} {item.name}")
+        click.echo(f"{item.slug:<32} {item.name}")
+    click.echo("\nRun one with: lotflow scenario run NAME ... (or give a file path)")
 
 
 @scenario.command()
 @FILES
-def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario files against the format (exit 2 naming file, line and key on the first
-    error)."""
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario files against the format and, statically, against the spec: operations,
+    path parameters, ${variables} and the JSON pointers into responses (exit 2 naming file,
+    line and key of each problem). A folder must hold at least one scenario file.
+    """
     if not files:
-        raise click.UsageError("Give at least one scenario file.")
+        raise click.UsageError("Give at least one scenario file, folder or catalogue name.")
     problems = 0
-    for path in files:
+    for path in scenario_paths(files):
         try:
             load_scenarios([path])
             click.echo(f"✓ {path}")
@@ -49,8 +53,43 @@ def validate(files: tuple[Path, ...]) -> None:
     sys.exit(2 if problems else 0)
 
 
+def _env_file_defaults(ctx: click.Context, _param: click.Parameter, path: Path | None) -> None:
+    """Options not given on the command line or in the environment come from the env file."""
+    if path is None:
+        return
+    values = read_env_file(path)
+    defaults: dict[str, object] = {
+        option: values[name] for name, option in ENV_FILE_OPTIONS.items() if name in values
+    }
+    if values.get("LOTFLOW_PRODUCER_TOKENS"):
+        defaults["producer_tokens"] = values["LOTFLOW_PRODUCER_TOKENS"].split(",")
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+ENV_FILE_OPTIONS = {
+    "LOTFLOW_BUYER_URL": "buyer_url",
+    "LOTFLOW_PRODUCER_URL": "producer_url",
+    "LOTFLOW_BUYER_TOKEN": "buyer_token",
+    "PRODUCER_API_KEY": "api_key",
+    "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "webhook_secret",
+    "LOTFLOW_TAP_PORT": "tap_port",
+}
+
+
 @scenario.command()
 @FILES
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=_env_file_defaults,
+    help=(
+        "Read the options below from KEY=VALUE lines (the file `lotflow serve pair` writes: "
+        "LOTFLOW_BUYER_URL, LOTFLOW_PRODUCER_URL, LOTFLOW_BUYER_TOKEN, PRODUCER_API_KEY, "
+        "LOTFLOW_PRODUCER_TOKENS, PRODUCER_DASHBOARD_WEBHOOK_SECRET, LOTFLOW_TAP_PORT)."
+    ),
+)
 @click.option(
     "--buyer",
     "buyer_url",
@@ -88,6 +127,16 @@ def validate(files: tuple[Path, ...]) -> None:
     ),
 )
 @click.option(
+    "--webhook-secret",
+    envvar="PRODUCER_DASHBOARD_WEBHOOK_SECRET",
+    default="",
+    help=(
+        "The webhook secret the buyer signs with, when you know it: a webhook signed with it is "
+        "sent to the producer first, to check the two portals share it (env "
+        "PRODUCER_DASHBOARD_WEBHOOK_SECRET)."
+    ),
+)
+@click.option(
     "--tap-host", default="127.0.0.1", show_default=True, help="Interface for the webhook tap."
 )
 @click.option(
@@ -103,45 +152,91 @@ def validate(files: tuple[Path, ...]) -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show what was observed when a check fails.")
 def run(
-    files: tuple[Path, ...],
+    files: tuple[str, ...],
     buyer_url: str,
     producer_url: str,
     buyer_token: str,
     api_key: str,
     producer_tokens: tuple[str, ...],
+    webhook_secret: str,
     tap_host: str,
     tap_port: int,
     out: Path | None,
     verbose: bool,
 ) -> None:
-    """Run scenario FILES (default: the catalogue) between two running portals.
+    """Run scenarios (files, folders or catalogue NAMEs; default: the whole catalogue) between
+    two running portals.
 
     lotflow starts a webhook tap that forwards every delivery to --producer and records it: point
     the buyer's PRODUCER_DASHBOARD_WEBHOOK_URL at the tap URL it prints (use --tap-port to fix the
-    port). Exit 0 when all scenarios pass, 1 when one fails, 2 for a bad file, a missing option or
-    an unreachable portal.
+    port). Before the first step it checks the URLs, every credential on a harmless read, that
+    every producer alias the files act as has a token and, with --webhook-secret, the secret;
+    during the run it stops as soon as the buyer's webhooks demonstrably miss the tap or are
+    refused. Exit 0 when all scenarios pass, 1 when one fails, 2 for a bad file, a missing
+    option or a misconfigured portal (the message names the setting).
     """
-    console = Console(highlight=False)
-    scenarios = load_scenarios(list(files) or catalogue_files())
+    console = Console(highlight=False, soft_wrap=True)
+    scenarios = load_scenarios(scenario_paths(files) if files else catalogue_files())
     tokens = _tokens(producer_tokens)
-    for name, url in (("buyer", buyer_url), ("producer", producer_url)):
-        _require_reachable(name, url)
+    for option, url in (("--buyer", buyer_url), ("--producer", producer_url)):
+        problem = url_problem(option, url)
+        if problem is not None:
+            raise ConfigError(str(problem))
+    folder = report_folder(out)
     tap = WebhookTap(forward_to=producer_url)
     server = ServerThread(tap.app, host=tap_host, port=tap_port).start()
     try:
         console.print(
             f"Webhook tap on {server.url} → {producer_url}. The buyer must send webhooks to "
-            f"{server.url}/api/webhooks/lots"
+            f"{server.url}/api/webhooks/lots (its PRODUCER_DASHBOARD_WEBHOOK_URL)"
         )
         parties = Parties(
-            buyer_url.rstrip("/"), producer_url.rstrip("/"), buyer_token, api_key, tokens, tap
+            buyer_url.rstrip("/"),
+            producer_url.rstrip("/"),
+            buyer_token,
+            api_key,
+            tokens,
+            tap,
+            tap_url=server.url,
         )
-        summary = run_and_report(
-            parties, scenarios, (out or default_report_dir()).resolve(), console, verbose=verbose
+        ended = run_and_report(
+            parties,
+            scenarios,
+            folder,
+            console,
+            verbose=verbose,
+            webhook_secret=webhook_secret,
         )
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Interrupted: the reports hold what ran.[/]")
+        sys.exit(130)
     finally:
         server.stop()
-    sys.exit(0 if summary.ok else 1)
+    sys.exit(ended.exit_code)
+
+
+def scenario_paths(items: tuple[str, ...]) -> list[Path]:
+    """Files as given, folders' ``*.yaml`` files, and catalogue names (``01-happy-path``, as
+    ``scenario list`` prints them) resolved to the shipped files; ConfigError for the rest."""
+    catalogue = {path.stem: path for path in catalogue_files()}
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            inside = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not inside:
+                raise ConfigError(f"{item}: the folder holds no scenario files (*.yaml, *.yml)")
+            found += inside
+        elif path.exists():
+            found.append(path)
+        elif path.stem in catalogue and path.parent == Path("."):
+            found.append(catalogue[path.stem])
+        else:
+            names = ", ".join(catalogue)
+            raise ConfigError(
+                f"{item}: no such file, folder or catalogue scenario (catalogue names: {names})"
+            )
+    return found
 
 
 def _tokens(values: tuple[str, ...]) -> dict[str, str]:
@@ -154,19 +249,4 @@ def _tokens(values: tuple[str, ...]) -> dict[str, str]:
         if not sep or not alias or not token:
             raise ConfigError(f"--producer-token {item!r} is not ALIAS=TOKEN (e.g. alpha=s3cr3t).")
         tokens[alias.strip()] = token.strip()
-    if not tokens:
-        raise ConfigError(
-            "Give at least one --producer-token ALIAS=TOKEN (scenarios act as producer alpha by "
-            "default)."
-        )
     return tokens
-
-
-def _require_reachable(name: str, url: str) -> None:
-    try:
-        httpx.get(url.rstrip("/") + "/openapi.json", timeout=5)
-    except httpx.HTTPError as exc:
-        raise ConfigError(
-            f"Cannot reach the {name} portal at {url}: {type(exc).__name__}: {exc}. Is it "
-            f"running, and is the URL right?"
-        ) from None

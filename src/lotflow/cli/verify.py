@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
+from lotflow.credentials import load_buyer_credentials
 from lotflow.errors import ConfigError
 from lotflow.verify.baseline import load_baseline, write_baseline
-from lotflow.verify.credentials import load_credentials
 from lotflow.verify.registry import Direction, all_checks, select_checks
 from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
 from lotflow.verify.runner import run_checks
@@ -153,12 +153,16 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
 )
 @click.option(
     "--buyer-header",
+    "--operator-header",
+    "buyer_header",
     multiple=True,
     metavar="'NAME: VALUE'",
     help="A header for the buyer's own side (repeatable), e.g. 'Authorization: Bearer T'.",
 )
 @click.option(
     "--buyer-cookie",
+    "--operator-cookie",
+    "buyer_cookie",
     multiple=True,
     metavar="NAME=VALUE",
     help="A cookie for the buyer's own side (repeatable), e.g. '__session=<jwt>'.",
@@ -191,11 +195,11 @@ def buyer(
     a state URL) are reported as not run, with what to provide, and never count as passed.
     """
     options = _run_options(values)
-    credentials = load_credentials(
+    credentials = load_buyer_credentials(
         api_key=api_key,
         operator_token=operator_token,
-        buyer_headers=buyer_header,
-        buyer_cookies=buyer_cookie,
+        operator_headers=buyer_header,
+        operator_cookies=buyer_cookie,
         file=credentials_file,
         env=os.environ,
     )

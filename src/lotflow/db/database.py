@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from lotflow.db.counters import ChangeCounters
 from lotflow.db.group import WRITE_OPTION, GroupMember, Writers, inline_writes, member_here
@@ -130,8 +130,59 @@ class Database:
         return self._counters.value(name) if self._counters is not None else None
 
     def create_all(self, metadata: MetaData) -> None:
-        """Create the tables of ``metadata`` that do not exist yet."""
-        metadata.create_all(self.engine)
+        """Check that the database can be used, then create the tables of ``metadata`` that do
+        not exist yet. ``ConfigError`` naming the database and what to do when it cannot: a
+        SQLite file in a missing folder, a file that is not a database or fails SQLite's
+        integrity check, a server that cannot be reached."""
+        self._check_sqlite_file()
+        try:
+            self._check_integrity()
+            metadata.create_all(self.engine)
+        except DBAPIError as exc:
+            raise ConfigError(
+                f"Cannot use the database {self._shown()}: {_first_line(exc.orig)}. "
+                f"{self._advice()}"
+            ) from None
+
+    def _shown(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def _file(self) -> Path | None:
+        """The SQLite database file, if this is one (not in memory)."""
+        name = self.url.database
+        return Path(name) if self.is_sqlite and name not in (None, "", ":memory:") else None
+
+    def _check_sqlite_file(self) -> None:
+        path = self._file()
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ConfigError(
+                f"The database file {path} is in a folder that does not exist "
+                f"({path.resolve().parent}); create the folder, or give another path "
+                "(LOTFLOW_DATABASE_URL or --database-url)."
+            )
+
+    def _check_integrity(self) -> None:
+        """SQLite's quick integrity check of an existing file (its first finding, if any)."""
+        path = self._file()
+        if path is None or not path.is_file() or path.stat().st_size == 0:
+            return
+        with self.engine.connect() as conn:
+            found = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+        if found != "ok":
+            raise ConfigError(
+                f"The database file {path} fails SQLite's integrity check "
+                f"({' '.join(str(found).split())}). "
+                f"{self._advice()}"
+            )
+
+    def _advice(self) -> str:
+        path = self._file()
+        if path is not None:
+            return (
+                f"Restore {path} from a backup, or move it aside to start on an empty database "
+                "(the portal creates its tables)."
+            )
+        return "Check that the server runs, the URL (host, port, database, user) and the password."
 
     def dispose(self) -> None:
         """Close every pooled connection (and the change counters')."""
@@ -181,3 +232,7 @@ def _use_sqlite_recipe(engine: Engine, busy_timeout_ms: int) -> None:
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

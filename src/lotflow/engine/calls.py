@@ -78,15 +78,15 @@ class Caller:
         elapsed = round((self.clock.monotonic() - started) * 1000, 1)
         body = _parsed(response)
         exchange = Exchange(
-            ref.portal,
-            target.operation,
-            target.actor,
-            target.purpose,
-            _request_record(request),
-            HttpResponse(
+            portal=ref.portal,
+            operation=target.operation,
+            actor=target.actor,
+            purpose=target.purpose,
+            request=_request_record(request),
+            response=HttpResponse(
                 response.status_code, _redacted(response.headers), _excerpt(body, response)
             ),
-            elapsed,
+            duration_ms=elapsed,
         )
         return CallResult(exchange, body)
 

@@ -23,6 +23,18 @@ class StepAborted(Exception):  # noqa: N818 - a control-flow signal inside the r
         self.failure = failure
 
 
+class ConfigurationStop(Exception):  # noqa: N818 - a control-flow signal, turned into an event
+    """Ends the whole run: the parties are set up so that no step can be judged (exit 2).
+
+    ``setting`` names what to change (an option or a portal's environment variable).
+    """
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.setting = setting
+
+
 def status_failure(
     operation: str,
     status: int | None,

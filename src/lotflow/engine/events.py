@@ -9,7 +9,14 @@ A run yields, in order::
         StepSkipped                                 (each step after a failed one)
       ScenarioFinished
       ...
-    RunFinished
+    RunFinished | RunInterrupted | RunErrored       (exactly one of them ends every run)
+
+Every event derives from :class:`EngineEvent` (the run's id and the moment it was emitted);
+scenario events add the scenario (:class:`ScenarioEvent`), step events the step
+(:class:`StepEvent`). Events and step results are built by keyword only. A run that stopped
+early says why: :class:`RunInterrupted` (Ctrl-C, a closed runner) or :class:`RunErrored` (the
+parties are misconfigured, ``kind="configuration"``, or lotflow itself broke, ``"internal"``);
+both carry the counts of what finished before.
 
 Every step result carries the HTTP exchanges the step made (secrets redacted) and the webhook
 deliveries the tap saw while it ran; a failed step carries :class:`Failure` records.
@@ -21,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "skipped"]
+ErrorKind = Literal["configuration", "internal"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class HttpResponse:
     body: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Exchange:
     """One HTTP call a step made: ``purpose`` is ``call``, ``state`` or ``agree``.
 
@@ -64,7 +72,7 @@ class Exchange:
         return self.response.status if self.response else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WebhookSeen:
     """One delivery attempt the tap saw from the buyer to the producer.
 
@@ -99,7 +107,7 @@ class Failure:
     response: HttpResponse | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepResult:
     """Everything known about one step once it has run (or been skipped).
 
@@ -132,74 +140,6 @@ class StepResult:
 
 
 @dataclass(frozen=True)
-class RunStarted:
-    """The run begins: scenario names, the parties (no secrets), how many steps in all."""
-
-    scenarios: tuple[str, ...]
-    parties: dict[str, str]
-    total_steps: int
-    run_id: str = ""
-    started_at: str = ""
-
-
-@dataclass(frozen=True)
-class ScenarioStarted:
-    """A scenario begins (``index`` of ``total``, 1-based)."""
-
-    name: str
-    slug: str
-    description: str
-    index: int
-    total: int
-    steps: int = 0
-    tags: tuple[str, ...] = ()
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class StepStarted:
-    """A step begins (``index`` within its scenario, 1-based)."""
-
-    scenario: str
-    slug: str
-    step_id: str
-    title: str
-    index: int = 0
-
-
-@dataclass(frozen=True)
-class StepPassed:
-    """A step ran and all its checks held."""
-
-    result: StepResult
-
-
-@dataclass(frozen=True)
-class StepFailed:
-    """A step ran and at least one check failed (``result.failures``)."""
-
-    result: StepResult
-
-
-@dataclass(frozen=True)
-class StepSkipped:
-    """A step was not run because an earlier step of its scenario failed."""
-
-    result: StepResult
-
-
-@dataclass(frozen=True)
-class ScenarioFinished:
-    """A scenario ended; ``steps`` holds every step's result in order."""
-
-    name: str
-    slug: str
-    passed: bool
-    duration: float
-    steps: tuple[StepResult, ...] = ()
-
-
-@dataclass(frozen=True)
 class RunSummary:
     """Counts for the whole run; ``exit_code`` is 0 when every scenario passed, else 1."""
 
@@ -226,21 +166,114 @@ class RunSummary:
         return self.steps_passed + self.steps_failed + self.steps_skipped
 
 
-@dataclass(frozen=True)
-class RunFinished:
-    """The run ended. The counts are in ``summary`` (also readable directly on the event)."""
+# ---------------------------------------------------------------- the events
+@dataclass(frozen=True, kw_only=True)
+class EngineEvent:
+    """What every event carries: the run it belongs to and when it was emitted (ISO 8601)."""
+
+    run_id: str
+    at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioEvent(EngineEvent):
+    """An event about one scenario: its name and slug (the file name without extension)."""
+
+    scenario: str
+    slug: str
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepEvent(ScenarioEvent):
+    """An event about one step of a scenario."""
+
+    step_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(EngineEvent):
+    """The run begins: scenario names, the parties (no secrets), how many steps in all."""
+
+    scenarios: tuple[str, ...]
+    parties: dict[str, str]
+    total_steps: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioStarted(ScenarioEvent):
+    """A scenario begins (``index`` of ``total``, 1-based)."""
+
+    description: str = ""
+    index: int
+    total: int
+    steps: int = 0
+    tags: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepStarted(StepEvent):
+    """A step begins (``index`` within its scenario, 1-based)."""
+
+    title: str
+    index: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepPassed(StepEvent):
+    """A step ran and all its checks held."""
+
+    result: StepResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepFailed(StepEvent):
+    """A step ran and at least one check failed (``result.failures``)."""
+
+    result: StepResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepSkipped(StepEvent):
+    """A step was not run because an earlier step of its scenario failed."""
+
+    result: StepResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioFinished(ScenarioEvent):
+    """A scenario ended; ``steps`` holds every step's result in order."""
+
+    passed: bool
+    duration: float
+    steps: tuple[StepResult, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEnded(EngineEvent):
+    """What the three ways a run ends share: the counts of what finished."""
 
     summary: RunSummary
 
     @property
     def ok(self) -> bool:
-        """Every scenario passed."""
+        """Every scenario passed and the run was not cut short."""
         return self.summary.ok
 
     @property
     def exit_code(self) -> int:
         """0 when every scenario passed, 1 otherwise."""
         return self.summary.exit_code
+
+    @property
+    def complete(self) -> bool:
+        """The run went to its end (only :class:`RunFinished` says so)."""
+        return False
 
     @property
     def passed(self) -> int:
@@ -273,7 +306,63 @@ class RunFinished:
         return self.summary.duration
 
 
-StepEvent = StepPassed | StepFailed | StepSkipped
+@dataclass(frozen=True, kw_only=True)
+class RunFinished(RunEnded):
+    """The run went through every scenario. The counts are in ``summary``."""
+
+    @property
+    def complete(self) -> bool:
+        """The run went to its end."""
+        return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInterrupted(RunEnded):
+    """The run was stopped before its end (``reason``: e.g. Ctrl-C); exit 130 on the CLI.
+
+    ``scenario``/``step_id`` name what was running, when known.
+    """
+
+    reason: str
+    scenario: str = ""
+    step_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """An interrupted run never passes."""
+        return False
+
+    @property
+    def exit_code(self) -> int:
+        """130, the shell's code for a run ended by SIGINT."""
+        return 130
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunErrored(RunEnded):
+    """The run stopped because it could not go on.
+
+    ``kind`` is ``configuration`` (the parties or lotflow's options are wrong: exit 2, and
+    ``setting`` names what to change) or ``internal`` (lotflow itself failed).
+    """
+
+    kind: ErrorKind
+    message: str
+    setting: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """An errored run never passes."""
+        return False
+
+    @property
+    def exit_code(self) -> int:
+        """2: a configuration or usage error, as the CLI documents."""
+        return 2
+
+
+StepEnded = StepPassed | StepFailed | StepSkipped
+RunEnd = RunFinished | RunInterrupted | RunErrored
 
 Event = (
     RunStarted
@@ -284,4 +373,6 @@ Event = (
     | StepSkipped
     | ScenarioFinished
     | RunFinished
+    | RunInterrupted
+    | RunErrored
 )

@@ -35,6 +35,7 @@ from lotflow.engine.model import (
     WebhookExpectation,
 )
 from lotflow.engine.rules import rule_problems
+from lotflow.engine.static import SpecFacts, static_problems
 from lotflow.errors import ScenarioFileError
 from lotflow.yamlsource import Positions, parse_yaml
 
@@ -62,7 +63,9 @@ def catalogue_files() -> list[Path]:
 
 
 def load_catalogue(
-    sources: Path | str | Iterable[Path | str], known_operations: Mapping[str, str]
+    sources: Path | str | Iterable[Path | str],
+    known_operations: Mapping[str, str],
+    facts: SpecFacts | None = None,
 ) -> list[Scenario]:
     """Load every scenario in ``sources`` (files, or folders whose ``*.yaml`` files are read).
 
@@ -73,7 +76,7 @@ def load_catalogue(
     messages: list[str] = []
     for path in _expand(sources):
         try:
-            scenarios.append(load_scenario(path, known_operations))
+            scenarios.append(load_scenario(path, known_operations, facts))
         except ScenarioFileError as exc:
             messages.append(str(exc))
     messages += _duplicate_names(scenarios)
@@ -103,13 +106,18 @@ def _duplicate_names(scenarios: list[Scenario]) -> list[str]:
     return messages
 
 
-def load_scenario(path: Path | str, known_operations: Mapping[str, str]) -> Scenario:
-    """Read and check one scenario file and build its model."""
+def load_scenario(
+    path: Path | str, known_operations: Mapping[str, str], facts: SpecFacts | None = None
+) -> Scenario:
+    """Read and check one scenario file and build its model; with ``facts``, also check it
+    statically against the spec (path parameters, variables, pointers)."""
     path = Path(path)
     data, positions = _parse(path)
     problems = schema_problems(data, positions)
     if not problems:
         problems = rule_problems(data, positions, known_operations)
+    if not problems and facts is not None:
+        problems = static_problems(data, positions, facts)
     if problems:
         raise ScenarioFileError("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
     return _scenario(path, data, positions)

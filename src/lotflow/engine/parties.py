@@ -23,8 +23,9 @@ class Parties:
 
     ``buyer_token`` is a buyer operator's Bearer token; ``buyer_api_key`` the producer API key the
     buyer accepts (``X-API-Key``); ``producer_tokens`` a producer operator Bearer token per alias.
-    ``operations`` says where each operationId lives (see :func:`operation_index`); the runner
-    may also be given it directly.
+    ``tap_url`` is the tap's base URL, the buyer's webhook URL must point under it (empty:
+    unknown). ``operations`` says where each operationId lives (see :func:`operation_index`);
+    the runner may also be given it directly.
     """
 
     buyer_url: str
@@ -34,6 +35,7 @@ class Parties:
     producer_tokens: Mapping[str, str]
     tap: TapControl | None = None
     operations: Mapping[str, OperationRef] = field(default_factory=dict)
+    tap_url: str = ""
 
     def describe(self) -> dict[str, str]:
         """The parties for reports: URLs and aliases, never secrets."""

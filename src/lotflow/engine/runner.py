@@ -9,6 +9,8 @@ checked on both sides by polling the portals' own read operations until a deadli
         for event in runner.run(scenarios):
             for reporter in reporters:
                 reporter.handle(event)
+
+Every run ends with exactly one RunFinished, RunInterrupted or RunErrored event.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ import httpx
 from lotflow.clock import Clock, SystemClock, isoformat
 from lotflow.engine import events as ev
 from lotflow.engine.calls import Caller
+from lotflow.engine.checks import ConfigurationStop
 from lotflow.engine.model import Scenario, Step
 from lotflow.engine.operations import OperationRef, operation_index
 from lotflow.engine.parties import Parties, TapControl
-from lotflow.engine.steps import ScenarioState, StatusMapping, StepExecutor, StepRecord
+from lotflow.engine.steps import (
+    ScenarioState,
+    StatusMapping,
+    StepExecutor,
+    StepRecord,
+    WebhookWatch,
+)
 
 __all__ = ["OperationRef", "Parties", "Runner", "TapControl", "operation_index"]
 
@@ -37,7 +46,9 @@ class Runner:
     ``transport_factory`` makes the httpx transport for the calls (tests pass a MockTransport);
     ``pause`` waits between polls (default: an interruptible wait that :meth:`close` ends).
     ``settle`` is how long an exact webhook ``count`` keeps being watched once it is reached, so
-    that a duplicate arriving just after is still caught.
+    that a duplicate arriving just after is still caught. ``watch`` (see
+    :meth:`lotflow.engine.preflight.Preflight.watch_webhooks`) looks at the webhook route while a
+    step waits for a webhook, and may stop the run with a configuration error.
     """
 
     def __init__(
@@ -53,11 +64,15 @@ class Runner:
         pause: Callable[[float], object] | None = None,
         run_id: str | None = None,
         settle: float = 0.5,
+        watch: WebhookWatch | None = None,
     ) -> None:
         self.parties = parties
         self.clock: Clock = clock or SystemClock()
         self.run_id = run_id or secrets.token_hex(4)
         self._stopping = threading.Event()
+        self._started = self.clock.monotonic()
+        self._finished: list[ev.ScenarioFinished] = []
+        self._current = ("", "")
         transport = transport_factory() if transport_factory else None
         self._client = httpx.Client(transport=transport, timeout=timeout)
         index = operations if operations is not None else parties.operations
@@ -70,24 +85,60 @@ class Runner:
             settle=settle,
             pause=pause or self._stopping.wait,
             stopping=self._stopping,
+            watch=watch,
         )
 
     # ---------------------------------------------------------------- the run
     def run(self, scenarios: Iterable[Scenario]) -> Iterator[ev.Event]:
-        """Run every scenario in order; a failed step skips the rest of its scenario."""
+        """Run every scenario in order; a failed step skips the rest of its scenario.
+
+        The last event is always one of :data:`~lotflow.engine.events.RunEnd`: RunFinished,
+        RunErrored (a :class:`ConfigurationStop` or an unexpected error, which is raised again
+        once the event is taken) or RunInterrupted (Ctrl-C while the runner works; the
+        interrupt is raised again too).
+        """
         chosen = list(scenarios)
-        started = self.clock.monotonic()
+        self._started = self.clock.monotonic()
+        self._steps.run_mark = self._steps.mark()
+        self._finished = []
         yield ev.RunStarted(
-            tuple(s.name for s in chosen),
-            self.parties.describe(),
-            sum(len(s.steps) for s in chosen),
-            self.run_id,
-            isoformat(self.clock.now()),
+            **self._stamp(),
+            scenarios=tuple(s.name for s in chosen),
+            parties=self.parties.describe(),
+            total_steps=sum(len(s.steps) for s in chosen),
         )
-        finished: list[ev.ScenarioFinished] = []
-        for index, scenario in enumerate(chosen, start=1):
-            finished.append((yield from self._scenario(scenario, index, len(chosen))))
-        yield ev.RunFinished(_summary(finished, self.clock.monotonic() - started))
+        try:
+            for index, scenario in enumerate(chosen, start=1):
+                self._finished.append((yield from self._scenario(scenario, index, len(chosen))))
+        except ConfigurationStop as stop:
+            yield self.errored("configuration", stop.message, stop.setting)
+            return
+        except KeyboardInterrupt:
+            yield self.interrupted("interrupted (Ctrl-C)")
+            raise
+        except Exception as exc:
+            yield self.errored("internal", f"{type(exc).__name__}: {exc}")
+            raise
+        yield ev.RunFinished(**self._stamp(), summary=self._summary())
+
+    def interrupted(self, reason: str) -> ev.RunInterrupted:
+        """The event that ends a run stopped from outside (the CLI sends it on Ctrl-C)."""
+        scenario, step = self._current
+        return ev.RunInterrupted(
+            **self._stamp(), summary=self._summary(), reason=reason, scenario=scenario, step_id=step
+        )
+
+    def errored(self, kind: ev.ErrorKind, message: str, setting: str = "") -> ev.RunErrored:
+        """The event that ends a run that cannot go on."""
+        return ev.RunErrored(
+            **self._stamp(), summary=self._summary(), kind=kind, message=message, setting=setting
+        )
+
+    def _stamp(self) -> dict[str, str]:
+        return {"run_id": self.run_id, "at": isoformat(self.clock.now())}
+
+    def _summary(self) -> ev.RunSummary:
+        return _summary(self._finished, self.clock.monotonic() - self._started)
 
     def close(self) -> None:
         """End any wait in progress and release the HTTP client."""
@@ -108,15 +159,16 @@ class Runner:
     def _scenario(
         self, scenario: Scenario, index: int, total: int
     ) -> Generator[ev.Event, None, ev.ScenarioFinished]:
+        names = {"scenario": scenario.name, "slug": scenario.slug}
         yield ev.ScenarioStarted(
-            scenario.name,
-            scenario.slug,
-            scenario.description,
-            index,
-            total,
-            len(scenario.steps),
-            scenario.tags,
-            str(scenario.path),
+            **self._stamp(),
+            **names,
+            description=scenario.description,
+            index=index,
+            total=total,
+            steps=len(scenario.steps),
+            tags=scenario.tags,
+            source=str(scenario.path),
         )
         started = self.clock.monotonic()
         run = ScenarioState(scenario, {"run_id": f"{self.run_id}-{index}"}, self._steps.mark())
@@ -130,11 +182,11 @@ class Runner:
                 self.parties.tap.down = False  # an outage never outlives its scenario
         passed = all(r.passed for r in results)
         finished = ev.ScenarioFinished(
-            scenario.name,
-            scenario.slug,
-            passed,
-            round(self.clock.monotonic() - started, 3),
-            tuple(results),
+            **self._stamp(),
+            **names,
+            passed=passed,
+            duration=round(self.clock.monotonic() - started, 3),
+            steps=tuple(results),
         )
         yield finished
         return finished
@@ -142,13 +194,22 @@ class Runner:
     def _step_events(
         self, run: ScenarioState, step: Step, number: int, earlier: list[ev.StepResult]
     ) -> Generator[ev.Event, None, ev.StepResult]:
+        ids = {
+            **self._stamp(),
+            "scenario": run.scenario.name,
+            "slug": run.scenario.slug,
+            "step_id": step.id,
+        }
         if any(not r.passed for r in earlier):
             skipped = self._steps.result(run, step, "skipped", 0.0, StepRecord(), ())
-            yield ev.StepSkipped(skipped)
+            yield ev.StepSkipped(**ids, result=skipped)
             return skipped
-        yield ev.StepStarted(run.scenario.name, run.scenario.slug, step.id, step.title, number)
+        yield ev.StepStarted(**ids, title=step.title, index=number)
+        self._current = (run.scenario.name, step.id)
         result = self._steps.execute(run, step)
-        yield ev.StepPassed(result) if result.passed else ev.StepFailed(result)
+        self._current = ("", "")
+        ended = ev.StepPassed if result.passed else ev.StepFailed
+        yield ended(**{**ids, **self._stamp()}, result=result)
         return result
 
 

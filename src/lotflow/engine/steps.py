@@ -39,11 +39,15 @@ from lotflow.engine.model import (
 )
 from lotflow.engine.parties import Parties, TapControl
 from lotflow.engine.pointers import MISSING, resolve_pointer, show
-from lotflow.engine.tap import Delivery
+from lotflow.engine.tap import Delivery, WebhookLog
 from lotflow.engine.variables import UnknownVariableError, substitute
 
 StatusMapping = Mapping[str, Mapping[str, str | None]]
+WebhookWatch = Callable[[list[Delivery], bool], None]
+"""Looks at what the tap saw in this run (``True``: a webhook expectation's deadline has just
+passed unmet); raises ConfigurationStop when the route is demonstrably broken."""
 MAX_POLL_INTERVAL = 0.5
+WATCH_SLICE = 0.5
 
 
 @dataclass
@@ -77,6 +81,7 @@ class StepExecutor:
         settle: float,
         pause: Callable[[float], object],
         stopping: threading.Event,
+        watch: WebhookWatch | None = None,
     ) -> None:
         self.parties = parties
         self.status_mapping = status_mapping
@@ -86,6 +91,8 @@ class StepExecutor:
         self._caller = caller
         self._pause = pause
         self._stopping = stopping
+        self._watch = watch
+        self.run_mark = 0
 
     def execute(self, run: ScenarioState, step: Step) -> ev.StepResult:
         """Run one step: its call or outage, then its checks."""
@@ -161,16 +168,30 @@ class StepExecutor:
 
         remaining = deadline - self.clock.monotonic()
         if expected.count == 0:  # nothing may arrive: watch the whole window
-            log.wait_until(lambda: bool(ids()), remaining)
-        elif (
-            log.wait_until(lambda: webhook_satisfied(ids(), expected), remaining) and expected.count
+            self._wait(log, lambda: bool(ids()), remaining)
+        elif self._wait(log, lambda: webhook_satisfied(ids(), expected), remaining) and (
+            expected.count
         ):
             reached = len(ids())  # an exact count: one more arriving soon after would break it
             log.wait_until(lambda: len(ids()) > reached, min(self.settle, remaining))
         found = ids()
         if webhook_satisfied(found, expected):
             return []
+        if self._watch is not None and expected.count != 0:
+            self._watch(log.since(self.run_mark), True)
         return [webhook_failure(expected, match, found, log.since(since))]
+
+    def _wait(self, log: WebhookLog, predicate: Callable[[], bool], timeout: float) -> bool:
+        """``log.wait_until``, looking at the webhook route every WATCH_SLICE meanwhile."""
+        if self._watch is None:
+            return log.wait_until(predicate, timeout)
+        end = self.clock.monotonic() + timeout
+        while True:
+            self._watch(log.since(self.run_mark), False)
+            left = end - self.clock.monotonic()
+            if log.wait_until(predicate, min(WATCH_SLICE, max(left, 0.0))) or left <= 0:
+                self._watch(log.since(self.run_mark), False)
+                return predicate()
 
     # ---------------------------------------------------------------- state and agreement
     def _state(
@@ -298,19 +319,19 @@ class StepExecutor:
     ) -> ev.StepResult:
         """The result of ``step`` as the events carry it."""
         return ev.StepResult(
-            run.scenario.name,
-            run.scenario.slug,
-            step.id,
-            step.title,
-            step.kind,
-            step.actor,
-            step.line,
-            outcome,
-            round(duration, 3),
-            tuple(record.failures),
-            tuple(record.exchanges),
-            seen,
-            _note(step),
+            scenario=run.scenario.name,
+            slug=run.scenario.slug,
+            step_id=step.id,
+            title=step.title,
+            kind=step.kind,
+            actor=step.actor,
+            line=step.line,
+            outcome=outcome,
+            duration=round(duration, 3),
+            failures=tuple(record.failures),
+            exchanges=tuple(record.exchanges),
+            webhooks=seen,
+            note=_note(step),
         )
 
 
@@ -324,14 +345,14 @@ def _note(step: Step) -> str:
 
 def _seen(delivery: Delivery) -> ev.WebhookSeen:
     return ev.WebhookSeen(
-        delivery.event,
-        delivery.webhook_id,
-        delivery.path,
-        delivery.attempt,
-        delivery.status,
-        delivery.delivered,
-        isoformat(delivery.received_at),
-        delivery.payload,
+        event=delivery.event,
+        webhook_id=delivery.webhook_id,
+        path=delivery.path,
+        attempt=delivery.attempt,
+        status=delivery.status,
+        delivered=delivery.delivered,
+        received_at=isoformat(delivery.received_at),
+        body=delivery.payload,
     )
 
 

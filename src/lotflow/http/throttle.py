@@ -26,9 +26,7 @@ __all__ = ["FailureThrottle"]
 class FailureThrottle:
     """Counts authentication failures per client within a sliding window (see the module)."""
 
-    def __init__(
-        self, limit: int, window: float, clock: Clock, *, clients: int = 10_000
-    ) -> None:
+    def __init__(self, limit: int, window: float, clock: Clock, *, clients: int = 10_000) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock

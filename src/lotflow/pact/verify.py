@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from pact import Verifier
 
+from lotflow.credentials import BuyerCredentials
 from lotflow.errors import ConfigError
-from lotflow.pact.credentials import BuyerCredentials
 from lotflow.pact.inbox import WebhookInbox
 from lotflow.pact.messages import WebhookProducer, message_events
 from lotflow.pact.names import read_pact
@@ -87,10 +87,10 @@ def state_endpoint(target: BuyerTarget) -> Iterator[str]:
         setup = forwarding_setup(target.state_url)
     else:
         driver = BuyerDriver.connect(
-            target.base_url, credentials.api_key, credentials.operator_headers()
+            target.base_url, credentials.require_key(), credentials.operator_headers()
         )
         setup = operator_setup(driver)
-    app = state_app(setup, credentials.api_key, target.state_log)
+    app = state_app(setup, credentials.require_key(), target.state_log)
     try:
         with ServerThread(app) as server:
             yield server.url + STATE_PATH

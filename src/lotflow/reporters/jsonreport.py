@@ -4,6 +4,8 @@ Shape (``format`` names its version)::
 
     {"format": "lotflow.result/1", "tool": {...}, "complete": true,
      "run": {"id", "startedAt", "parties", "scenarios", "totalSteps"},
+     "ended": {"how": "finished" | "interrupted" | "errored", "at",
+               "reason" (interrupted), "kind", "message", "setting" (errored)},
      "summary": {"passed", "failed", "steps_passed", "steps_failed", "steps_skipped",
                  "duration", "ok", "exitCode"},
      "scenarios": [{"name", "slug", "source", "description", "tags", "passed", "duration",
@@ -34,6 +36,7 @@ class JsonReporter:
             "tool": {"name": "lotflow", "version": __version__},
             "complete": False,
             "run": {},
+            "ended": None,
             "summary": None,
             "scenarios": [],
         }
@@ -47,9 +50,10 @@ class JsonReporter:
             self._started[event.slug] = event
         elif isinstance(event, ev.ScenarioFinished):
             self.document["scenarios"].append(_scenario(event, self._started.get(event.slug)))
-        elif isinstance(event, ev.RunFinished):
-            self.document["summary"] = _summary(event.summary)
-            self.document["complete"] = True
+        elif isinstance(event, ev.RunFinished | ev.RunInterrupted | ev.RunErrored):
+            self.document["summary"] = _summary(event)
+            self.document["ended"] = _ended(event)
+            self.document["complete"] = event.complete
 
     def close(self) -> None:
         """Write the document (creating its folder)."""
@@ -61,15 +65,25 @@ class JsonReporter:
 def _run(event: ev.RunStarted) -> dict[str, Any]:
     return {
         "id": event.run_id,
-        "startedAt": event.started_at,
+        "startedAt": event.at,
         "parties": event.parties,
         "scenarios": list(event.scenarios),
         "totalSteps": event.total_steps,
     }
 
 
-def _summary(summary: ev.RunSummary) -> dict[str, Any]:
-    return {**dataclasses.asdict(summary), "ok": summary.ok, "exitCode": summary.exit_code}
+def _summary(event: ev.RunEnd) -> dict[str, Any]:
+    return {**dataclasses.asdict(event.summary), "ok": event.ok, "exitCode": event.exit_code}
+
+
+def _ended(event: ev.RunEnd) -> dict[str, Any]:
+    if isinstance(event, ev.RunInterrupted):
+        where = {"scenario": event.scenario, "step": event.step_id}
+        return {"how": "interrupted", "at": event.at, "reason": event.reason, **where}
+    if isinstance(event, ev.RunErrored):
+        about = {"kind": event.kind, "message": event.message, "setting": event.setting}
+        return {"how": "errored", "at": event.at, **about}
+    return {"how": "finished", "at": event.at}
 
 
 def _scenario(event: ev.ScenarioFinished, started: ev.ScenarioStarted | None) -> dict[str, Any]:

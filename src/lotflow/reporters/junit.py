@@ -1,9 +1,11 @@
 """JUnit XML for CI: one ``<testsuite>`` per scenario, one ``<testcase>`` per step.
 
 A test case's ``classname`` is the scenario's name and its ``name`` is ``<step id>: <title>``.
-A failed step has one ``<failure>`` per failed check (``type`` is the check, ``message`` the
-one-line reason, the text expected vs observed and the request/response); a skipped step has
-``<skipped>``. The calls and webhooks of every step are in ``<system-out>``.
+The root's totals always count the cases written, so a run cut short still adds up; a run that
+ended on an interruption or an error adds a suite ``lotflow run`` whose one case holds an
+``<error>`` saying why. A failed step has one ``<failure>`` per failed check (``type`` is the
+check, ``message`` the one-line reason, the text expected vs observed and the request/response);
+a skipped step has ``<skipped>``. The calls and webhooks of every step are in ``<system-out>``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from lotflow.engine import events as ev
-from lotflow.reporters.wording import SKIPPED_NOTE, call_line, failure_details, webhook_line
+from lotflow.reporters.wording import (
+    SKIPPED_NOTE,
+    call_line,
+    ending_line,
+    failure_details,
+    webhook_line,
+)
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DETAIL_LIMIT = 4000
@@ -39,7 +47,10 @@ class JUnitReporter:
         elif isinstance(event, ev.ScenarioFinished):
             self._suite(event)
         elif isinstance(event, ev.RunFinished):
-            self._totals(event.summary)
+            self.root.set("time", f"{event.summary.duration:.3f}")
+        elif isinstance(event, ev.RunInterrupted | ev.RunErrored):
+            self.root.set("time", f"{event.summary.duration:.3f}")
+            self._stopped(event)
 
     def close(self) -> None:
         """Write the file (creating its folder)."""
@@ -47,11 +58,20 @@ class JUnitReporter:
         ET.indent(self.root)
         ET.ElementTree(self.root).write(self.path, encoding="utf-8", xml_declaration=True)
 
-    def _totals(self, summary: ev.RunSummary) -> None:
-        self.root.set("tests", str(summary.steps))
-        self.root.set("failures", str(summary.steps_failed))
-        self.root.set("skipped", str(summary.steps_skipped))
-        self.root.set("time", f"{summary.duration:.3f}")
+    def _totals(self) -> None:
+        for total in ("tests", "failures", "errors", "skipped"):
+            count = sum(int(suite.get(total, "0")) for suite in self.root)
+            self.root.set(total, str(count))
+
+    def _stopped(self, event: ev.RunInterrupted | ev.RunErrored) -> None:
+        suite = ET.SubElement(
+            self.root, "testsuite", name="lotflow run", tests="1", failures="0", errors="1"
+        )
+        suite.set("skipped", "0")
+        case = ET.SubElement(suite, "testcase", classname="lotflow run", name="the run ends")
+        kind = "interrupted" if isinstance(event, ev.RunInterrupted) else event.kind
+        ET.SubElement(case, "error", message=_xml_text(ending_line(event)), type=kind)
+        self._totals()
 
     def _suite(self, scenario: ev.ScenarioFinished) -> None:
         suite = ET.SubElement(
@@ -66,6 +86,7 @@ class JUnitReporter:
         )
         for step in scenario.steps:
             self._case(suite, scenario, step)
+        self._totals()
 
     def _case(self, suite: ET.Element, scenario: ev.ScenarioFinished, step: ev.StepResult) -> None:
         case = ET.SubElement(

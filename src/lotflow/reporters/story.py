@@ -2,9 +2,13 @@
 webhook, as Markdown (``story.md``, the diagram as Mermaid text) and as a self-contained HTML
 twin (``story.html``, the diagram drawn as inline SVG, its Mermaid text folded under it).
 
+Both open with a summary table (one row per scenario, linked to its section); each scenario
+shows what each portal showed of the lot, the bid and the contract after every step, side by
+side, and ends with the contract's terms. Calls and webhooks are said in the spec's words.
+
 The HTML page has no scripts and loads nothing from the network (its Content-Security-Policy
 forbids it), so it shows the same in any browser, offline, attached to a CI run. Both files say
-the same things, built from one narrative and one diagram model (``sequence``).
+the same things, built from one narrative, one ledger and one diagram model (``sequence``).
 """
 
 from __future__ import annotations
@@ -16,18 +20,19 @@ from pathlib import Path
 
 from lotflow import __version__
 from lotflow.engine import events as ev
+from lotflow.reporters.ledger import ENTITIES, PARTIES, Ledger, PartyStates, contract_terms
 from lotflow.reporters.mermaid import sequence_diagram, to_mermaid
 from lotflow.reporters.sequence import build
-from lotflow.reporters.svg import to_svg
+from lotflow.reporters.svg import standalone_page, to_svg
+from lotflow.reporters.vocabulary import Vocabulary, spec_vocabulary
 from lotflow.reporters.wording import (
     MARKS,
     SKIPPED_NOTE,
     actor_label,
-    call_line,
+    ending_line,
     failure_details,
     main_call,
-    summary_line,
-    webhook_line,
+    told_line,
 )
 
 __all__ = ["StoryReporter", "sequence_diagram"]
@@ -45,32 +50,53 @@ class _Narrated:
     details: list[str] = field(default_factory=list)
 
 
-def _narrate(step: ev.StepResult) -> _Narrated:
+@dataclass(frozen=True)
+class _Told:
+    """One scenario, ready to write: its steps in words, the states after each, the terms."""
+
+    scenario: ev.ScenarioFinished
+    steps: list[_Narrated]
+    states: list[PartyStates]
+    terms: list[tuple[str, str]]
+
+
+def _narrate(step: ev.StepResult, words: Vocabulary) -> _Narrated:
     if step.skipped:
         return _Narrated(step.outcome, step.title, SKIPPED_NOTE)
     call = main_call(step)
-    about = f"{actor_label(step.actor)}: {call_line(call)}" if call else step.note or step.kind
-    details = [webhook_line(w) for w in step.webhooks]
+    if call is not None:
+        status = call.status if call.status is not None else "no answer"
+        about = f"{actor_label(step.actor)}: {words.operation(call.operation)} → {status}"
+    else:
+        about = step.note or step.kind
+    details = [told_line(w, words) for w in step.webhooks]
     for failure in step.failures:
         details.append(f"✗ {failure.check}: {failure.message}")
         details += [f"    {line}" for line in failure_details(failure)]
-    return _Narrated(step.outcome, step.title, f"{about} · {step.duration:.2f}s", details)
+    return _Narrated(step.outcome, step.title, about, details)
 
 
 def _md(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _anchor(slug: str) -> str:
+    return "s-" + re.sub(r"[^A-Za-z0-9_-]", "-", slug)
+
+
 class StoryReporter:
     """Writes ``<name>.md`` and ``<name>.html`` into ``folder`` when closed."""
 
-    def __init__(self, folder: Path, *, name: str = "story") -> None:
+    def __init__(
+        self, folder: Path, *, name: str = "story", vocabulary: Vocabulary | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.name = name
+        self.words = vocabulary or spec_vocabulary()
         self.run: ev.RunStarted | None = None
         self.started: dict[str, ev.ScenarioStarted] = {}
         self.scenarios: list[ev.ScenarioFinished] = []
-        self.summary: ev.RunSummary | None = None
+        self.ended: ev.RunEnd | None = None
 
     def handle(self, event: ev.Event) -> None:
         """Keep what the story needs."""
@@ -80,8 +106,8 @@ class StoryReporter:
             self.started[event.slug] = event
         elif isinstance(event, ev.ScenarioFinished):
             self.scenarios.append(event)
-        elif isinstance(event, ev.RunFinished):
-            self.summary = event.summary
+        elif isinstance(event, ev.RunFinished | ev.RunInterrupted | ev.RunErrored):
+            self.ended = event
 
     def close(self) -> None:
         """Write both files (creating the folder)."""
@@ -91,12 +117,14 @@ class StoryReporter:
 
     # ---------------------------------------------------------------- shared pieces
     def _headline(self) -> str:
-        return summary_line(self.summary) if self.summary else "incomplete run (it did not finish)"
+        if self.ended is None:
+            return "incomplete run: it ended without saying how"
+        return ending_line(self.ended)
 
     def _facts(self) -> list[str]:
         facts = [f"lotflow {__version__}"]
         if self.run is not None:
-            facts += [f"run {self.run.run_id}", f"started {self.run.started_at}"]
+            facts += [f"run {self.run.run_id}", f"started {self.run.at}"]
             facts += [f"{k}: {v}" for k, v in self.run.parties.items()]
         return facts
 
@@ -111,98 +139,174 @@ class StoryReporter:
         description = started.description if started is not None else ""
         return " · ".join(facts), description
 
+    def _told(self) -> list[_Told]:
+        told = []
+        for scenario in self.scenarios:
+            ledger = Ledger()
+            states = ledger.after(scenario.steps)
+            contract = ledger.contract()
+            terms = contract_terms(contract) if contract is not None else []
+            steps = [_narrate(step, self.words) for step in scenario.steps]
+            told.append(_Told(scenario, steps, states, terms))
+        return told
+
+    @staticmethod
+    def _summary_row(item: _Told) -> list[str]:
+        scenario = item.scenario
+        ran = sum(1 for s in scenario.steps if not s.skipped)
+        contract = dict(item.terms).get("contract", "—")
+        verdict = f"{MARKS['passed']} passed" if scenario.passed else f"{MARKS['failed']} failed"
+        return [verdict, f"{ran} of {len(scenario.steps)}", contract]
+
     # ---------------------------------------------------------------- Markdown
     def markdown(self) -> str:
         """The whole report as Markdown."""
+        told = self._told()
         parts = ["# lotflow story report", "", f"**{_md(self._headline())}**", ""]
-        parts += [" · ".join(_md(f) for f in self._facts()), ""]
-        for scenario in self.scenarios:
-            parts += self._markdown_scenario(scenario)
+        parts += ["| # | story | result | steps run | contract |", "|---|---|---|---|---|"]
+        for number, item in enumerate(told, start=1):
+            link = f"[{_md(item.scenario.name)}](#{_anchor(item.scenario.slug)})"
+            cells = " | ".join(_md(c) for c in self._summary_row(item))
+            parts.append(f"| {number} | {link} | {cells} |")
+        parts += ["", " · ".join(_md(f) for f in self._facts()), ""]
+        for item in told:
+            parts += self._markdown_scenario(item)
         return "\n".join(parts) + "\n"
 
-    def _markdown_scenario(self, scenario: ev.ScenarioFinished) -> list[str]:
+    def _markdown_scenario(self, item: _Told) -> list[str]:
+        scenario = item.scenario
         facts, description = self._scenario_facts(scenario)
         mark = MARKS["passed" if scenario.passed else "failed"]
-        parts = [f"## {mark} {_md(scenario.name)}", "", f"*{_md(facts)}*", ""]
+        parts = [f'<a id="{_anchor(scenario.slug)}"></a>', ""]
+        parts += [f"## {mark} {_md(scenario.name)}", "", f"*{_md(facts)}*", ""]
         parts += [_md(description), ""] if description else []
-        for number, step in enumerate(scenario.steps, start=1):
-            told = _narrate(step)
+        for number, told in enumerate(item.steps, start=1):
             parts.append(
                 f"{number}. {MARKS[told.outcome]} **{_md(told.title)}** — {_md(told.about)}"
             )
             parts += [f"   - {_md(line.strip())}" for line in told.details]
+        parts += ["", "What each portal shows after each step:", ""]
+        header = [f"{party} {entity}" for party in PARTIES for entity in ENTITIES]
+        parts += ["| step | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+        for number, states in enumerate(item.states, start=1):
+            cells = [states.status(p, e) for p in PARTIES for e in ENTITIES]
+            parts.append(f"| {number} | " + " | ".join(_md(c) for c in cells) + " |")
+        if item.terms:
+            parts += ["", "The contract's terms:", ""]
+            parts += [f"- **{_md(label)}**: {_md(words)}" for label, words in item.terms]
         parts += ["", "```mermaid", sequence_diagram(scenario), "```", ""]
         return parts
 
     # ---------------------------------------------------------------- HTML
     def html(self) -> str:
         """The same report as one self-contained HTML page."""
+        told = self._told()
         facts = "".join(f"<li>{html.escape(f)}</li>" for f in self._facts())
         body = [
             "<h1>lotflow story report</h1>",
             f"<p class='summary'><strong>{html.escape(self._headline())}</strong></p>",
+            self._html_summary(told),
             f"<ul class='facts'>{facts}</ul>",
         ]
-        body += [self._html_scenario(s, n) for n, s in enumerate(self.scenarios, start=1)]
-        return PAGE.format(body="\n".join(body))
+        body += [self._html_scenario(item, n) for n, item in enumerate(told, start=1)]
+        return standalone_page("lotflow story report", STYLE, "\n".join(body))
 
-    def _html_scenario(self, scenario: ev.ScenarioFinished, number: int) -> str:
+    def _html_summary(self, told: list[_Told]) -> str:
+        rows = []
+        for number, item in enumerate(told, start=1):
+            scenario = item.scenario
+            outcome = "passed" if scenario.passed else "failed"
+            link = f"<a href='#{_anchor(scenario.slug)}'>{html.escape(scenario.name)}</a>"
+            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._summary_row(item))
+            rows.append(f"<tr class='{outcome}'><td>{number}</td><td>{link}</td>{cells}</tr>")
+        return (
+            "<div class='scroll'><table class='scenarios'><thead><tr><th>#</th><th>story</th>"
+            "<th>result</th><th>steps run</th><th>contract</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+    def _html_scenario(self, item: _Told, number: int) -> str:
+        scenario = item.scenario
         facts, description = self._scenario_facts(scenario)
         outcome = "passed" if scenario.passed else "failed"
-        items = [self._html_step(step) for step in scenario.steps]
-        diagram = build(scenario)
+        steps = "".join(_html_step(told) for told in item.steps)
+        diagram = build(scenario, words=self.words)
         picture = to_svg(diagram, ident=f"d{number}", title=f"Sequence diagram: {scenario.name}")
         return (
-            f"<section class='{outcome}'>"
+            f"<section id='{_anchor(scenario.slug)}' class='{outcome}'>"
             f"<h2>{MARKS[outcome]} {html.escape(scenario.name)}</h2>"
             f"<p class='facts'>{html.escape(facts)}</p>"
             + (f"<p>{html.escape(description)}</p>" if description else "")
-            + f"<ol>{''.join(items)}</ol>"
-            "<h3>Sequence diagram</h3>"
+            + f"<ol>{steps}</ol>"
+            "<h3>What each portal shows after each step</h3>"
+            + _html_states(item)
+            + "<h3>Sequence diagram</h3>"
             f"<figure class='diagram'>{picture}</figure>"
             "<details><summary>Mermaid source</summary>"
             f"<pre class='mermaid'>{html.escape(to_mermaid(diagram))}</pre></details>"
-            "</section>"
-        )
-
-    def _html_step(self, step: ev.StepResult) -> str:
-        told = _narrate(step)
-        details = "".join(f"<li>{html.escape(line.strip())}</li>" for line in told.details)
-        title = html.escape(told.title)
-        return (
-            f"<li class='{told.outcome}'>{MARKS[told.outcome]} <strong>{title}</strong>"
-            f" <small>{html.escape(told.about)}</small>"
-            + (f"<ul>{details}</ul>" if details else "")
-            + "</li>"
+            + _html_terms(item.terms)
+            + "</section>"
         )
 
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lotflow story report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1b1f24; line-height: 1.45; }}
-section {{ border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }}
-section.failed {{ border-color: #cf222e; }}
-.facts {{ color: #57606a; font-size: 0.9rem; }}
-ul.facts {{ list-style: none; padding: 0; }}
-li.failed {{ color: #cf222e; }}
-li.skipped {{ color: #8c959f; }}
-li ul {{ font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }}
-small {{ color: #57606a; }}
-figure.diagram {{ margin: 0.5rem 0; }}
-figure.diagram svg {{ max-width: 100%; height: auto; }}
-details {{ margin: 0.5rem 0 1rem; color: #57606a; }}
-pre.mermaid {{ background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
+def _html_step(told: _Narrated) -> str:
+    details = "".join(f"<li>{html.escape(line.strip())}</li>" for line in told.details)
+    return (
+        f"<li class='{told.outcome}'>{MARKS[told.outcome]} <strong>{html.escape(told.title)}"
+        f"</strong> <small>{html.escape(told.about)}</small>"
+        + (f"<ul>{details}</ul>" if details else "")
+        + "</li>"
+    )
+
+
+def _html_states(item: _Told) -> str:
+    groups = "".join(f"<th colspan='3'>{party} portal</th>" for party in PARTIES)
+    kinds = "".join(f"<th>{entity}</th>" for _ in PARTIES for entity in ENTITIES)
+    rows = []
+    for number, (told, states) in enumerate(zip(item.steps, item.states, strict=True), start=1):
+        cells = "".join(
+            f"<td>{html.escape(states.status(p, e))}</td>" for p in PARTIES for e in ENTITIES
+        )
+        title = html.escape(f"{number}. {told.title}")
+        rows.append(f"<tr class='{told.outcome}'><th scope='row'>{title}</th>{cells}</tr>")
+    return (
+        "<div class='scroll'><table class='states'>"
+        f"<thead><tr><th rowspan='2'>after step</th>{groups}</tr><tr>{kinds}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _html_terms(terms: list[tuple[str, str]]) -> str:
+    if not terms:
+        return ""
+    rows = "".join(
+        f"<dt>{html.escape(label)}</dt><dd>{html.escape(words)}</dd>" for label, words in terms
+    )
+    return f"<h3>The contract's terms</h3><dl class='terms'>{rows}</dl>"
+
+
+STYLE = """\
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1f24; line-height: 1.45; overflow-wrap: anywhere; }
+section { border-left: 4px solid #2da44e; padding: 0 1rem; margin: 2rem 0; }
+section.failed { border-color: #cf222e; }
+.facts { color: #57606a; font-size: 0.9rem; }
+ul.facts { list-style: none; padding: 0; }
+li.failed, tr.failed td:first-child { color: #cf222e; }
+li.skipped, tr.skipped { color: #8c959f; }
+li ul { font-family: ui-monospace, monospace; font-size: 0.85rem; color: #1b1f24; }
+small { color: #57606a; }
+.scroll { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
+th, td { border: 1px solid #d0d7de; padding: 0.2rem 0.5rem; text-align: left;
+          vertical-align: top; }
+thead th { background: #f6f8fa; }
+table.states td { white-space: nowrap; }
+dl.terms { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+dl.terms dt { font-weight: 600; }
+dl.terms dd { margin: 0; }
+figure.diagram { margin: 0.5rem 0; }
+figure.diagram svg { max-width: 100%; height: auto; }
+details { margin: 0.5rem 0 1rem; color: #57606a; }
+pre.mermaid { background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }
 """

@@ -5,7 +5,8 @@ self-contained file that any browser shows as it is. Layout: one column per part
 with its name over a dashed lifeline), then one row per note or arrow, top to bottom in the
 order things happened. Each step starts with a full-width band carrying its title; a failed
 step's rows are shaded red. Requests are solid arrows, answers dashed; an arrow that ends in a
-cross was not answered or was refused. Text widths are estimated from character counts (no font
+cross was not answered or was refused unexpectedly; a refusal the scenario expected is drawn in
+violet with an ordinary head. Text widths are estimated from character counts (no font
 metrics without a browser), generously, so that labels do not collide.
 """
 
@@ -17,7 +18,7 @@ from itertools import pairwise
 
 from lotflow.reporters.sequence import Arrow, Diagram, Note
 
-__all__ = ["to_svg"]
+__all__ = ["standalone_page", "to_svg"]
 
 FONT = 12  # px
 CHAR = 7.4  # px: a generous average advance of a 12px sans-serif character
@@ -25,8 +26,10 @@ MARGIN = 16
 HEAD_H, HEAD_MIN_W = 34, 120
 BAND_H, NOTE_H, ARROW_H = 26, 26, 32
 GAP_MIN = 40  # px between two participant boxes
+LOOP_W = 36  # px a self-arrow (a state that stays what it is) reaches to the right
 FAILED_FILL = "rgba(207, 34, 46, 0.12)"
 INK, MUTED, BAND, NOTE_FILL = "#1b1f24", "#57606a", "#eaeef2", "#fff8c5"
+EXPECTED_INK = "#6639ba"  # a refusal the scenario asked for: neither a failure (red) nor plain
 
 
 def _width(text: str) -> float:
@@ -53,9 +56,14 @@ def _layout(diagram: Diagram) -> _Layout:
     index = {key: i for i, key in enumerate(keys)}
     gaps = [boxes[a] / 2 + boxes[b] / 2 + GAP_MIN for a, b in pairwise(keys)]
     arrows = [item for block in diagram.blocks for item in block.items if isinstance(item, Arrow)]
+    loops: dict[str, float] = {}  # participant → room its self-arrows' labels need on its right
     for arrow in sorted(arrows, key=lambda a: abs(index[a.source] - index[a.target])):
         low, high = sorted((index[arrow.source], index[arrow.target]))
         if low == high:
+            room = _width(arrow.label) + LOOP_W + 16
+            loops[arrow.source] = max(loops.get(arrow.source, 0.0), room)
+            if low < len(gaps):
+                gaps[low] = max(gaps[low], room + boxes[keys[low + 1]] / 2)
             continue
         need = _width(arrow.label) + 24 - sum(gaps[low:high])
         if need > 0:
@@ -67,7 +75,9 @@ def _layout(diagram: Diagram) -> _Layout:
         centers[key] = x
         if i < len(gaps):
             x += gaps[i]
-    right = max(centers[k] + max(boxes[k] / 2, *_note_halves(notes, k)) for k in keys)
+    right = max(
+        centers[k] + max(boxes[k] / 2, loops.get(k, 0.0), *_note_halves(notes, k)) for k in keys
+    )
     widest_band = max((_width(b.heading.text) + 16 for b in diagram.blocks), default=0)
     width = max(right + MARGIN, MARGIN * 2 + widest_band)
     return _Layout(centers, boxes, width)
@@ -158,14 +168,42 @@ def _note(note: Note, layout: _Layout, y: float) -> str:
     )
 
 
+def _loop(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
+    x = layout.centers[arrow.source]
+    path = (
+        f"<path class='arrow loop' d='M{x:.1f},{y - 8:.1f} C{x + LOOP_W:.1f},{y - 8:.1f} "
+        f"{x + LOOP_W:.1f},{y + 8:.1f} {x:.1f},{y + 8:.1f}' fill='none' stroke='{INK}' "
+        f"stroke-width='1.4' marker-end='url(#{ident}-head)'/>"
+    )
+    return path + _text(x + LOOP_W + 4, y + 4, arrow.label, anchor="start")
+
+
 def _arrow(arrow: Arrow, layout: _Layout, y: float, ident: str) -> str:
+    if arrow.source == arrow.target:
+        return _loop(arrow, layout, y, ident)
     start, end = layout.centers[arrow.source], layout.centers[arrow.target]
     dash = " stroke-dasharray='6 4'" if arrow.answer else ""
     tip = "cross" if arrow.lost else "head"
     kind = "answer" if arrow.answer else "request"
-    css = f"arrow {kind}" + (" lost" if arrow.lost else "")
+    css = (
+        f"arrow {kind}" + (" lost" if arrow.lost else "") + (" expected" if arrow.expected else "")
+    )
+    ink = EXPECTED_INK if arrow.expected else INK
     line = (
         f"<line class='{css}' x1='{start:.1f}' y1='{y:.1f}' x2='{end:.1f}' y2='{y:.1f}' "
-        f"stroke='{INK}' stroke-width='1.4'{dash} marker-end='url(#{ident}-{tip})'/>"
+        f"stroke='{ink}' stroke-width='1.4'{dash} marker-end='url(#{ident}-{tip})'/>"
     )
-    return line + _text((start + end) / 2, y - 6, arrow.label)
+    return line + _text((start + end) / 2, y - 6, arrow.label, fill=ink)
+
+
+def standalone_page(title: str, style: str, body: str) -> str:
+    """A self-contained HTML page for inline SVG pictures: no script, nothing fetched (its
+    Content-Security-Policy forbids both), readable offline in any browser."""
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{style}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )

@@ -1,8 +1,11 @@
 """Live terminal output a non-engineer can follow; plain text when not a terminal (CI logs).
 
-Each scenario is a heading, each step a line with ✓/✗, its webhooks underneath, and for a
-failure what was expected and what was observed. Every step line starts with ``[n/m]``; on a
-terminal a transient status line also names the step that is running.
+Each scenario is a heading, each step a line with ✓/✗ and its title, the webhooks underneath in
+the spec's words, and for a failure what was expected and what was observed. A scenario ends
+with where each party stands (lot, bid, contract) and the contract's terms. Operation ids,
+timings, attempt counts and the parties' URLs are engineer detail: shown with ``verbose``.
+Every step line starts with ``[n/m]``; on a terminal a transient status line also names the
+step that is running.
 """
 
 from __future__ import annotations
@@ -15,19 +18,23 @@ from rich.markup import escape
 from rich.status import Status
 
 from lotflow.engine import events as ev
+from lotflow.reporters.ledger import PARTIES, Ledger, contract_terms
+from lotflow.reporters.vocabulary import Vocabulary, spec_vocabulary
 from lotflow.reporters.wording import (
     MARKS,
     SKIPPED_NOTE,
     actor_label,
     call_line,
+    ending_line,
     failure_details,
     first_failure,
     main_call,
-    summary_line,
+    told_line,
     webhook_line,
 )
 
 STYLES = {"passed": "green", "failed": "red", "skipped": "dim"}
+
 INDENT = " " * 10
 
 
@@ -36,10 +43,16 @@ class TerminalReporter:
     ``live`` (default: when the console is a terminal) shows a transient "running" line."""
 
     def __init__(
-        self, console: Console | None = None, *, verbose: bool = False, live: bool | None = None
+        self,
+        console: Console | None = None,
+        *,
+        verbose: bool = False,
+        live: bool | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.console = console or Console(highlight=False)
         self.verbose = verbose
+        self.words = vocabulary or spec_vocabulary()
         self.live = (
             self.console.is_terminal and not self.console.is_dumb_terminal if live is None else live
         )
@@ -48,6 +61,7 @@ class TerminalReporter:
         self._status: Status | None = None
         self._failed: list[ev.ScenarioFinished] = []
         self._sources: dict[str, str] = {}
+        self._ledger = Ledger()
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             ev.RunStarted: self._run_started,
             ev.ScenarioStarted: self._scenario_started,
@@ -57,6 +71,8 @@ class TerminalReporter:
             ev.StepSkipped: self._step_ended,
             ev.ScenarioFinished: self._scenario_finished,
             ev.RunFinished: self._run_finished,
+            ev.RunInterrupted: self._run_finished,
+            ev.RunErrored: self._run_finished,
         }
 
     def handle(self, event: ev.Event) -> None:
@@ -76,15 +92,18 @@ class TerminalReporter:
 
     def _run_started(self, event: ev.RunStarted) -> None:
         self.total = event.total_steps
-        count = f"{len(event.scenarios)} scenario(s), {event.total_steps} steps"
+        count = f"{_count(len(event.scenarios), 'story', 'stories')}, "
+        count += _count(event.total_steps, "step", "steps")
         self._print(f"[bold]lotflow[/] · {count}")
-        for name, value in event.parties.items():
-            self._print(f"  [dim]{escape(name)}:[/] {escape(value)}")
+        if self.verbose:
+            for name, value in event.parties.items():
+                self._print(f"  [dim]{escape(name)}:[/] {escape(value)}")
 
     def _scenario_started(self, event: ev.ScenarioStarted) -> None:
         self._sources[event.slug] = event.source
+        self._ledger = Ledger()
         self._print("")
-        self.console.rule(f"[bold]{event.index}/{event.total} · {escape(event.name)}", align="left")
+        self._print(f"[bold]{event.index}/{event.total} · {escape(event.name)}[/]")
         if event.description:
             self._print(f"[dim]{escape(event.description)}[/]")
 
@@ -104,10 +123,13 @@ class TerminalReporter:
         width = len(str(self.total))
         progress = f"[dim]\\[{self.done:>{width}}/{self.total}][/]"
         mark = f"[{STYLES[result.outcome]}]{MARKS[result.outcome]}[/]"
-        self._print(f"{progress} {mark} {escape(result.title)} [dim]({self._about(result)})[/]")
+        about = f" [dim]({self._about(result)})[/]" if self.verbose or result.skipped else ""
+        self._print(f"{progress} {mark} {escape(result.title)}{about}")
+        self._ledger.record(result)
         for webhook in result.webhooks:
             colour = "green" if webhook.delivered else "yellow"
-            self._print(f"{INDENT}[{colour}]{escape(webhook_line(webhook))}[/]")
+            told = webhook_line(webhook) if self.verbose else told_line(webhook, self.words)
+            self._print(f"{INDENT}[{colour}]{escape(told)}[/]")
         for failure in result.failures:
             self._failure(failure)
 
@@ -128,21 +150,38 @@ class TerminalReporter:
             self._print(f"{INDENT}  [dim]{escape(line)}[/]")
 
     def _scenario_finished(self, event: ev.ScenarioFinished) -> None:
+        took = f" in {event.duration:.2f}s" if self.verbose else ""
         if event.passed:
-            self._print(f"[green]✓ passed[/] in {event.duration:.2f}s")
-            return
-        self._failed.append(event)
-        failed = first_failure(event)
-        where = f" at step {escape(repr(failed.step_id))}" if failed else ""
-        self._print(f"[red]✗ FAILED{where}[/] in {event.duration:.2f}s")
+            self._print(f"[green]✓ passed[/]{took}")
+        else:
+            self._failed.append(event)
+            failed = first_failure(event)
+            where = f" at step {escape(repr(failed.step_id))}" if failed else ""
+            self._print(f"[red]✗ FAILED{where}[/]{took}")
+        self._standing()
 
-    def _run_finished(self, event: ev.RunFinished) -> None:
+    def _standing(self) -> None:
+        states = self._ledger.current()
+        if states.empty:
+            return
+        for party in PARTIES:
+            self._print(f"  [dim]{party} portal now shows:[/] {escape(states.line(party))}")
+        contract = self._ledger.contract()
+        if contract is not None:
+            terms = " · ".join(f"{label} {words}" for label, words in contract_terms(contract))
+            self._print(f"  [dim]the contract:[/] {escape(terms)}")
+
+    def _run_finished(self, event: ev.RunEnd) -> None:
         self.close()
         colour = "green" if event.ok else "red"
         self._print("")
-        self._print(f"[bold {colour}]{escape(summary_line(event.summary))}[/]")
+        self._print(f"[bold {colour}]{escape(ending_line(event))}[/]")
         for scenario in self._failed:
             failed = first_failure(scenario)
             source = self._sources.get(scenario.slug) or scenario.slug
             step = f": step {failed.step_id!r} ({source}:{failed.line})" if failed else ""
             self._print(f"  [red]✗[/] {escape(scenario.name)}{escape(step)}")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from lotflow.engine import events as ev
+from lotflow.reporters.vocabulary import Vocabulary
 
 MARKS = {"passed": "✓", "failed": "✗", "skipped": "-"}
 SKIPPED_NOTE = "skipped: an earlier step failed"
@@ -32,7 +33,19 @@ def webhook_line(webhook: ev.WebhookSeen) -> str:
     if webhook.delivered:
         return f"→ producer received {webhook.event} (attempt {webhook.attempt})"
     answer = "no answer" if webhook.status is None else f"producer answered {webhook.status}"
+    if webhook.status == 401:
+        answer += ", refusing the signature (do the webhook secrets match?)"
     return f"→ {webhook.event} not delivered: {answer} (attempt {webhook.attempt})"
+
+
+def told_line(webhook: ev.WebhookSeen, words: Vocabulary) -> str:
+    """``→ the producer portal is told: A lot is open for bids`` (the spec's words), or why not."""
+    said = words.event(webhook.event)
+    if webhook.delivered:
+        again = " (on a retry)" if webhook.attempt > 1 else ""
+        return f"→ the producer portal is told{again}: {said}"
+    answer = "no answer" if webhook.status is None else f"it answered {webhook.status}"
+    return f"→ not delivered to the producer portal ({answer}): {said}"
 
 
 def call_line(exchange: ev.Exchange) -> str:
@@ -75,3 +88,15 @@ def summary_line(summary: ev.RunSummary) -> str:
 def first_failure(scenario: ev.ScenarioFinished) -> ev.StepResult | None:
     """The step that failed the scenario, if any."""
     return next((s for s in scenario.steps if s.outcome == "failed"), None)
+
+
+def ending_line(event: ev.RunEnd) -> str:
+    """How the run ended, in one line: the counts, or why it stopped and what finished before."""
+    counts = summary_line(event.summary)
+    if isinstance(event, ev.RunInterrupted):
+        where = f" during {event.scenario!r}, step {event.step_id!r}" if event.step_id else ""
+        return f"Run {event.reason}{where}; before that: {counts}"
+    if isinstance(event, ev.RunErrored):
+        what = "a configuration error" if event.kind == "configuration" else "an internal error"
+        return f"Run stopped by {what}: {event.message}; before that: {counts}"
+    return counts

@@ -22,9 +22,9 @@ from urllib.parse import quote
 
 import httpx
 
+from lotflow.credentials import BuyerCredentials
 from lotflow.errors import ConfigError, TransportError
 from lotflow.openapi import Operation, load_portal_spec, operations, resolve
-from lotflow.verify.credentials import VerifyCredentials
 from lotflow.verify.results import Exchange
 from lotflow.workflow import Workflow, load_workflow
 
@@ -90,7 +90,7 @@ class VerifySession:
     """The portal under test and how to reach it; ``open()`` gives it an HTTP client."""
 
     base_url: str
-    credentials: VerifyCredentials = field(default_factory=VerifyCredentials)
+    credentials: BuyerCredentials = field(default_factory=BuyerCredentials)
     state_url: str | None = None
     legacy: bool = False
     budget: Budget = field(default_factory=Budget)

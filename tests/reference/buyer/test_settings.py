@@ -26,10 +26,10 @@ def test_a_complete_environment_gives_every_setting(tmp_path: Path) -> None:
     assert (settings.webhook_auth, settings.max_body_bytes, settings.webhook_max_attempts) == (
         "standard",
         1_000_000,
-        8,
+        24,
     )
     timing = (settings.webhook_backoff_base, settings.webhook_backoff_cap, settings.webhook_timeout)
-    assert timing == (1.0, 3600.0, 10.0)
+    assert timing == (1.0, 21600.0, 10.0)
     assert settings.generated == {}
 
 
@@ -227,7 +227,7 @@ def test_the_registry_names_every_variable_with_its_meaning_and_secrecy() -> Non
     assert set(REQUIRED) <= set(registry)
     assert {n for n, v in registry.items() if v.secret} == set(REQUIRED)
     assert {n for n, v in registry.items() if v.required} == set(REQUIRED)
-    assert registry["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"].default == "8"
+    assert registry["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"].default == "24"
     assert registry["PRODUCER_API_KEY"].aliases == ("PRODUCER_DASHBOARD_API_KEY",)
     assert all(v.meaning for v in registry.values())
     assert "PRODUCER_DASHBOARD_WEBHOOK_URL" in registry

@@ -248,7 +248,7 @@ async def test_a_dispatcher_that_dies_mid_pass_is_resumed_by_a_new_one(portal: P
         await asyncio.Event().wait()  # the process dies while waiting for the answer
         raise AssertionError("unreachable")
 
-    crashed = portal.dispatcher(httpx.MockTransport(hang), batch_size=2)
+    crashed = portal.dispatcher(httpx.MockTransport(hang), concurrency=1, batch_size=2)
     doomed = asyncio.create_task(crashed.run_once())
     await arrived.wait()
     doomed.cancel()
@@ -323,11 +323,11 @@ async def test_without_a_webhook_url_events_stay_pending_and_a_warning_is_logged
         await dispatcher.aclose()
 
 
-def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
+def test_backoff_is_exponential_with_half_jitter_and_capped() -> None:
     top = RetryPolicy(base=1.0, cap=10.0, rng=FixedRandom(1.0))
     assert [top.backoff(n) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
-    assert RetryPolicy(base=1.0, cap=10.0, rng=FixedRandom(0.25)).backoff(4) == 2.0
-    assert RetryPolicy(base=1.0, cap=10.0, rng=FixedRandom(0.0)).backoff(4) == 0.0
+    assert RetryPolicy(base=1.0, cap=10.0, rng=FixedRandom(0.5)).backoff(4) == 6.0
+    assert RetryPolicy(base=1.0, cap=10.0, rng=FixedRandom(0.0)).backoff(4) == 4.0
 
 
 @pytest.mark.parametrize(

@@ -279,3 +279,28 @@ async def test_the_verifier_refuses_an_overlong_timestamp_as_an_invalid_signatur
     headers = {"webhook-id": "msg_1", "webhook-timestamp": "9" * 4301, "webhook-signature": "v1,A"}
     with pytest.raises(InvalidSignatureError, match="at most 12 digits"):
         verifier.verify(headers, b"{}")
+
+
+async def test_the_receivers_never_call_the_buyer(producer: Producer) -> None:
+    """They run inline on the event loop (group commit on SQLite): a call to another party
+    there would hold every request behind it. Every event, on a bid of this portal's own."""
+    mine = await producer.my_bid()
+    calls_before = len(producer.buyer.calls)  # submitting the bid called the buyer, as it should
+    theirs = buyer_bid(mine["externalBidId"], version=2)
+    answers = [
+        await producer.lot_event("lot.published", buyer_lot()),
+        await producer.lot_event("lot.updated", buyer_lot(version=3)),
+        await producer.bid_event("bid.accepted", buyer_bid(mine["externalBidId"], version=3)),
+        await producer.deliver(
+            "/api/webhooks/contracts",
+            {
+                "event": "contract.created",
+                "contract": contract_of(theirs),
+                "bid": theirs,
+                "lot": buyer_lot(),
+            },
+        ),
+        await producer.lot_event("lot.deleted", buyer_lot(version=4, status="cancelled")),
+    ]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len(producer.buyer.calls) == calls_before

@@ -1,5 +1,5 @@
-"""Both reference portals count failed authentications per client (LOTFLOW_AUTH_FAILURE_LIMIT per
-minute) and answer 429 past it; their answers say nosniff and no-store."""
+"""Hardening both reference portals share: failed authentications limited per client, answers
+that say nosniff and no-store, and a database that cannot be used refused at start."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ async def test_an_authenticated_buyer_answer_is_not_cacheable_nor_sniffable(
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_portal_on_a_file_that_is_not_a_database_refuses_to_start_naming_it(
+    tmp_path: Path,
+) -> None:
+    from lotflow.errors import ConfigError
+
+    garbage = tmp_path / "buyer.sqlite3"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    with pytest.raises(ConfigError, match="not a database") as refused:
+        make_app(tmp_path, FakeClock(START), LOTFLOW_DATABASE_URL=f"sqlite:///{garbage}")
+    assert str(garbage) in str(refused.value)
