@@ -21,7 +21,7 @@ def test_a_schedule_the_buyer_survives_delivers_everything_once(name: str, tmp_p
 
 
 def test_an_outage_beyond_the_retry_budget_is_counted_as_lost(tmp_path: Path) -> None:
-    figures = run_schedule("receiver down 12 h", 3, tmp_path)
+    figures = run_schedule("receiver down 3 days", 3, tmp_path)
     assert (figures.committed, figures.delivered, figures.lost) == (3, 0, 3)
     assert figures.producer_agrees == 0
 
@@ -32,4 +32,4 @@ def test_the_table_prints_one_row_per_schedule(capsys: pytest.CaptureFixture[str
     assert logging.getLogger("lotflow.reference").level == level  # quiet only while it runs
     out = capsys.readouterr().out
     assert "committed" in out
-    assert out.count("/1") == 8
+    assert out.count("/1") == 9

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import click
+import httpx
 
-from lotflow.cli.running import default_report_dir
-from lotflow.cli.scenario import _require_reachable, _tokens
+from lotflow.cli.running import report_folder
+from lotflow.cli.scenario import _tokens
+from lotflow.engine.preflight import url_problem
 from lotflow.engine.tap import WebhookTap
+from lotflow.errors import ConfigError
 from lotflow.explore.explorer import Budget, explore, explore_within
 from lotflow.explore.live import LivePair
 from lotflow.explore.report import lines, write_reports
@@ -114,8 +117,11 @@ def explore_command(
     Exit 0 when no invariant broke, 1 when one did, 2 for a bad option or an unreachable party.
     """
     tokens = _tokens(producer_tokens)
+    if not tokens:
+        raise ConfigError("Give at least one --producer-token ALIAS=TOKEN (e.g. alpha=s3cr3t).")
     for name, url in (("buyer", buyer_url), ("producer", producer_url)):
         _require_reachable(name, url)
+    folder = report_folder(out)
     tap = WebhookTap(forward_to=producer_url.rstrip("/")) if use_tap else None
     server = ServerThread(tap.app, port=tap_port).start() if tap else None
     pair = LivePair(buyer_url, producer_url, buyer_token, tokens, tap=tap)
@@ -134,6 +140,20 @@ def explore_command(
             server.stop()
     for line in lines(found):
         click.echo(line)
-    for path in write_reports(found, (out or default_report_dir()).resolve()):
+    for path in write_reports(found, folder):
         click.echo(f"wrote {path}")
     sys.exit(0 if found.ok else 1)
+
+
+def _require_reachable(name: str, url: str) -> None:
+    """ConfigError (exit 2) unless ``url`` is an http(s) URL that answers."""
+    problem = url_problem(f"--{name}", url)
+    if problem is not None:
+        raise ConfigError(str(problem))
+    try:
+        httpx.get(url.rstrip("/") + "/openapi.json", timeout=5)
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"Cannot reach the {name} portal at {url}: {type(exc).__name__}. Is it running, and "
+            f"is the URL right?"
+        ) from None

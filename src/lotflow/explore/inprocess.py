@@ -23,7 +23,7 @@ import httpx
 from lotflow.client import SpecClient
 from lotflow.clock import FakeClock
 from lotflow.db import sqlite_url
-from lotflow.explore.network import ControlledNetwork, Fault, SenderKilledError
+from lotflow.explore.network import ControlledNetwork, Fault
 from lotflow.explore.pair import CONTROLS
 from lotflow.openapi import load_portal_spec
 from lotflow.stack import BUYER_ORG, PRODUCER_ORGS, Credentials
@@ -87,7 +87,7 @@ class InProcessPair:
         workdir: Path,
         *,
         clock: FakeClock | None = None,
-        max_attempts: int = 1000,
+        max_attempts: int | None = 1000,
         credentials: Credentials | None = None,
     ) -> None:
         self.workdir = workdir
@@ -123,8 +123,9 @@ class InProcessPair:
             "LOTFLOW_BUYER_OPERATORS": json.dumps(
                 [{"orgId": c.buyer_org, "name": BUYER_ORG, "token": c.buyer_token}]
             ),
-            "LOTFLOW_WEBHOOK_MAX_ATTEMPTS": str(self.max_attempts),
         }
+        if self.max_attempts is not None:  # None: the portal's own retry budget
+            env["LOTFLOW_WEBHOOK_MAX_ATTEMPTS"] = str(self.max_attempts)
         settings = BuyerSettings.from_env(env)
         return create_app(
             settings, clock=self.clock, dispatcher_enabled=False, webhook_transport=self.network
@@ -164,10 +165,11 @@ class InProcessPair:
         self.network.fault = fault
         try:
             self.loop.run_until_complete(self.buyer_app.state.dispatcher.run_once())
-        except SenderKilledError:
-            self.restart_buyer()
         finally:
             self.network.fault = Fault.NONE
+        if self.network.kill_requested:  # the dispatcher isolates each send's failure, so the
+            self.network.kill_requested = False  # kill lands when the pass ends
+            self.restart_buyer()
 
     def release(self, index: int) -> str | None:
         held = self.loop.run_until_complete(self.network.release(index))

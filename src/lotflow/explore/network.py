@@ -68,6 +68,7 @@ class ControlledNetwork(httpx.AsyncBaseTransport):
         self.held: list[HeldDelivery] = []
         self.log = WebhookLog()
         self.sent = 0
+        self.kill_requested = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
@@ -91,8 +92,9 @@ class ControlledNetwork(httpx.AsyncBaseTransport):
             self.held.append(held)  # delivered now, and once more later
         elif fault is Fault.LOST_ANSWER:
             raise httpx.ReadTimeout("the answer was lost", request=request)
-        elif fault is Fault.KILL_SENDER:
-            raise SenderKilledError("the sender was killed after sending")
+        elif fault is Fault.KILL_SENDER:  # its answer never reaches the sender, which then dies
+            self.kill_requested = True
+            raise httpx.ReadTimeout("the sender was killed after sending", request=request)
         return httpx.Response(answer.status_code, content=answer.content, request=request)
 
     async def deliver(self, held: HeldDelivery) -> httpx.Response:
