@@ -31,7 +31,7 @@ from lotflow.stack import BUYER_ORG, PRODUCER_ORGS, Credentials
 __all__ = ["InProcessPair", "LoopTransport"]
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-SETTLE_PASSES = 200
+SETTLE_PASSES = 2000
 SETTLE_STEP = 1.0  # seconds at least per pass: retries due within it share the pass
 T = TypeVar("T")
 
