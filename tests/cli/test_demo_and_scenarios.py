@@ -27,7 +27,7 @@ def test_demo_runs_the_catalogue_writes_reports_and_exits_0(tmp_path: Path) -> N
     # Each story ends with what the portals show once it ended (read again), not what a step
     # last read: every award leaves the buyer's lot sold, also where no step read it back.
     awarded = "  buyer portal now shows: lot sold, bid accepted, contract draft\n"
-    assert result.output.count(awarded) == 4  # 01, 02, 03 and 07
+    assert result.output.count(awarded) == 5  # 01, 02, 03, 07 and 09
     assert "  buyer portal now shows: lot sold, bid accepted / rejected, contract draft\n" in (
         result.output
     )  # 08: two producers, one award
