@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 import httpx
 
+from lotflow.cli.parties import party_options
+from lotflow.cli.parties import producer_tokens as producer_tokens_of
 from lotflow.cli.running import report_folder
-from lotflow.cli.scenario import _tokens
 from lotflow.engine.preflight import url_problem
 from lotflow.engine.tap import WebhookTap
 from lotflow.errors import ConfigError
@@ -21,34 +22,7 @@ from lotflow.serving import ServerThread
 
 
 @click.command()
-@click.option(
-    "--buyer",
-    "buyer_url",
-    envvar="LOTFLOW_BUYER_URL",
-    required=True,
-    help="Base URL of the buyer portal (env LOTFLOW_BUYER_URL).",
-)
-@click.option(
-    "--producer",
-    "producer_url",
-    envvar="LOTFLOW_PRODUCER_URL",
-    required=True,
-    help="Base URL of the producer portal (env LOTFLOW_PRODUCER_URL).",
-)
-@click.option(
-    "--buyer-token",
-    envvar="LOTFLOW_BUYER_TOKEN",
-    required=True,
-    help="A buyer operator token (env LOTFLOW_BUYER_TOKEN).",
-)
-@click.option(
-    "--producer-token",
-    "producer_tokens",
-    multiple=True,
-    metavar="ALIAS=TOKEN",
-    help="A producer operator token per alias, e.g. alpha=... (repeatable; env "
-    "LOTFLOW_PRODUCER_TOKENS, comma-separated). Two aliases explore two producers.",
-)
+@party_options
 @click.option(
     "--steps",
     default=20,
@@ -116,7 +90,7 @@ def explore_command(
     processes: against running parties they are not run, and the report says so.
     Exit 0 when no invariant broke, 1 when one did, 2 for a bad option or an unreachable party.
     """
-    tokens = _tokens(producer_tokens)
+    tokens = producer_tokens_of(producer_tokens)
     if not tokens:
         raise ConfigError("Give at least one --producer-token ALIAS=TOKEN (e.g. alpha=s3cr3t).")
     for name, url in (("buyer", buyer_url), ("producer", producer_url)):
