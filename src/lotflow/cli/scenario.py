@@ -151,10 +151,7 @@ def run(
     console = Console(highlight=False, soft_wrap=True)
     scenarios = load_scenarios(scenario_paths(files) if files else catalogue_files())
     tokens = producer_tokens_of(producer_tokens)
-    for option, url in (("--buyer", buyer_url), ("--producer", producer_url)):
-        problem = url_problem(option, url)
-        if problem is not None:
-            raise ConfigError(str(problem))
+    _check_urls(buyer_url, producer_url)
     folder = report_folder(out)
     tap = WebhookTap(forward_to=producer_url)
     server = ServerThread(tap.app, host=tap_host, port=tap_port).start()
@@ -186,6 +183,14 @@ def run(
     finally:
         server.stop()
     sys.exit(ended.exit_code)
+
+
+def _check_urls(buyer_url: str, producer_url: str) -> None:
+    """A ``ConfigError`` for a URL that cannot name a portal (no scheme, no host), first."""
+    for option, url in (("--buyer", buyer_url), ("--producer", producer_url)):
+        problem = url_problem(option, url)
+        if problem is not None:
+            raise ConfigError(str(problem))
 
 
 def scenario_paths(items: tuple[str, ...]) -> list[Path]:
