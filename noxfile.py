@@ -63,8 +63,23 @@ def fuzz(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.env["HYPOTHESIS_PROFILE"] = "deep"
     session.run(
-        "python", "-m", "pytest", "-n", "auto", "tests/reference", "tests/core", *session.posargs
+        "python",
+        "-m",
+        "pytest",
+        "-n",
+        "auto",
+        "tests/reference",
+        "tests/core",
+        "tests/model",
+        *session.posargs,
     )
+
+
+@nox.session(python=PYTHON)
+def schedules(session: nox.Session) -> None:
+    """N events under each fault schedule: committed, delivered, lost, duplicated effects."""
+    session.install("-e", ".")
+    session.run("python", "-m", "lotflow.explore.schedules", *session.posargs)
 
 
 @nox.session(python=PYTHON)

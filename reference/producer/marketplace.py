@@ -42,7 +42,11 @@ def upsert_lot(
     source: str = "webhook",
     closed: bool = False,
 ) -> tuple[bool, str | None]:
-    """Store a newer buyer lot version; return (applied, why not). Notifies on a new open lot."""
+    """Store a newer buyer lot version; return (applied, why not). Notifies on a new open lot.
+
+    A lot this portal never saw is stored in whatever state the event gives it (the workflow's
+    creation transitions say which): dropping it would let a late, older lot.published open it.
+    """
     stored = store.fetch(tx.conn, LOT, buyer_lot["_id"])
     if stored is not None and stored["version"] >= buyer_lot["version"]:
         return False, f"stale lot version {buyer_lot['version']} (have {stored['version']})"
@@ -54,8 +58,8 @@ def upsert_lot(
         return False, f"lot {buyer_lot['_id']} is {current}; {cause} cannot make it {target}"
     lot = _marketplace_lot(tx, buyer_lot, stored, target, organization, source)
     if stored is None:
-        tx.create(LOT, lot, cause)
-        for org_id in ctx.org_ids():
+        tx.create(LOT, lot, cause)  # also awarded or closed: an event about an unknown lot
+        for org_id in ctx.org_ids() if target == "open" else ():
             tx.notify(
                 org_id, "lot_available", "New lot", f"New lot: {lot['title']}", lot_id=lot["_id"]
             )

@@ -128,16 +128,19 @@ def _lot_event(tx: Transaction, ctx: ProducerContext, body: Doc) -> tuple[bool, 
     applied, note = upsert_lot(
         tx, ctx, body["lot"], body["event"], organization=body["organization"], closed=deleted
     )
-    if applied and deleted:
-        _withdraw_bids_on(tx, ctx, body["lot"])
+    if deleted and _withdraw_bids_on(tx, ctx, body["lot"]):
+        return True, None  # also when a sync closed the lot first: its bids are still open
     return applied, note
 
 
-def _withdraw_bids_on(tx: Transaction, ctx: ProducerContext, lot: Doc) -> None:
-    """The open bids on a withdrawn lot are withdrawn (the machine says which are open)."""
+def _withdraw_bids_on(tx: Transaction, ctx: ProducerContext, lot: Doc) -> int:
+    """The open bids on a withdrawn lot are withdrawn (the machine says which are open); how
+    many. Also when the lot event itself is stale: a marketplace sync may have closed the lot
+    before lot.deleted arrived, and the sync does not touch bids."""
     sources = ctx.machine(BID).sources("lot.deleted", "withdrawn")
     on_lot = [bid_table.c.lot_id == lot["_id"], bid_table.c.status.in_(sources)]
-    for bid in store.fetch_where(tx.conn, BID, *on_lot):
+    found = store.fetch_where(tx.conn, BID, *on_lot)
+    for bid in found:
         tx.move(BID, bid, "lot.deleted", "withdrawn")
         tx.notify(
             bid["producerOrgId"],
@@ -147,6 +150,7 @@ def _withdraw_bids_on(tx: Transaction, ctx: ProducerContext, lot: Doc) -> None:
             lot_id=lot["_id"],
             bid_id=bid["_id"],
         )
+    return len(found)
 
 
 # ---------------------------------------------------------------- bid and contract events
@@ -154,6 +158,7 @@ NOTICES = {
     "won": ("bid_won", "Bid won"),
     "lost": ("bid_lost", "Bid lost"),
     "counter_offer": ("counter_offer_received", "Counter-offer received"),
+    "submitted": ("counter_offer_expired", "Counter-offer expired"),  # bid.counter_offer, expired
 }
 
 

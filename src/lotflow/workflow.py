@@ -134,9 +134,11 @@ class StateMachine:
             operation=cause,
         )
 
-    def reachable_states(self) -> set[str]:
-        """States reachable from creation by following transitions."""
-        seen = {t.target for t in self.transitions if t.creates} | {self.initial}
+    def reachable_states(self, start: str | None = None) -> set[str]:
+        """States reachable from creation (or from ``start``, itself included) by following
+        transitions."""
+        created = {t.target for t in self.transitions if t.creates} | {self.initial}
+        seen = {start} if start is not None else created
         frontier = list(seen)
         while frontier:
             state = frontier.pop()

@@ -77,6 +77,7 @@ class FakeMarketplace:
 
     producer_ignores_bid_events: bool = False
     duplicate_events: bool = False
+    unreachable: set[str] = field(default_factory=set)  # hosts that refuse connections
     lots: dict[str, dict[str, Any]] = field(default_factory=dict)
     bids: dict[str, dict[str, Any]] = field(default_factory=dict)
     market_lots: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -95,6 +96,8 @@ class FakeMarketplace:
     # ---------------------------------------------------------------- plumbing
     def route(self, request: httpx.Request) -> httpx.Response:
         """The runner's transport: buyer.test and producer.test."""
+        if request.url.host in self.unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
         self.requests.append(request)
         portal = self.buyer if request.url.host == "buyer.test" else self.producer
         with self._lock:  # the dispatcher thread delivers webhooks meanwhile

@@ -4,6 +4,7 @@ third step (the fourth is skipped), the second with an outage and a retried webh
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from lotflow.engine import events as ev
 from lotflow.reporters import Reporter
@@ -93,6 +94,35 @@ CONTRACT = {
     "deliveryDate": "2027-03-15T00:00:00Z",
     "deliveryLocation": "Rotterdam, NL",
 }
+
+
+def final(
+    portal: str,
+    entity: str,
+    entity_id: str,
+    status: str | None,
+    *,
+    answered: int = 200,
+    reason: str = "",
+    shown: object = None,
+    actor: str = "buyer",
+    operation: str = "",
+) -> ev.FinalRead:
+    """An entity read again at the end of its scenario, as the runner records it."""
+    body = {entity: shown or {"_id": entity_id, "status": status}} if status else None
+    read = exchange(operation or f"get-{entity}", answered, actor=actor, portal=portal, body=body)
+    return ev.FinalRead(
+        portal=portal,
+        entity=entity,
+        entity_id=entity_id,
+        actor=actor,
+        exchange=replace(read, purpose="final"),
+        status=status,
+        reason=reason,
+        shown=(body or {}).get(entity),
+    )
+
+
 COUNTER_FAILURE = ev.Failure(
     "status",
     "counterBid answered 409, expected 201",
@@ -215,6 +245,23 @@ SECOND = (
     ),
 )
 
+FIRST_FINAL = (final("producer", "lot", "l1", "open", actor="producer"),)
+SECOND_FINAL = (
+    final(
+        "buyer",
+        "lot",
+        "l7",
+        None,
+        answered=404,
+        reason="getLot answered 404: Lot l7 not found",
+        operation="getLot",
+    ),
+    final("buyer", "contract", "c1", "draft", shown=CONTRACT),
+    final("producer", "bid", "pb1", "won", actor="producer:beta"),
+)
+"""What each portal showed when read again at the end: the first scenario's producer lot; the
+second's buyer lot could not be read (a 404), its contract and the producer's bid could."""
+
 RUN = {"run_id": "r1", "at": "2026-01-01T00:00:00.000Z"}
 
 
@@ -255,7 +302,11 @@ STREAM: list[ev.Event] = [
     ),
     *[e for s in FIRST for e in step_events(s)],
     ev.ScenarioFinished(
-        **scenario_ids(HAPPY, "02-counter"), passed=False, duration=1.0, steps=FIRST
+        **scenario_ids(HAPPY, "02-counter"),
+        passed=False,
+        duration=1.0,
+        steps=FIRST,
+        final=FIRST_FINAL,
     ),
     ev.ScenarioStarted(
         **scenario_ids(OUTAGE, "07-outage"),
@@ -266,7 +317,11 @@ STREAM: list[ev.Event] = [
     ),
     *[e for s in SECOND for e in step_events(s)],
     ev.ScenarioFinished(
-        **scenario_ids(OUTAGE, "07-outage"), passed=True, duration=1.0, steps=SECOND
+        **scenario_ids(OUTAGE, "07-outage"),
+        passed=True,
+        duration=1.0,
+        steps=SECOND,
+        final=SECOND_FINAL,
     ),
     ev.RunFinished(**RUN, summary=ev.RunSummary(1, 1, 6, 1, 1, 2.0)),
 ]

@@ -60,3 +60,17 @@ def test_an_interrupted_run_is_written_as_incomplete(tmp_path: Path) -> None:
     assert document["complete"] is False
     assert document["summary"] is None
     assert document["scenarios"] == []
+
+
+def test_each_scenario_carries_what_each_portal_showed_when_read_again_at_the_end(
+    tmp_path: Path,
+) -> None:
+    first, second = report(tmp_path)["scenarios"]
+    assert [(r["portal"], r["entity"], r["id"], r["status"]) for r in first["final"]] == [
+        ("producer", "lot", "l1", "open")
+    ]
+    lot, contract, bid = second["final"]
+    assert (lot["status"], lot["reason"]) == (None, "getLot answered 404: Lot l7 not found")
+    assert (lot["exchange"]["purpose"], lot["exchange"]["response"]["status"]) == ("final", 404)
+    assert (contract["status"], contract["shown"]["contractNumber"]) == ("draft", "NA-2026-0042")
+    assert (bid["portal"], bid["actor"], bid["status"]) == ("producer", "producer:beta", "won")

@@ -71,3 +71,15 @@ def test_text_xml_cannot_hold_is_replaced_not_written_broken(tmp_path: Path) -> 
     case = root.find(".//testcase")
     assert case is not None
     assert case.get("name") == "x: Bell ? in a title"
+
+
+def test_each_suite_says_where_its_entities_ended_outside_any_test_case(tmp_path: Path) -> None:
+    root = report(tmp_path)
+    first, second = root.findall("testsuite")
+    assert first.findtext("system-out") == "at the end, producer lot l1: open"
+    assert second.findtext("system-out") == (
+        "at the end, buyer lot l7: unknown (getLot answered 404: Lot l7 not found)\n"
+        "at the end, buyer contract c1: draft\n"
+        "at the end, producer bid pb1: won"
+    )
+    assert root.get("tests") == "8"  # a report, not a test case

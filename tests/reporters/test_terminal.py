@@ -96,3 +96,9 @@ def test_on_a_terminal_a_live_status_runs_and_stops_and_colours_are_used() -> No
     assert reporter._status is None  # stopped at the end of the run
     assert "\x1b[" in out.getvalue()
     assert "The buyer publishes the lot" in out.getvalue()
+
+
+def test_verbose_names_the_reads_that_told_where_each_story_ended() -> None:
+    line = "  read again at the end: buyer getLot → 404, buyer get-contract → 200, producer:beta"
+    assert line in narrate(verbose=True)
+    assert "read again at the end" not in narrate()

@@ -42,6 +42,7 @@ def main() -> None:
 def _register() -> None:
     from lotflow.cli.demo import demo
     from lotflow.cli.doctor import doctor
+    from lotflow.cli.explore import explore_command
     from lotflow.cli.pact import pact
     from lotflow.cli.scenario import scenario
     from lotflow.cli.serve import serve
@@ -51,6 +52,7 @@ def _register() -> None:
 
     for command in (demo, doctor, pact, scenario, serve, simulate, spec, verify):
         main.add_command(command)
+    main.add_command(explore_command, "explore")
 
 
 _register()

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from lotflow.cli.parties import party_options
+from lotflow.cli.parties import producer_tokens as producer_tokens_of
 from lotflow.cli.portals import read_env_file
 from lotflow.cli.running import load_scenarios, report_folder, run_and_report
 from lotflow.engine.loader import catalogue_files
@@ -90,41 +92,12 @@ ENV_FILE_OPTIONS = {
         "LOTFLOW_PRODUCER_TOKENS, PRODUCER_DASHBOARD_WEBHOOK_SECRET, LOTFLOW_TAP_PORT)."
     ),
 )
-@click.option(
-    "--buyer",
-    "buyer_url",
-    envvar="LOTFLOW_BUYER_URL",
-    required=True,
-    help="Base URL of the buyer portal (env LOTFLOW_BUYER_URL).",
-)
-@click.option(
-    "--producer",
-    "producer_url",
-    envvar="LOTFLOW_PRODUCER_URL",
-    required=True,
-    help="Base URL of the producer portal (env LOTFLOW_PRODUCER_URL).",
-)
-@click.option(
-    "--buyer-token",
-    envvar="LOTFLOW_BUYER_TOKEN",
-    required=True,
-    help="A buyer operator token (env LOTFLOW_BUYER_TOKEN).",
-)
+@party_options
 @click.option(
     "--api-key",
     envvar="PRODUCER_API_KEY",
     required=True,
     help="The producer API key the buyer accepts (env PRODUCER_API_KEY).",
-)
-@click.option(
-    "--producer-token",
-    "producer_tokens",
-    multiple=True,
-    metavar="ALIAS=TOKEN",
-    help=(
-        "A producer operator token per alias used by the scenarios, e.g. alpha=... "
-        "(repeatable; env LOTFLOW_PRODUCER_TOKENS, comma-separated)."
-    ),
 )
 @click.option(
     "--webhook-secret",
@@ -177,11 +150,8 @@ def run(
     """
     console = Console(highlight=False, soft_wrap=True)
     scenarios = load_scenarios(scenario_paths(files) if files else catalogue_files())
-    tokens = _tokens(producer_tokens)
-    for option, url in (("--buyer", buyer_url), ("--producer", producer_url)):
-        problem = url_problem(option, url)
-        if problem is not None:
-            raise ConfigError(str(problem))
+    tokens = producer_tokens_of(producer_tokens)
+    _check_urls(buyer_url, producer_url)
     folder = report_folder(out)
     tap = WebhookTap(forward_to=producer_url)
     server = ServerThread(tap.app, host=tap_host, port=tap_port).start()
@@ -215,6 +185,14 @@ def run(
     sys.exit(ended.exit_code)
 
 
+def _check_urls(buyer_url: str, producer_url: str) -> None:
+    """A ``ConfigError`` for a URL that cannot name a portal (no scheme, no host), first."""
+    for option, url in (("--buyer", buyer_url), ("--producer", producer_url)):
+        problem = url_problem(option, url)
+        if problem is not None:
+            raise ConfigError(str(problem))
+
+
 def scenario_paths(items: tuple[str, ...]) -> list[Path]:
     """Files as given, folders' ``*.yaml`` files, and catalogue names (``01-happy-path``, as
     ``scenario list`` prints them) resolved to the shipped files; ConfigError for the rest."""
@@ -237,16 +215,3 @@ def scenario_paths(items: tuple[str, ...]) -> list[Path]:
                 f"{item}: no such file, folder or catalogue scenario (catalogue names: {names})"
             )
     return found
-
-
-def _tokens(values: tuple[str, ...]) -> dict[str, str]:
-    import os
-
-    raw = list(values) or [v for v in os.environ.get("LOTFLOW_PRODUCER_TOKENS", "").split(",") if v]
-    tokens = {}
-    for item in raw:
-        alias, sep, token = item.partition("=")
-        if not sep or not alias or not token:
-            raise ConfigError(f"--producer-token {item!r} is not ALIAS=TOKEN (e.g. alpha=s3cr3t).")
-        tokens[alias.strip()] = token.strip()
-    return tokens

@@ -20,6 +20,13 @@ both carry the counts of what finished before.
 
 Every step result carries the HTTP exchanges the step made (secrets redacted) and the webhook
 deliveries the tap saw while it ran; a failed step carries :class:`Failure` records.
+
+:class:`ScenarioFinished` also carries ``final``: once the scenario's last step has run (passed
+or failed; not when the run was interrupted), every lot, bid and contract a portal showed during
+the scenario is read again from that portal, as the actor it showed it to, and each read is a
+:class:`FinalRead` (see :mod:`lotflow.engine.finals`). That is what each portal shows at the end,
+observed rather than remembered; a read that fails says so (``status`` None, ``reason``) and
+never fails the scenario: it is a report, not a check.
 """
 
 from __future__ import annotations
@@ -52,7 +59,8 @@ class HttpResponse:
 
 @dataclass(frozen=True, kw_only=True)
 class Exchange:
-    """One HTTP call a step made: ``purpose`` is ``call``, ``state`` or ``agree``.
+    """One HTTP call a step made: ``purpose`` is ``call``, ``state`` or ``agree`` (``final``:
+    a read made once the scenario ended, see :class:`FinalRead`).
 
     ``portal`` is the portal called (``buyer``/``producer``); ``actor`` whose credentials were
     used. ``response`` is None when the portal could not be reached.
@@ -137,6 +145,32 @@ class StepResult:
     def skipped(self) -> bool:
         """The step did not run because an earlier step of its scenario failed."""
         return self.outcome == "skipped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalRead:
+    """One entity a portal showed during a scenario, read again once the scenario ended.
+
+    ``portal`` showed the ``entity`` (``lot``, ``bid``, ``contract``) with id ``entity_id``
+    (the portal's own id) to ``actor``, whose credentials read it again. ``exchange`` is that
+    read (purpose ``final``; None when none could be sent). ``status`` is what the portal shows
+    now and ``shown`` the entity as it answered; when the state is unknown, ``status`` is None
+    and ``reason`` says why (a 404, an unreachable portal, no operation to read it with).
+    """
+
+    portal: str
+    entity: str
+    entity_id: str
+    actor: str
+    exchange: Exchange | None = None
+    status: str | None = None
+    reason: str = ""
+    shown: Any = field(default=None, repr=False)
+
+    @property
+    def known(self) -> bool:
+        """The portal answered with the entity's status."""
+        return self.status is not None
 
 
 @dataclass(frozen=True)
@@ -247,11 +281,13 @@ class StepSkipped(StepEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ScenarioFinished(ScenarioEvent):
-    """A scenario ended; ``steps`` holds every step's result in order."""
+    """A scenario ended; ``steps`` holds every step's result in order, ``final`` what each
+    portal showed of the scenario's entities once it ended (in the order first seen)."""
 
     passed: bool
     duration: float
     steps: tuple[StepResult, ...] = ()
+    final: tuple[FinalRead, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,9 @@
 
 The runner knows the parties only by base URL and credentials, so a reference portal, a
 simulator and a real portal are interchangeable. Webhooks are observed through the tap; state is
-checked on both sides by polling the portals' own read operations until a deadline. Iterate
+checked on both sides by polling the portals' own read operations until a deadline. Once a
+scenario's steps are done (passed or failed), every entity it touched is read again from its
+portal (:mod:`lotflow.engine.finals`) and carried by its ScenarioFinished. Iterate
 :meth:`Runner.run` and hand each event to the reporters::
 
     with Runner(parties, status_mapping=workflow.mapping) as runner:
@@ -26,6 +28,7 @@ from lotflow.clock import Clock, SystemClock, isoformat
 from lotflow.engine import events as ev
 from lotflow.engine.calls import Caller
 from lotflow.engine.checks import ConfigurationStop
+from lotflow.engine.finals import FinalReader
 from lotflow.engine.model import Scenario, Step
 from lotflow.engine.operations import OperationRef, operation_index
 from lotflow.engine.parties import Parties, TapControl
@@ -76,9 +79,11 @@ class Runner:
         transport = transport_factory() if transport_factory else None
         self._client = httpx.Client(transport=transport, timeout=timeout)
         index = operations if operations is not None else parties.operations
+        caller = Caller(parties, index, self._client, self.clock)
+        self._finals = FinalReader(caller)
         self._steps = StepExecutor(
             parties,
-            Caller(parties, index, self._client, self.clock),
+            caller,
             self.clock,
             status_mapping or {},
             poll_interval=poll_interval,
@@ -180,13 +185,14 @@ class Runner:
         finally:
             if self.parties.tap is not None:
                 self.parties.tap.down = False  # an outage never outlives its scenario
-        passed = all(r.passed for r in results)
+        final = () if self._stopping.is_set() else self._finals.read(scenario, results)
         finished = ev.ScenarioFinished(
             **self._stamp(),
             **names,
-            passed=passed,
+            passed=all(r.passed for r in results),
             duration=round(self.clock.monotonic() - started, 3),
             steps=tuple(results),
+            final=final,
         )
         yield finished
         return finished

@@ -10,7 +10,12 @@ Shape (``format`` names its version)::
                  "duration", "ok", "exitCode"},
      "scenarios": [{"name", "slug", "source", "description", "tags", "passed", "duration",
                     "steps": [{"id", "title", "kind", "actor", "line", "outcome", "duration",
-                               "failures": [...], "exchanges": [...], "webhooks": [...]}]}]}
+                               "failures": [...], "exchanges": [...], "webhooks": [...]}],
+                    "final": [{"portal", "entity", "id", "actor", "status", "reason",
+                               "shown", "exchange"}]}]}
+
+``final`` is what each portal showed of the scenario's lots, bids and contracts when read again
+once the scenario ended (``status`` null and ``reason`` set when the read did not say).
 """
 
 from __future__ import annotations
@@ -96,6 +101,20 @@ def _scenario(event: ev.ScenarioFinished, started: ev.ScenarioStarted | None) ->
         "passed": event.passed,
         "duration": event.duration,
         "steps": [_step(step) for step in event.steps],
+        "final": [_final(read) for read in event.final],
+    }
+
+
+def _final(read: ev.FinalRead) -> dict[str, Any]:
+    return {
+        "portal": read.portal,
+        "entity": read.entity,
+        "id": read.entity_id,
+        "actor": read.actor,
+        "status": read.status,
+        "reason": read.reason,
+        "shown": read.shown,
+        "exchange": dataclasses.asdict(read.exchange) if read.exchange is not None else None,
     }
 
 

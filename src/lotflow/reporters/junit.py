@@ -5,7 +5,9 @@ The root's totals always count the cases written, so a run cut short still adds 
 ended on an interruption or an error adds a suite ``lotflow run`` whose one case holds an
 ``<error>`` saying why. A failed step has one ``<failure>`` per failed check (``type`` is the
 check, ``message`` the one-line reason, the text expected vs observed and the request/response);
-a skipped step has ``<skipped>``. The calls and webhooks of every step are in ``<system-out>``.
+a skipped step has ``<skipped>``. The calls and webhooks of every step are in ``<system-out>``;
+a suite's own ``<system-out>`` says what each portal showed of the scenario's entities when read
+again at its end (a report, never a test case).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from lotflow.engine import events as ev
+from lotflow.reporters.ledger import end_words
 from lotflow.reporters.wording import (
     SKIPPED_NOTE,
     call_line,
@@ -86,6 +89,8 @@ class JUnitReporter:
         )
         for step in scenario.steps:
             self._case(suite, scenario, step)
+        if scenario.final:
+            ET.SubElement(suite, "system-out").text = _xml_text(_end_lines(scenario.final))
         self._totals()
 
     def _case(self, suite: ET.Element, scenario: ev.ScenarioFinished, step: ev.StepResult) -> None:
@@ -112,3 +117,11 @@ class JUnitReporter:
         log += [webhook_line(w) for w in step.webhooks]
         if log:
             ET.SubElement(case, "system-out").text = _xml_text("\n".join(log))
+
+
+def _end_lines(final: tuple[ev.FinalRead, ...]) -> str:
+    """``at the end, buyer lot 6750a1…: sold``, one line per entity read again."""
+    return "\n".join(
+        f"at the end, {read.portal} {read.entity} {read.entity_id}: {end_words(read)}"
+        for read in final
+    )

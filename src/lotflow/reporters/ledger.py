@@ -1,11 +1,15 @@
-"""Each party's view of the lot, the bid and the contract, step by step, read from what the
-steps' calls and checks answered (the engine records every response body it judged).
+"""Each party's view of the lot, the bid and the contract: step by step as the steps' own calls
+and checks last answered (:class:`Ledger`), and at the end as each portal showed it when read
+again once the scenario ended (:func:`end_states`, from ``ScenarioFinished.final``).
 
-A response whose body holds ``lot``, ``bid`` or ``contract`` with a ``status`` says what that
-party showed at that moment; the latest answer about each entity (by its ``_id``) wins, and
-several entities of one kind (two producers' bids) are told in the order first seen,
-``accepted / rejected``. The contract's terms are
-the last contract any party showed (the buyer's first, it is the one that made it).
+During the steps, a response whose body holds ``lot``, ``bid`` or ``contract`` with a
+``status`` says what that party showed at that moment; the latest answer about each entity (by
+its ``_id``) wins. That is only what a step happened to read: an entity nobody re-read keeps the
+status it had then, so the end of a story is told from the final reads alone, and a read that
+failed is told as ``unknown`` with its reason, never as a stale status. Several entities of one
+kind (two producers' bids) are told in the order first seen, ``accepted / rejected``. The
+contract's terms are those of the contract read at the end (the buyer's first, it is the one
+that made it).
 """
 
 from __future__ import annotations
@@ -15,10 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lotflow.engine import events as ev
+from lotflow.engine.finals import ENTITIES
 
-__all__ = ["ENTITIES", "PARTIES", "Ledger", "PartyStates", "contract_terms"]
+__all__ = [
+    "ENTITIES",
+    "PARTIES",
+    "Ledger",
+    "PartyStates",
+    "contract_terms",
+    "end_contract",
+    "end_states",
+    "end_words",
+]
 
-ENTITIES = ("lot", "bid", "contract")
 PARTIES = ("buyer", "producer")
 
 
@@ -48,7 +61,6 @@ class Ledger:
 
     def __init__(self) -> None:
         self._states: dict[str, dict[str, dict[str, str]]] = {party: {} for party in PARTIES}
-        self.contracts: dict[str, dict[str, Any]] = {}
 
     def record(self, step: ev.StepResult) -> PartyStates:
         """Take one step's answers; the states after it."""
@@ -60,8 +72,6 @@ class Ledger:
                 if isinstance(found, dict) and isinstance(found.get("status"), str):
                     seen = self._states.setdefault(exchange.portal, {}).setdefault(entity, {})
                     seen[str(found.get("_id", ""))] = found["status"]
-                    if entity == "contract":
-                        self.contracts[exchange.portal] = found
         return self.current()
 
     def current(self) -> PartyStates:
@@ -77,9 +87,33 @@ class Ledger:
         """The states after each of ``steps``, in order."""
         return [self.record(step) for step in steps]
 
-    def contract(self) -> dict[str, Any] | None:
-        """The contract as last shown (the buyer's when both showed one)."""
-        return self.contracts.get("buyer") or self.contracts.get("producer")
+
+def end_words(read: ev.FinalRead) -> str:
+    """``sold``, or ``unknown (getLot answered 404: ...)`` when the final read did not say."""
+    return read.status if read.status is not None else f"unknown ({read.reason})"
+
+
+def end_states(final: Iterable[ev.FinalRead]) -> PartyStates:
+    """What each portal showed of the scenario's entities when read again at its end."""
+    said: dict[str, dict[str, list[str]]] = {}
+    for read in final:
+        said.setdefault(read.portal, {}).setdefault(read.entity, []).append(end_words(read))
+    return PartyStates(
+        {
+            party: {entity: " / ".join(words) for entity, words in kinds.items()}
+            for party, kinds in said.items()
+        }
+    )
+
+
+def end_contract(final: Iterable[ev.FinalRead]) -> dict[str, Any] | None:
+    """The contract as read at the end (the buyer's when both portals showed one)."""
+    shown = {
+        read.portal: read.shown
+        for read in final
+        if read.entity == "contract" and isinstance(read.shown, dict)
+    }
+    return shown.get("buyer") or shown.get("producer")
 
 
 def contract_terms(contract: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -7,8 +7,9 @@ answered, labelled with what it does in the spec's words (its ``summary``), and 
 status; a refusal the scenario expected (a passing step's 4xx) is drawn as expected, not as a
 failure. Every webhook is an arrow from the Buyer Portal to the Producer Portal, labelled with
 the event's words. What lotflow itself read to check the step is one compact note per step,
-not arrows among the business messages. Each step is a block headed by a note; a failed
-step's block is shaded.
+not arrows among the business messages; the reads made once the scenario ended
+(``ScenarioFinished.final``) are not drawn at all: they are the story's end-state table.
+Each step is a block headed by a note; a failed step's block is shaded.
 """
 
 from __future__ import annotations

@@ -2,9 +2,13 @@
 webhook, as Markdown (``story.md``, the diagram as Mermaid text) and as a self-contained HTML
 twin (``story.html``, the diagram drawn as inline SVG, its Mermaid text folded under it).
 
-Both open with a summary table (one row per scenario, linked to its section); each scenario
-shows what each portal showed of the lot, the bid and the contract after every step, side by
-side, and ends with the contract's terms. Calls and webhooks are said in the spec's words.
+Both open with a summary table (one row per scenario, linked to its section, with where each
+portal ended); each scenario shows what each portal showed of the lot, the bid and the contract
+after every step, side by side, as the step's own calls and checks last answered, then a last
+row "at the end": each entity read again from its portal once the scenario ended
+(``ScenarioFinished.final``; a failed read is "unknown" with its reason). It ends with the
+terms of the contract as read at the end. Calls and webhooks are said in the spec's words;
+lotflow's own reads are notes, never arrows of the story.
 
 The HTML page has no scripts and loads nothing from the network (its Content-Security-Policy
 forbids it), so it shows the same in any browser, offline, attached to a CI run. Both files say
@@ -20,7 +24,15 @@ from pathlib import Path
 
 from lotflow import __version__
 from lotflow.engine import events as ev
-from lotflow.reporters.ledger import ENTITIES, PARTIES, Ledger, PartyStates, contract_terms
+from lotflow.reporters.ledger import (
+    ENTITIES,
+    PARTIES,
+    Ledger,
+    PartyStates,
+    contract_terms,
+    end_contract,
+    end_states,
+)
 from lotflow.reporters.mermaid import sequence_diagram, to_mermaid
 from lotflow.reporters.sequence import build
 from lotflow.reporters.svg import standalone_page, to_svg
@@ -38,6 +50,12 @@ from lotflow.reporters.wording import (
 __all__ = ["StoryReporter", "sequence_diagram"]
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#])")
+STATES_CAPTION = (
+    "Each row after a step is what that step's own calls and checks last answered (an entity "
+    "nobody read again keeps its earlier status there); the last row, at the end, is each "
+    "entity read again from its portal once the story ended."
+)
+END_ROW = "at the end (read again)"
 
 
 @dataclass(frozen=True)
@@ -52,12 +70,21 @@ class _Narrated:
 
 @dataclass(frozen=True)
 class _Told:
-    """One scenario, ready to write: its steps in words, the states after each, the terms."""
+    """One scenario, ready to write: its steps in words, the states after each, the states
+    read at the end, and the terms of the contract read at the end."""
 
     scenario: ev.ScenarioFinished
     steps: list[_Narrated]
     states: list[PartyStates]
+    end: PartyStates
     terms: list[tuple[str, str]]
+
+    @property
+    def ended_with(self) -> str:
+        """``buyer: lot sold, bid accepted; producer: lot awarded, bid won`` (or "—")."""
+        if self.end.empty:
+            return "—"
+        return "; ".join(f"{party}: {self.end.line(party)}" for party in PARTIES)
 
 
 def _narrate(step: ev.StepResult, words: Vocabulary) -> _Narrated:
@@ -142,12 +169,11 @@ class StoryReporter:
     def _told(self) -> list[_Told]:
         told = []
         for scenario in self.scenarios:
-            ledger = Ledger()
-            states = ledger.after(scenario.steps)
-            contract = ledger.contract()
+            states = Ledger().after(scenario.steps)
+            contract = end_contract(scenario.final)
             terms = contract_terms(contract) if contract is not None else []
             steps = [_narrate(step, self.words) for step in scenario.steps]
-            told.append(_Told(scenario, steps, states, terms))
+            told.append(_Told(scenario, steps, states, end_states(scenario.final), terms))
         return told
 
     @staticmethod
@@ -156,14 +182,17 @@ class StoryReporter:
         ran = sum(1 for s in scenario.steps if not s.skipped)
         contract = dict(item.terms).get("contract", "—")
         verdict = f"{MARKS['passed']} passed" if scenario.passed else f"{MARKS['failed']} failed"
-        return [verdict, f"{ran} of {len(scenario.steps)}", contract]
+        return [verdict, f"{ran} of {len(scenario.steps)}", item.ended_with, contract]
 
     # ---------------------------------------------------------------- Markdown
     def markdown(self) -> str:
         """The whole report as Markdown."""
         told = self._told()
         parts = ["# lotflow story report", "", f"**{_md(self._headline())}**", ""]
-        parts += ["| # | story | result | steps run | contract |", "|---|---|---|---|---|"]
+        parts += [
+            "| # | story | result | steps run | where it ended | contract |",
+            "|---|---|---|---|---|---|",
+        ]
         for number, item in enumerate(told, start=1):
             link = f"[{_md(item.scenario.name)}](#{_anchor(item.scenario.slug)})"
             cells = " | ".join(_md(c) for c in self._summary_row(item))
@@ -185,14 +214,20 @@ class StoryReporter:
                 f"{number}. {MARKS[told.outcome]} **{_md(told.title)}** — {_md(told.about)}"
             )
             parts += [f"   - {_md(line.strip())}" for line in told.details]
-        parts += ["", "What each portal shows after each step:", ""]
+        parts += [
+            "",
+            "What each portal shows after each step, and at the end:",
+            "",
+            f"*{_md(STATES_CAPTION)}*",
+        ]
         header = [f"{party} {entity}" for party in PARTIES for entity in ENTITIES]
-        parts += ["| step | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
-        for number, states in enumerate(item.states, start=1):
+        parts += ["", "| step | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+        rows = [(str(n), states) for n, states in enumerate(item.states, start=1)]
+        for label, states in [*rows, (END_ROW, item.end)]:
             cells = [states.status(p, e) for p in PARTIES for e in ENTITIES]
-            parts.append(f"| {number} | " + " | ".join(_md(c) for c in cells) + " |")
+            parts.append(f"| {_md(label)} | " + " | ".join(_md(c) for c in cells) + " |")
         if item.terms:
-            parts += ["", "The contract's terms:", ""]
+            parts += ["", "The contract's terms (as read at the end):", ""]
             parts += [f"- **{_md(label)}**: {_md(words)}" for label, words in item.terms]
         parts += ["", "```mermaid", sequence_diagram(scenario), "```", ""]
         return parts
@@ -221,7 +256,8 @@ class StoryReporter:
             rows.append(f"<tr class='{outcome}'><td>{number}</td><td>{link}</td>{cells}</tr>")
         return (
             "<div class='scroll'><table class='scenarios'><thead><tr><th>#</th><th>story</th>"
-            "<th>result</th><th>steps run</th><th>contract</th></tr></thead>"
+            "<th>result</th><th>steps run</th><th>where it ended</th><th>contract</th></tr>"
+            "</thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
 
@@ -238,7 +274,7 @@ class StoryReporter:
             f"<p class='facts'>{html.escape(facts)}</p>"
             + (f"<p>{html.escape(description)}</p>" if description else "")
             + f"<ol>{steps}</ol>"
-            "<h3>What each portal shows after each step</h3>"
+            "<h3>What each portal shows after each step, and at the end</h3>"
             + _html_states(item)
             + "<h3>Sequence diagram</h3>"
             f"<figure class='diagram'>{picture}</figure>"
@@ -264,15 +300,20 @@ def _html_states(item: _Told) -> str:
     kinds = "".join(f"<th>{entity}</th>" for _ in PARTIES for entity in ENTITIES)
     rows = []
     for number, (told, states) in enumerate(zip(item.steps, item.states, strict=True), start=1):
-        cells = "".join(
-            f"<td>{html.escape(states.status(p, e))}</td>" for p in PARTIES for e in ENTITIES
-        )
         title = html.escape(f"{number}. {told.title}")
-        rows.append(f"<tr class='{told.outcome}'><th scope='row'>{title}</th>{cells}</tr>")
+        rows.append(f"<tr class='{told.outcome}'><th scope='row'>{title}</th>{_cells(states)}</tr>")
+    end = f"<tr class='end'><th scope='row'>{END_ROW}</th>{_cells(item.end)}</tr>"
     return (
         "<div class='scroll'><table class='states'>"
+        f"<caption>{html.escape(STATES_CAPTION)}</caption>"
         f"<thead><tr><th rowspan='2'>after step</th>{groups}</tr><tr>{kinds}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{end}</tfoot></table></div>"
+    )
+
+
+def _cells(states: PartyStates) -> str:
+    return "".join(
+        f"<td>{html.escape(states.status(p, e))}</td>" for p in PARTIES for e in ENTITIES
     )
 
 
@@ -282,7 +323,7 @@ def _html_terms(terms: list[tuple[str, str]]) -> str:
     rows = "".join(
         f"<dt>{html.escape(label)}</dt><dd>{html.escape(words)}</dd>" for label, words in terms
     )
-    return f"<h3>The contract's terms</h3><dl class='terms'>{rows}</dl>"
+    return f"<h3>The contract's terms (as read at the end)</h3><dl class='terms'>{rows}</dl>"
 
 
 STYLE = """\
@@ -302,6 +343,9 @@ th, td { border: 1px solid #d0d7de; padding: 0.2rem 0.5rem; text-align: left;
           vertical-align: top; }
 thead th { background: #f6f8fa; }
 table.states td { white-space: nowrap; }
+table.states caption { caption-side: top; text-align: left; color: #57606a; padding: 0.2rem 0; }
+table.states tfoot th, table.states tfoot td { font-weight: 600; border-top: 2px solid #57606a;
+                                              white-space: normal; }
 dl.terms { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
 dl.terms dt { font-weight: 600; }
 dl.terms dd { margin: 0; }

@@ -2,7 +2,9 @@
 
 Each scenario is a heading, each step a line with ✓/✗ and its title, the webhooks underneath in
 the spec's words, and for a failure what was expected and what was observed. A scenario ends
-with where each party stands (lot, bid, contract) and the contract's terms. Operation ids,
+with where each party stands (lot, bid, contract) as read again from each portal once the
+scenario ended (``ScenarioFinished.final``; with ``verbose``, the reads that said so), and
+the contract's terms. Operation ids,
 timings, attempt counts and the parties' URLs are engineer detail: shown with ``verbose``.
 Every step line starts with ``[n/m]``; on a terminal a transient status line also names the
 step that is running.
@@ -18,7 +20,7 @@ from rich.markup import escape
 from rich.status import Status
 
 from lotflow.engine import events as ev
-from lotflow.reporters.ledger import PARTIES, Ledger, contract_terms
+from lotflow.reporters.ledger import PARTIES, contract_terms, end_contract, end_states
 from lotflow.reporters.vocabulary import Vocabulary, spec_vocabulary
 from lotflow.reporters.wording import (
     MARKS,
@@ -61,7 +63,6 @@ class TerminalReporter:
         self._status: Status | None = None
         self._failed: list[ev.ScenarioFinished] = []
         self._sources: dict[str, str] = {}
-        self._ledger = Ledger()
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             ev.RunStarted: self._run_started,
             ev.ScenarioStarted: self._scenario_started,
@@ -101,7 +102,6 @@ class TerminalReporter:
 
     def _scenario_started(self, event: ev.ScenarioStarted) -> None:
         self._sources[event.slug] = event.source
-        self._ledger = Ledger()
         self._print("")
         self._print(f"[bold]{event.index}/{event.total} · {escape(event.name)}[/]")
         if event.description:
@@ -125,7 +125,6 @@ class TerminalReporter:
         mark = f"[{STYLES[result.outcome]}]{MARKS[result.outcome]}[/]"
         about = f" [dim]({self._about(result)})[/]" if self.verbose or result.skipped else ""
         self._print(f"{progress} {mark} {escape(result.title)}{about}")
-        self._ledger.record(result)
         for webhook in result.webhooks:
             colour = "green" if webhook.delivered else "yellow"
             told = webhook_line(webhook) if self.verbose else told_line(webhook, self.words)
@@ -158,15 +157,18 @@ class TerminalReporter:
             failed = first_failure(event)
             where = f" at step {escape(repr(failed.step_id))}" if failed else ""
             self._print(f"[red]✗ FAILED{where}[/]{took}")
-        self._standing()
+        self._standing(event.final)
 
-    def _standing(self) -> None:
-        states = self._ledger.current()
+    def _standing(self, final: tuple[ev.FinalRead, ...]) -> None:
+        states = end_states(final)
         if states.empty:
             return
         for party in PARTIES:
             self._print(f"  [dim]{party} portal now shows:[/] {escape(states.line(party))}")
-        contract = self._ledger.contract()
+        if self.verbose:
+            reads = ", ".join(f"{r.actor} {call_line(r.exchange)}" for r in final if r.exchange)
+            self._print(f"  [dim]read again at the end: {escape(reads or 'nothing')}[/]")
+        contract = end_contract(final)
         if contract is not None:
             terms = " · ".join(f"{label} {words}" for label, words in contract_terms(contract))
             self._print(f"  [dim]the contract:[/] {escape(terms)}")

@@ -1,0 +1,125 @@
+"""The network between the buyer's webhook sender and the producer, as a model controls it.
+
+:class:`ControlledNetwork` is the buyer dispatcher's ``webhook_transport``: every signed delivery
+passes through it, and the :class:`Fault` set for the current pass decides what happens to it —
+delivered now, refused by a receiver that is down, lost on the way, held back and delivered later
+(delay, reorder), delivered and kept for a second delivery (duplicate), delivered with its answer
+lost (so the sender retries), or delivered and then the sender killed before it records the
+answer. Every delivery the producer saw is recorded in a :class:`~lotflow.engine.tap.WebhookLog`,
+the same log the webhook tap keeps, so the checks read both alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+
+import httpx
+
+from lotflow.clock import Clock
+from lotflow.engine.tap import Delivery, WebhookLog
+
+__all__ = ["ControlledNetwork", "Fault", "HeldDelivery", "SenderKilledError"]
+
+
+class Fault(Enum):
+    """What the network does to the deliveries of one dispatcher pass."""
+
+    NONE = "deliver"
+    DOWN = "receiver-down"
+    DROP = "drop"
+    DELAY = "delay"
+    DUPLICATE = "duplicate"
+    LOST_ANSWER = "lost-answer"
+    KILL_SENDER = "kill-sender"
+
+
+class SenderKilledError(Exception):
+    """Raised through the dispatcher when the sender is killed after a delivery, before it could
+    record the answer (the pass ends there; the portal is restarted on its database)."""
+
+
+@dataclass(frozen=True)
+class HeldDelivery:
+    """A copy of a request the network holds back, to deliver later (late, reordered, twice)."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def event(self) -> str:
+        return str(json.loads(self.body).get("event", "?"))
+
+
+class ControlledNetwork(httpx.AsyncBaseTransport):
+    """An async transport whose behaviour is set per pass with :attr:`fault`.
+
+    ``receiver`` is the transport to the producer (in-process: an ``httpx.ASGITransport`` of its
+    app on the same event loop).
+    """
+
+    def __init__(self, receiver: httpx.AsyncBaseTransport, clock: Clock) -> None:
+        self.receiver = receiver
+        self.clock = clock
+        self.fault = Fault.NONE
+        self.receiver_down = False
+        self.held: list[HeldDelivery] = []
+        self.log = WebhookLog()
+        self.sent = 0
+        self.kill_requested = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        held = HeldDelivery(str(request.url), dict(request.headers), body)
+        fault = Fault.DOWN if self.receiver_down else self.fault
+        self.sent += 1
+        return await self._apply(fault, held, request)
+
+    async def _apply(
+        self, fault: Fault, held: HeldDelivery, request: httpx.Request
+    ) -> httpx.Response:
+        if fault is Fault.DOWN:
+            return httpx.Response(503, json={"title": "receiver down"}, request=request)
+        if fault is Fault.DROP:
+            raise httpx.ConnectError("dropped by the network", request=request)
+        if fault is Fault.DELAY:
+            self.held.append(held)
+            raise httpx.ReadTimeout("held back by the network", request=request)
+        answer = await self.deliver(held)
+        if fault is Fault.DUPLICATE:
+            self.held.append(held)  # delivered now, and once more later
+        elif fault is Fault.LOST_ANSWER:
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        elif fault is Fault.KILL_SENDER:  # its answer never reaches the sender, which then dies
+            self.kill_requested = True
+            raise httpx.ReadTimeout("the sender was killed after sending", request=request)
+        return httpx.Response(answer.status_code, content=answer.content, request=request)
+
+    async def deliver(self, held: HeldDelivery) -> httpx.Response:
+        """Hand one request to the producer now, record it, and return the producer's answer."""
+        request = httpx.Request("POST", held.url, headers=held.headers, content=held.body)
+        response = await self.receiver.handle_async_request(request)
+        content = await response.aread()
+        self.log.record(
+            Delivery(
+                method="POST",
+                path=request.url.path,
+                headers={k.lower(): v for k, v in held.headers.items()},
+                body=held.body,
+                received_at=self.clock.now(),
+                status=response.status_code,
+                answer=content,
+                payload=json.loads(held.body),
+            )
+        )
+        return httpx.Response(response.status_code, content=content)
+
+    async def release(self, index: int) -> HeldDelivery | None:
+        """Deliver the held copy at ``index`` (modulo how many are held) now; None if none."""
+        if not self.held or self.receiver_down:
+            return None
+        held = self.held.pop(index % len(self.held))
+        await self.deliver(held)
+        return held

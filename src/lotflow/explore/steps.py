@@ -1,0 +1,64 @@
+"""What the model did, step by step, in a form a scenario file can be printed from.
+
+A :class:`Step` is a call (actor, operationId, path, body with ``${var}`` references, the status
+observed and the ids saved from the answer), a control of the world between the parties (a
+delivery fault, time passing, a restart, settling), or an outage of the receiver. Ids are kept
+symbolic (``lot_1``, ``bid_1`` for the buyer's bid id, ``pbid_1`` for the producer's), so the
+same step list runs again against any pair of parties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from lotflow.clock import isoformat
+
+__all__ = ["Step", "Variables"]
+
+StepKind = Literal["call", "control", "outage", "settle"]
+_REF = re.compile(r"\$\{([a-z_0-9]+)(?:\+(\d+)s)?\}")
+
+
+@dataclass
+class Step:
+    """One step of the model, as it ran."""
+
+    kind: StepKind
+    title: str
+    actor: str = ""  # buyer | producer:<alias> (calls)
+    call: str = ""  # operationId (calls), or the control's name
+    path: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    status: int | None = None  # observed (calls)
+    save: dict[str, str] = field(default_factory=dict)  # variable → JSON pointer
+    down: bool = False  # outage steps
+    agree: list[tuple[str, str]] = field(default_factory=list)  # settle: (entity, variable)
+    pbids: dict[str, str] = field(default_factory=dict)  # settle: bid variable → pbid variable
+    aliases: dict[str, str] = field(default_factory=dict)  # settle: pbid variable → alias
+
+
+class Variables:
+    """Saved ids by name, and the substitution of ``${name}`` and ``${now+Ns}`` in call parts."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self.values: dict[str, str] = {}
+        self._now = now
+
+    def fill(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _REF.sub(self._one, value)
+        if isinstance(value, Mapping):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        return value
+
+    def _one(self, match: re.Match[str]) -> str:
+        name, seconds = match.group(1), match.group(2)
+        if name == "now":
+            return isoformat(self._now() + timedelta(seconds=int(seconds or 0)))
+        return self.values[name]

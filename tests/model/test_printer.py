@@ -1,0 +1,64 @@
+"""A step list of the model prints as a scenario file that the loader accepts and the runner
+replays green between two running reference portals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lotflow.cli.running import known_operations, load_scenarios
+from lotflow.engine import events as ev
+from lotflow.engine.loader import load_scenario
+from lotflow.engine.runner import Runner, operation_index
+from lotflow.explore.inprocess import InProcessPair
+from lotflow.explore.model import Outcome, build_model
+from lotflow.explore.network import Fault
+from lotflow.explore.printer import print_scenario
+from lotflow.openapi import load_portal_spec
+from lotflow.stack import ReferenceStack
+from lotflow.workflow import load_workflow
+
+
+def counter_story(make_pair: Callable[[], InProcessPair]) -> Outcome:
+    """Lot, bid, counter declined, the producer offline while the buyer accepts, settled."""
+    outcome = Outcome()
+    m = build_model(make_pair, outcome)()
+    m.create_lot(1000, publish=True)
+    m.submit_bid(0, 1, None)  # producer beta
+    m.settle(Fault.NONE)
+    m.counter_bid(0, None)
+    m.settle(Fault.NONE)
+    m.answer_counter(0, False)
+    m.receiver(False)
+    m.accept_bid(0, True)
+    m.pass_time(30)
+    m.receiver(True)
+    m.teardown()  # every story ends settled
+    return outcome
+
+
+def test_a_printed_step_list_loads_and_replays_between_running_portals(
+    make_pair: Callable[[], InProcessPair], stack: ReferenceStack, tmp_path: Path
+) -> None:
+    outcome = counter_story(make_pair)
+    text = print_scenario(outcome.steps, name="Printed by the model", description="A replay.")
+    path = tmp_path / "printed.yaml"
+    path.write_text(text, encoding="utf-8")
+    scenario = load_scenario(path, known_operations())
+    assert [s.id for s in scenario.steps][:3] == [
+        "s01-the-buyer-drafts-lot-1",
+        "s02-the-buyer-publishes-lot-1",
+        "s03-producer-beta-bids-6-30-gal",
+    ]
+    assert (
+        "# s10-30-seconds-pass: 30 seconds pass (not replayed: needs control of the clock)" in text
+    )
+    operations = operation_index({p: load_portal_spec(p) for p in ("buyer", "producer")})
+    with Runner(stack.parties(), operations, load_workflow().mapping) as runner:
+        events = list(runner.run(load_scenarios([path])))
+    failed = [(e.result.step_id, e.result.failures) for e in events if isinstance(e, ev.StepFailed)]
+    assert failed == []
+    finished = events[-1]
+    assert isinstance(finished, ev.RunFinished)
+    assert finished.ok
+    assert finished.steps_passed == len(scenario.steps) == 11
