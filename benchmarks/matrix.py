@@ -115,7 +115,9 @@ def schemathesis(party: str, faults: Sequence[str], examples: int) -> bool:
         command = [sys.executable, "-m", "schemathesis.cli", "run", str(spec), "--url", url,
                    *headers, "-n", str(examples), "--seed", "0", "--no-shrink",
                    "--max-time", str(SCHEMATHESIS_SECONDS), "--request-timeout", "5"]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, check=False, timeout=600)  # noqa: S603
+        done = subprocess.run(  # noqa: S603 - its own cache in the temporary folder
+            command, capture_output=True, check=False, timeout=600, cwd=folder
+        )
     return done.returncode == 1
 
 
