@@ -8,6 +8,7 @@ mapping; a change of status is a transition of ``producer.lot``.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from lotflow.reference.common import shapes, store
@@ -25,6 +26,7 @@ __all__ = ["award_lot", "buyer_unavailable", "get_lot", "list_lots", "sync", "up
 _OWN = frozenset({"_id", "status", "version", "updatedAt", "createdAt"})  # set by this portal
 
 
+@cache
 def _copied_terms() -> tuple[str, ...]:
     """The members of a buyer Lot that a MarketplaceLot shows as they are (the spec's two
     schemas decide; what the producer sets itself is left out)."""

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
 from lotflow.clock import Clock
+from lotflow.db import Prepared
 from lotflow.http import (
     Authenticator,
     ForOperation,
@@ -96,15 +97,18 @@ def receive(ctx: ProducerContext, req: OperationRequest) -> Reply:
     return _ack(webhook_id, applied=applied, note=note)
 
 
-_SEEN = select(received.c.webhook_id).where(received.c.webhook_id == bindparam("webhook_id"))
-_RECEIVED = received.insert()  # both built once: building them per delivery cost ~40% of it
+# Every delivery runs both: compiled once and run on the driver's cursor (lotflow.db.Prepared).
+_SEEN = Prepared(
+    select(received.c.webhook_id).where(received.c.webhook_id == bindparam("webhook_id"))
+)
+_RECEIVED = Prepared(received.insert(), column_keys=("webhook_id", "event", "received_at"))
 
 
 def _seen(tx: Transaction, webhook_id: str, event: str) -> bool:
     conn: Connection = tx.conn
-    if conn.execute(_SEEN, {"webhook_id": webhook_id}).first():
+    if _SEEN.first(conn, {"webhook_id": webhook_id}) is not None:
         return True
-    conn.execute(_RECEIVED, {"webhook_id": webhook_id, "event": event, "received_at": tx.stamp})
+    _RECEIVED.rowcount(conn, {"webhook_id": webhook_id, "event": event, "received_at": tx.stamp})
     return False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -63,12 +63,21 @@ class StateMachine:
     terminal: frozenset[str]
     transitions: tuple[Transition, ...]
 
+    @cached_property
+    def _by_cause(self) -> dict[str, tuple[Transition, ...]]:
+        """The transitions of each cause, in the machine's order (portals ask on every write)."""
+        found: dict[str, list[Transition]] = {}
+        for t in self.transitions:
+            found.setdefault(t.cause.name, []).append(t)
+        return {cause: tuple(ts) for cause, ts in found.items()}
+
+    def _of(self, cause: str) -> tuple[Transition, ...]:
+        return self._by_cause.get(cause, ())
+
     def targets(self, cause: str, current: str | None) -> set[str]:
         """States that ``cause`` may lead to from ``current`` (``None``: creation)."""
         return {
-            t.target
-            for t in self.transitions
-            if t.cause.name == cause and (current in t.source if current else t.creates)
+            t.target for t in self._of(cause) if (current in t.source if current else t.creates)
         }
 
     def allows(self, cause: str, current: str | None, target: str | None = None) -> bool:
@@ -83,12 +92,7 @@ class StateMachine:
 
     def sources(self, cause: str, target: str) -> tuple[str, ...]:
         """The states from which ``cause`` leads to ``target``, in the machine's order."""
-        found = {
-            s
-            for t in self.transitions
-            if t.cause.name == cause and t.target == target
-            for s in t.source
-        }
+        found = {s for t in self._of(cause) if t.target == target for s in t.source}
         return tuple(state for state in self.states if state in found)
 
     def transition(
@@ -102,9 +106,8 @@ class StateMachine:
         """
         found = [
             t
-            for t in self.transitions
-            if t.cause.name == cause
-            and (current in t.source if current is not None else t.creates)
+            for t in self._of(cause)
+            if (current in t.source if current is not None else t.creates)
             and (target is None or t.target == target)
         ]
         if not found:
