@@ -123,3 +123,10 @@ def spec(session: nox.Session) -> None:
     """Check the contract (OpenAPI documents and workflow) and print its summary."""
     session.install("-e", ".")
     session.run("lotflow", "spec", "check")
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """For every deliberate fault: do Schemathesis, Pact and `lotflow verify` catch it (a table)."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/matrix.py", *session.posargs)

@@ -51,7 +51,8 @@ def create_app(
     db.create_all(metadata)
     db.count_changes(answers.COUNTER, lots, lot_standards)
     ctx = BuyerContext(settings, db, clock or SystemClock())
-    dispatcher = Dispatcher(db, settings, ctx.clock, webhook_transport, signal=ctx.signal)
+    transport = plan.wrap_transport(webhook_transport, settings.webhook_secrets)
+    dispatcher = Dispatcher(db, settings, ctx.clock, transport, signal=ctx.signal)
     if settings.webhook_base_url is None and not dispatcher_enabled:  # else the dispatcher says it
         log.warning("PRODUCER_DASHBOARD_WEBHOOK_URL is not set: webhook events stay pending.")
     app = build_app(

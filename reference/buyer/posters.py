@@ -59,7 +59,9 @@ class AiohttpPoster:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            async with self._session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 success = 200 <= response.status < 300
                 text = "" if success else await response.text(errors="replace")
                 if success:

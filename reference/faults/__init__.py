@@ -15,16 +15,19 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import httpx
 from fastapi import FastAPI
 
 from lotflow.errors import ConfigError
-from lotflow.http import Authenticator, Handler
+from lotflow.http import Handler, SchemeAuthenticator
 
 __all__ = ["CATALOGUE", "Fault", "FaultPlan", "fault_names", "plan_faults"]
 
 HandlerWrap = Callable[[dict[str, Handler]], dict[str, Handler]]
-AuthWrap = Callable[[dict[str, Authenticator]], dict[str, Authenticator]]
+AuthWrap = Callable[[dict[str, SchemeAuthenticator]], dict[str, SchemeAuthenticator]]
 AppWrap = Callable[[FastAPI], None]
+TransportWrap = Callable[[httpx.AsyncBaseTransport, Sequence[str]], httpx.AsyncBaseTransport]
+"""Wraps the buyer's webhook transport, given the secrets that sign webhooks (to sign again)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Fault:
     handlers: HandlerWrap | None = None
     authenticators: AuthWrap | None = None
     app: AppWrap | None = None
+    transport: TransportWrap | None = None
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,23 @@ class FaultPlan:
         return wrapped
 
     def wrap_authenticators(
-        self, authenticators: Mapping[str, Authenticator]
-    ) -> dict[str, Authenticator]:
+        self, authenticators: Mapping[str, SchemeAuthenticator]
+    ) -> dict[str, SchemeAuthenticator]:
         wrapped = dict(authenticators)
         for fault in self.faults:
             wrapped = fault.authenticators(wrapped) if fault.authenticators else wrapped
+        return wrapped
+
+    def wrap_transport(
+        self, transport: httpx.AsyncBaseTransport | None, secrets: Sequence[str]
+    ) -> httpx.AsyncBaseTransport | None:
+        """The webhook transport with the sender faults around it (as it is without any)."""
+        wraps = [fault.transport for fault in self.faults if fault.transport is not None]
+        if not wraps:
+            return transport
+        wrapped = transport or httpx.AsyncHTTPTransport()
+        for wrap in wraps:
+            wrapped = wrap(wrapped, secrets)
         return wrapped
 
     def wrap_app(self, app: FastAPI) -> FastAPI:
@@ -70,8 +86,10 @@ class FaultPlan:
 
 def _catalogue() -> dict[str, Fault]:
     from lotflow.reference.faults.buyer import BUYER_FAULTS
+    from lotflow.reference.faults.producer import PRODUCER_FAULTS
+    from lotflow.reference.faults.sender import SENDER_FAULTS
 
-    return {fault.name: fault for fault in BUYER_FAULTS}
+    return {fault.name: fault for fault in (*BUYER_FAULTS, *SENDER_FAULTS, *PRODUCER_FAULTS)}
 
 
 class _Catalogue(Mapping[str, Fault]):

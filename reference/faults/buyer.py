@@ -21,7 +21,7 @@ from lotflow.reference.faults.asgi import (
 from starlette.requests import Request
 
 from lotflow.errors import ConflictError, IllegalTransitionError
-from lotflow.http import Authenticator, Handler, OperationRequest, Reply
+from lotflow.http import Handler, OperationRequest, Reply, SchemeAuthenticator
 from lotflow.openapi import load_portal_spec, operations, validator_for
 from lotflow.problems import PROBLEM_MEDIA_TYPE, Problem
 from lotflow.workflow import Cause, StateMachine, Transition
@@ -40,7 +40,9 @@ NOT_FOUND_PAGE = (
 # ---------------------------------------------------------------------------------- auth
 
 
-def _open_producer_api(authenticators: dict[str, Authenticator]) -> dict[str, Authenticator]:
+def _open_producer_api(
+    authenticators: dict[str, SchemeAuthenticator],
+) -> dict[str, SchemeAuthenticator]:
     """Every producer-facing route lets any caller in (the key check was left out)."""
 
     def anyone(_request: Request, _raw: bytes) -> object:

@@ -3,7 +3,7 @@ spec."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from lotflow.reference.common import notifications
 from lotflow.reference.common.auth import operator_token
 from lotflow.reference.common.inline import inline
+from lotflow.reference.faults import plan_faults
 from lotflow.reference.producer import bids, contracts, marketplace, receivers
 from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.settings import ProducerSettings
@@ -21,7 +22,7 @@ from lotflow.reference.producer.tables import metadata
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
 from lotflow.db import Database
-from lotflow.http import FailureThrottle, Handler, OperationRequest, Reply, build_app
+from lotflow.http import FailureThrottle, OperationRequest, Reply, build_app
 from lotflow.openapi import load_portal_spec
 
 Service = Callable[[ProducerContext, OperationRequest], Reply]
@@ -57,8 +58,11 @@ def create_app(
     *,
     clock: Clock | None = None,
     buyer_transport: httpx.BaseTransport | None = None,
+    faults: Sequence[str] = (),
 ) -> FastAPI:
-    """The producer portal app; the database schema is created here."""
+    """The producer portal app; the database schema is created here. ``faults`` names
+    deliberate faults (``lotflow.reference.faults``) to build in; none by default."""
+    plan = plan_faults("producer", faults)
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     db.create_all(metadata)
@@ -74,13 +78,15 @@ def create_app(
         )
 
     ctx = ProducerContext(db, settings, clock, make_buyer)
-    handlers: dict[str, Handler] = {op: partial(fn, ctx) for op, fn in HANDLERS.items()}
+    handlers = plan.wrap_handlers({op: partial(fn, ctx) for op, fn in HANDLERS.items()})
     for operation in RECEIVERS:  # every delivery hits them: inline with group commit on SQLite
         handlers[operation] = inline(db, handlers[operation])
-    authenticators = {
-        **receivers.authenticators(settings, clock),
-        "producerOperatorToken": operator_token(settings.operators),
-    }
+    authenticators = plan.wrap_authenticators(
+        {
+            **receivers.authenticators(settings, clock),
+            "producerOperatorToken": operator_token(settings.operators),
+        }
+    )
     app = build_app(
         load_portal_spec("producer"),
         handlers,
@@ -91,7 +97,7 @@ def create_app(
         lifespan=_lifespan(ctx),
     )
     app.state.context = ctx
-    return app
+    return plan.wrap_app(app)
 
 
 def _lifespan(ctx: ProducerContext) -> Any:

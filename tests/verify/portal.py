@@ -4,6 +4,7 @@ credentials a team would give verify."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,14 +13,31 @@ from pathlib import Path
 from lotflow.reference.buyer import BuyerSettings, create_app
 
 from lotflow.credentials import BuyerCredentials, Credentials
+from lotflow.openapi import load_portal_spec
 from lotflow.serving import ServerThread
+from lotflow.verify.listener import WebhookListener
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import run_checks
 from lotflow.verify.scorecard import Scorecard
 from lotflow.verify.session import Budget, VerifySession
+from tests.fixtures.producer import SECRET as SIGNING_SECRET
+from tests.fixtures.producer import TOKEN_A as PRODUCER_TOKEN
 from tests.reference.buyer.portal import API_KEY, TOKENS, buyer_env
+from tests.reference.buyer.portal import SECRET as BUYER_SECRET
 
-__all__ = ["CREDENTIALS", "junit_root", "serve_buyer", "verify"]
+__all__ = [
+    "BUYER_SECRET",
+    "CREDENTIALS",
+    "PRODUCER_TOKEN",
+    "SIGNING_SECRET",
+    "junit_root",
+    "serve_buyer",
+    "serve_buyer_sending",
+    "serve_producer",
+    "verify",
+    "verify_producer",
+    "verify_webhooks",
+]
 
 CREDENTIALS = BuyerCredentials(
     api_key=API_KEY, operator=Credentials({"Authorization": f"Bearer {TOKENS['a']}"})
@@ -56,3 +74,76 @@ def verify(
 def junit_root(path: Path) -> ET.Element:
     """The root of a JUnit file a test just wrote."""
     return ET.parse(path).getroot()  # noqa: S314 - the file this test just wrote
+
+
+@contextmanager
+def serve_producer(tmp_path: Path, faults: Sequence[str] = ()) -> Iterator[str]:
+    """The reference producer (with ``faults``) on a free port; its base URL (failed
+    authentications unlimited, as for the buyer)."""
+    from lotflow.reference.producer.app import create_app as producer_app
+    from lotflow.reference.producer.settings import ProducerSettings
+
+    from tests.fixtures.producer import producer_env
+
+    env = producer_env(tmp_path, LOTFLOW_AUTH_FAILURE_LIMIT="0")
+    with ServerThread(producer_app(ProducerSettings.from_env(env), faults=faults)) as server:
+        yield server.url
+
+
+PRODUCER_SECRETS = (SIGNING_SECRET,)
+PRODUCER_CREDENTIALS = BuyerCredentials(
+    operator=Credentials({"Authorization": f"Bearer {PRODUCER_TOKEN}"})
+)
+
+
+def verify_producer(
+    url: str,
+    checks: Sequence[str] = (),
+    credentials: BuyerCredentials = PRODUCER_CREDENTIALS,
+    **options: object,
+) -> Scorecard:
+    """Run the named producer checks (all by default) against ``url``."""
+    options.setdefault("budget", dataclasses.replace(SMALL, answer_within=0.5))
+    options.setdefault("webhook_secrets", PRODUCER_SECRETS)
+    session = VerifySession(
+        url,
+        credentials,
+        spec=load_portal_spec("producer"),
+        **options,  # type: ignore[arg-type]
+    )
+    return asyncio.run(run_checks(session, select_checks("producer", checks)))
+
+
+# The reference buyer's sender, compressed: retries within tens of milliseconds, a timeout of
+# a few tenths (verify is told it), Retry-After honoured up to two seconds.
+FAST_SENDER = {
+    "LOTFLOW_WEBHOOK_BACKOFF_BASE": "0.05",
+    "LOTFLOW_WEBHOOK_BACKOFF_CAP": "2",
+    "LOTFLOW_WEBHOOK_TIMEOUT": "0.3",
+}
+WEBHOOK_BUDGET = dataclasses.replace(SMALL, delivery_deadline=3.0, settle=0.4, sender_timeout=0.3)
+
+
+@contextmanager
+def serve_buyer_sending(
+    tmp_path: Path, faults: Sequence[str] = ()
+) -> Iterator[tuple[str, WebhookListener]]:
+    """The reference buyer with its dispatcher running, sending its webhooks (compressed
+    retries) to a verify listener on a free port: the buyer's URL and the listener."""
+    with WebhookListener().running() as listener:
+        env = buyer_env(
+            tmp_path,
+            LOTFLOW_AUTH_FAILURE_LIMIT="0",
+            PRODUCER_DASHBOARD_WEBHOOK_URL=listener.url,
+            **FAST_SENDER,
+        )
+        app = create_app(BuyerSettings.from_env(env), faults=faults)
+        with ServerThread(app) as server:
+            yield server.url, listener
+
+
+def verify_webhooks(url: str, listener: WebhookListener, checks: Sequence[str]) -> Scorecard:
+    """Run the named buyer checks with the listener and the buyer's signing secret."""
+    return verify(
+        url, checks, budget=WEBHOOK_BUDGET, webhooks=listener, webhook_secrets=(BUYER_SECRET,)
+    )

@@ -46,7 +46,8 @@ def test_list_checks_names_every_check_and_what_is_not_built_yet() -> None:
     assert result.exit_code == 0
     assert "buyer.api.auth-enforced" in result.output
     assert "buyer.workflow.illegal-refused" in result.output
-    assert "Not built yet: buyer as webhook sender" in result.output
+    assert "buyer.webhooks.retries" in result.output
+    assert "producer.receiver.signatures" in result.output
 
 
 def test_a_clean_buyer_passes_with_exit_0_and_the_reports_say_so(tmp_path: Path) -> None:

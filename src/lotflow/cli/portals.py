@@ -47,14 +47,11 @@ def _build(
 
         buyer = BuyerSettings.from_env(env, demo=demo)
         return buyer_app(buyer, faults=faults), buyer.generated
-    from lotflow.reference.faults import plan_faults
-
-    plan_faults("producer", faults)  # the producer has none yet: a named one is refused
     from lotflow.reference.producer.app import create_app as producer_app
     from lotflow.reference.producer.settings import ProducerSettings
 
     producer = ProducerSettings.from_env(env, demo=demo)
-    return producer_app(producer), producer.generated
+    return producer_app(producer, faults=faults), producer.generated
 
 
 def _missing_driver(env: Mapping[str, str], exc: ModuleNotFoundError) -> Exception:

@@ -1,10 +1,11 @@
 """``lotflow verify``: point lotflow at one running portal and learn where it deviates from the
-contract (see docs/verify.md). ``verify buyer URL`` is built; ``verify producer URL`` will take
-the same run options (:func:`run_options`) with the producer's credentials."""
+contract (see docs/verify.md). ``verify buyer URL`` and ``verify producer URL`` take the same run
+options (:func:`run_options`), each with its party's credentials."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -16,9 +17,17 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
-from lotflow.credentials import load_buyer_credentials
+from lotflow.credentials import (
+    BuyerCredentials,
+    Credentials,
+    load_buyer_credentials,
+    read_env_file,
+)
 from lotflow.errors import ConfigError
+from lotflow.openapi import load_portal_spec
+from lotflow.signing import secret_key, split_secrets
 from lotflow.verify.baseline import load_baseline, write_baseline
+from lotflow.verify.listener import WebhookListener
 from lotflow.verify.registry import Direction, all_checks, select_checks
 from lotflow.verify.reports import TerminalReporter, write_html, write_json, write_junit
 from lotflow.verify.runner import run_checks
@@ -178,6 +187,34 @@ def _run_options(values: dict[str, Any]) -> RunOptions:
     metavar="URL",
     help="Provider-state URL: POST {state, params} sets up entities (instead of the operator API).",
 )
+@click.option(
+    "--webhook-listen",
+    metavar="HOST:PORT",
+    help="Receive the buyer's webhooks here (port 0: a free one); point the buyer's "
+    "PRODUCER_DASHBOARD_WEBHOOK_URL at the address printed. Without it the webhook checks "
+    "are not run.",
+)
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    help="The secret(s) the buyer signs webhooks with. Default: PRODUCER_DASHBOARD_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--sender-timeout",
+    type=click.FloatRange(0.01),
+    default=DEFAULTS.sender_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="The buyer's timeout per webhook attempt (verify holds one answer past it).",
+)
+@click.option(
+    "--delivery-deadline",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.delivery_deadline,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long the buyer's webhooks (and their retries) may take to arrive.",
+)
 @run_options
 def buyer(
     url: str,
@@ -187,6 +224,10 @@ def buyer(
     buyer_cookie: tuple[str, ...],
     credentials_file: Path | None,
     state_url: str | None,
+    webhook_listen: str | None,
+    webhook_secret: str | None,
+    sender_timeout: float,
+    delivery_deadline: float,
     **values: Any,
 ) -> None:
     """Verify a buyer portal at URL: its producer-facing API and its workflow.
@@ -203,15 +244,110 @@ def buyer(
         file=credentials_file,
         env=os.environ,
     )
+    found = {**(read_env_file(credentials_file) if credentials_file else {}), **os.environ}
+    budget = dataclasses.replace(
+        options.budget, sender_timeout=sender_timeout, delivery_deadline=delivery_deadline
+    )
     session = VerifySession(
         _url(url, "URL"),
         credentials,
         state_url=_url(state_url, "--state-url") if state_url else None,
         legacy=options.legacy,
-        budget=options.budget,
+        budget=budget,
         timeout=options.timeout,
+        webhook_secrets=_secrets(webhook_secret or found.get("PRODUCER_DASHBOARD_WEBHOOK_SECRET")),
     )
-    sys.exit(_run("buyer", session, options))
+    if webhook_listen is None:
+        sys.exit(_run("buyer", session, options))
+    with WebhookListener(*_host_port(webhook_listen)).running() as listener:
+        click.echo(f"Receiving the buyer's webhooks at {listener.url} (its webhook URL)")
+        session.webhooks = listener
+        code = _run("buyer", session, options)
+    sys.exit(code)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"--webhook-listen {value!r} is not HOST:PORT; e.g. 127.0.0.1:3000.")
+    return host, int(port)
+
+
+# ---------------------------------------------------------------------------------- producer
+
+
+@verify.command("producer")
+@click.argument("url")
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    help="The secret(s) the producer verifies webhooks with (space-separated during a rotation). "
+    "Default: BUYER_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--lot-secret",
+    metavar="SECRET",
+    help="The lot receiver's secret when it differs. Default: MARKETPLACE_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--operator-token",
+    metavar="TOKEN",
+    help="A producer operator token (reads the producer's state). "
+    "Default: LOTFLOW_PRODUCER_OPERATOR_TOKEN.",
+)
+@click.option(
+    "--credentials",
+    "credentials_file",
+    type=FILE,
+    help="A .env file with the names above (NAME=value lines).",
+)
+@click.option(
+    "--answer-within",
+    type=click.FloatRange(0.01),
+    default=DEFAULTS.answer_within,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a receiver may take to acknowledge one delivery.",
+)
+@run_options
+def producer(
+    url: str,
+    webhook_secret: str | None,
+    lot_secret: str | None,
+    operator_token: str | None,
+    credentials_file: Path | None,
+    answer_within: float,
+    **values: Any,
+) -> None:
+    """Verify a producer portal at URL: its webhook receivers.
+
+    verify plays the buyer: it signs deliveries with the webhook secret and sends them to the
+    receivers the spec names. Without the secret the receiver checks are not run; without an
+    operator token, the checks that read the producer's state are not run.
+    """
+    options = _run_options(values)
+    found = {**(read_env_file(credentials_file) if credentials_file else {}), **os.environ}
+    token = operator_token or found.get("LOTFLOW_PRODUCER_OPERATOR_TOKEN")
+    operator = Credentials({"Authorization": f"Bearer {token}"} if token else {})
+    session = VerifySession(
+        _url(url, "URL"),
+        BuyerCredentials(operator=operator),
+        legacy=options.legacy,
+        budget=dataclasses.replace(options.budget, answer_within=answer_within),
+        timeout=options.timeout,
+        spec=load_portal_spec("producer"),
+        webhook_secrets=_secrets(webhook_secret or found.get("BUYER_WEBHOOK_SECRET")),
+        lot_secrets=_secrets(lot_secret or found.get("MARKETPLACE_WEBHOOK_SECRET")),
+    )
+    sys.exit(_run("producer", session, options))
+
+
+def _secrets(value: str | None) -> tuple[str, ...]:
+    """The secrets of a setting, each one usable (a ``ConfigError`` naming the problem)."""
+    found = tuple(split_secrets(value)) if value and value.strip() else ()
+    for secret in found:
+        secret_key(secret)
+    return found
 
 
 # ---------------------------------------------------------------------------------- running

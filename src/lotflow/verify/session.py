@@ -57,6 +57,10 @@ class Budget:
     time_budget: float | None = None
     seed: int = 0
     concurrency: int = 6
+    answer_within: float = 5.0  # seconds a webhook receiver may take to answer one delivery
+    delivery_deadline: float = 30.0  # seconds the buyer's webhooks (and retries) may take
+    settle: float = 3.0  # seconds verify keeps listening for webhooks that should not come
+    sender_timeout: float = 10.0  # the buyer's timeout per webhook attempt (the spec's 10 s)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ class VerifySession:
     timeout: float = 10.0
     spec: dict[str, Any] = field(default_factory=lambda: load_portal_spec("buyer"))
     workflow: Workflow = field(default_factory=load_workflow)
+    webhook_secrets: tuple[str, ...] = ()  # the secret(s) webhooks are signed with
+    lot_secrets: tuple[str, ...] = ()  # the lot receiver's, when they differ
+    webhooks: Any = None  # the webhook listener of a buyer run (lotflow.verify.listener)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +125,12 @@ class VerifySession:
     def can_set_up(self) -> bool:
         """Whether verify can set up the buyer's entities (operator API or state URL)."""
         return self.has_operator or self.state_url is not None
+
+    def secrets_for(self, receiver: str) -> tuple[str, ...]:
+        """The secrets a delivery to ``receiver`` is signed with."""
+        if receiver == "receiveLotWebhook" and self.lot_secrets:
+            return self.lot_secrets
+        return self.webhook_secrets
 
     def producer_facing(self) -> list[Operation]:
         """The operations a producer portal calls, in document order."""

@@ -11,7 +11,18 @@ if TYPE_CHECKING:
 
 __all__ = ["MODULES", "builtin"]
 
-MODULES = ("auth", "errors", "fuzz", "bids", "reads", "workflow", "award")
+MODULES = (
+    "auth",
+    "errors",
+    "fuzz",
+    "bids",
+    "reads",
+    "workflow",
+    "award",
+    "webhooks",
+    "retries",
+    "receiver",
+)
 
 
 def builtin() -> list[Check]:
