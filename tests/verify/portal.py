@@ -78,15 +78,15 @@ def junit_root(path: Path) -> ET.Element:
 
 
 @contextmanager
-def serve_producer(tmp_path: Path, faults: Sequence[str] = ()) -> Iterator[str]:
-    """The reference producer (with ``faults``) on a free port; its base URL (failed
-    authentications unlimited, as for the buyer)."""
+def serve_producer(tmp_path: Path, faults: Sequence[str] = (), **extra: str) -> Iterator[str]:
+    """The reference producer (with ``faults``; ``extra`` settings) on a free port; its base URL
+    (failed authentications unlimited, as for the buyer)."""
     from lotflow.reference.producer.app import create_app as producer_app
     from lotflow.reference.producer.settings import ProducerSettings
 
     from tests.fixtures.producer import producer_env
 
-    env = producer_env(tmp_path, LOTFLOW_AUTH_FAILURE_LIMIT="0")
+    env = producer_env(tmp_path, LOTFLOW_AUTH_FAILURE_LIMIT="0", **extra)
     with ServerThread(producer_app(ProducerSettings.from_env(env), faults=faults)) as server:
         yield server.url
 

@@ -11,14 +11,19 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lotflow.reference.faults.client import CLIENT_FAULTS, RENAMED
 
+from lotflow.cli import main
+from lotflow.cli.portals import free_port
 from lotflow.credentials import BuyerCredentials
 from lotflow.verify.registry import Direction, all_checks
 from lotflow.verify.results import Outcome
 from tests.verify.portal import (
     BUYER_KEY,
     PRODUCER_TOKEN,
+    SIGNING_SECRET,
+    serve_producer,
     serve_producer_with_buyer,
     verify_client,
 )
@@ -121,3 +126,28 @@ def test_without_the_webhook_secret_the_counter_offer_is_not_run(tmp_path: Path)
     assert {r.outcome for s, r in outcomes.items() if s != "respondToCounterOffer"} == {
         Outcome.PASSED
     }
+
+
+def test_verify_producer_plays_the_buyer_on_the_command_line(tmp_path: Path) -> None:
+    """`--buyer-listen HOST:PORT` serves the buyer where the producer was told it is: the client
+    checks run (exit 1 on a client fault, the JSON report naming the check); a bad address is a
+    usage error naming it."""
+    port = free_port("127.0.0.1")
+    out = tmp_path / "v.json"
+    buyer = {"NEXT_PUBLIC_BUYER_DASHBOARD_URL": f"http://127.0.0.1:{port}"}
+    with serve_producer(
+        tmp_path, ["refusal-taken-as-success"], BUYER_API_KEY=BUYER_KEY, **buyer
+    ) as url:
+        args = ["verify", "producer", url, "--buyer-listen", f"127.0.0.1:{port}"]
+        args += ["--buyer-key", BUYER_KEY, "--webhook-secret", SIGNING_SECRET]
+        args += ["--operator-token", PRODUCER_TOKEN, "--check", "producer.client.*"]
+        run = CliRunner().invoke(main, [*args, "--json", str(out)])
+        bad = CliRunner().invoke(main, ["verify", "producer", url, "--buyer-listen", "3004"])
+    assert run.exit_code == 1, run.output
+    assert f"Playing the buyer at http://127.0.0.1:{port}" in run.output
+    assert BUYER_KEY not in run.output
+    results = json.loads(out.read_text())["results"]
+    assert {r["check"] for r in results if r["outcome"] == "failed"} == {"producer.client.refusals"}
+    assert {r["outcome"] for r in results if r["check"] != "producer.client.refusals"} == {"passed"}
+    assert bad.exit_code == 2
+    assert "--buyer-listen '3004' is not HOST:PORT" in bad.output
