@@ -20,7 +20,7 @@ from typing import Any
 from lotflow.openapi import load_portal_spec, operations, resolve
 from lotflow.verify.checks.support import describe, example_body, terms_on, wanted
 from lotflow.verify.registry import Check, Direction, Requirement
-from lotflow.verify.results import SubjectResult, failed, not_run, passed
+from lotflow.verify.results import Exchange, SubjectResult, failed, not_run, passed
 from lotflow.verify.session import Answer, VerifySession
 from lotflow.verify.simulated import Call, SimulatedBuyer
 
@@ -287,7 +287,7 @@ def _judge_retry(
             f"{len(stored)} bids on the lot"
         )
     expected = "the bid sent again (retried or resubmitted) under the same externalBidId: one bid"
-    shown = [*(c.exchange for c in attempts), *steps]
+    shown: list[Answer | Exchange] = [*(c.exchange for c in attempts), *steps]
     return failed(check, subject, wanted(expected, observed, shown))
 
 
@@ -317,7 +317,11 @@ async def _refused(session: VerifySession, check: str, subject: str, fault: str)
     with buyer.answering([{"fault": fault, "operation": SUBMIT, "times": 0}]):
         answer = await submit(session, lot)
     held, read = await held_bids(session, lot["_id"])
-    shown = [*(c.exchange for c in buyer.calls(mark, SUBMIT)), answer, read]
+    shown: list[Answer | Exchange] = [
+        *(c.exchange for c in buyer.calls(mark, SUBMIT)),
+        answer,
+        read,
+    ]
     stored = [b for b in held if b.get("status") in stored_states(session)]
     if _ok(answer) or stored or len(held) > 1:
         observed = (
