@@ -138,14 +138,20 @@ def _judge_key(check: str, subject: str, calls: Sequence[Call], answer: Answer) 
     return failed(check, subject, wanted(expected, observed, [*(c.exchange for c in bad), answer]))
 
 
-async def _api_key(session: VerifySession) -> AsyncIterator[SubjectResult]:
-    check, buyer = "producer.client.api-key", _buyer(session)
+async def _sync_then_submit(session: VerifySession) -> list[tuple[str, list[Call], Answer]]:
+    """A fresh lot synced, then bid on: per operator action, the calls it made and its answer."""
+    buyer = _buyer(session)
     mark = buyer.mark()
     lot, synced = await fresh_lot(session)
-    yield _judge_key(check, "syncMarketplace", buyer.calls(mark), synced)
+    steps = [("syncMarketplace", buyer.calls(mark), synced)]
     mark = buyer.mark()
     answer = await submit(session, lot)
-    yield _judge_key(check, "submitProducerBid", buyer.calls(mark), answer)
+    return [*steps, ("submitProducerBid", buyer.calls(mark), answer)]
+
+
+async def _api_key(session: VerifySession) -> AsyncIterator[SubjectResult]:
+    for subject, calls, answer in await _sync_then_submit(session):
+        yield _judge_key("producer.client.api-key", subject, calls, answer)
 
 
 # ---------------------------------------------------------------------------------- bodies
@@ -163,15 +169,12 @@ def _judge_bodies(check: str, subject: str, calls: Sequence[Call], answer: Answe
 
 
 async def _bodies(session: VerifySession) -> AsyncIterator[SubjectResult]:
-    check, buyer = "producer.client.bodies", _buyer(session)
-    mark = buyer.mark()
-    lot, synced = await fresh_lot(session)
-    yield _judge_bodies(check, "syncMarketplace", buyer.calls(mark), synced)
-    mark = buyer.mark()
-    answer = await submit(session, lot)
-    yield _judge_bodies(check, "submitProducerBid", buyer.calls(mark), answer)
+    check = "producer.client.bodies"
+    steps = await _sync_then_submit(session)
+    for subject, calls, answer in steps:
+        yield _judge_bodies(check, subject, calls, answer)
     yield await _resubmitted_body(session, check)
-    yield await _counter_body(session, check, _bid_of(answer))
+    yield await _counter_body(session, check, _bid_of(steps[-1][2]))
 
 
 async def _resubmitted_body(session: VerifySession, check: str) -> SubjectResult:
