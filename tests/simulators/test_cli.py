@@ -40,10 +40,14 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_an_unreachable_portal_is_exit_2_naming_it() -> None:
-    code, output = run("producer", "--buyer", "http://127.0.0.1:9", "--api-key", KEY)
+def test_an_unreachable_portal_is_exit_2_naming_it_and_writes_no_record(tmp_path: Path) -> None:
+    record = tmp_path / "run.har"
+    code, output = run(
+        "producer", "--buyer", "http://127.0.0.1:9", "--api-key", KEY, "--record", str(record)
+    )
     assert code == 2
     assert "--buyer http://127.0.0.1:9: nothing answers there" in output
+    assert not record.exists()  # nothing ran, so there is nothing to record
 
 
 def test_a_weak_api_key_is_exit_2_naming_the_option(buyer_side: BuyerSide) -> None:

@@ -88,6 +88,7 @@ def buyer(producer_url: str, api_key: str | None, webhook_timeout: float, **comm
     receives its signed webhooks)."""
     from lotflow.simulators import BuyerSimulator
 
+    _probe("--producer", producer_url)  # before anything starts or writes a record
     sim = BuyerSimulator(
         producer_url,
         secret=common["secret"],
@@ -105,7 +106,7 @@ def buyer(producer_url: str, api_key: str | None, webhook_timeout: float, **comm
         "PRODUCER_DASHBOARD_WEBHOOK_SECRET = BUYER_WEBHOOK_SECRET": sim.secret,
         "buyer operator token": sim.operator_token,
     }
-    _run(sim, shown, common["duration"], ("--producer", producer_url))
+    _run(sim, shown, common["duration"])
 
 
 @simulate.command()
@@ -122,6 +123,7 @@ def producer(buyer_url: str, api_key: str, lot_secret: str | None, **common: Any
     this simulator; it bids through your buyer API)."""
     from lotflow.simulators import ProducerSimulator
 
+    _probe("--buyer", buyer_url)  # before anything starts or writes a record
     sim = ProducerSimulator(
         buyer_url,
         api_key=api_key,
@@ -138,7 +140,7 @@ def producer(buyer_url: str, api_key: str, lot_secret: str | None, **common: Any
         "PRODUCER_DASHBOARD_WEBHOOK_SECRET = BUYER_WEBHOOK_SECRET": sim.secret,
         **{f"producer operator token ({a})": t for a, t in sim.producer_tokens.items()},
     }
-    _run(sim, shown, common["duration"], ("--buyer", buyer_url))
+    _run(sim, shown, common["duration"])
 
 
 @simulate.command("faults")
@@ -189,12 +191,7 @@ def _probe(flag: str, url: str) -> None:
         ) from None
 
 
-def _run(sim: Any, shown: dict[str, str], duration: float | None, portal: tuple[str, str]) -> None:
-    try:
-        _probe(*portal)
-    except ConfigError:
-        sim.stop()
-        raise
+def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
     sim.state.findings.listen(
         lambda f: click.secho(f.line(), fg="yellow" if f.severity == "deviation" else "red")
     )
