@@ -19,6 +19,7 @@ from lotflow.cli.portals import free_port
 from lotflow.credentials import BuyerCredentials
 from lotflow.verify.registry import Direction, all_checks
 from lotflow.verify.results import Outcome
+from lotflow.verify.simulated import key_headers
 from tests.verify.portal import (
     BUYER_KEY,
     PRODUCER_TOKEN,
@@ -54,6 +55,10 @@ ALSO_CAUGHT = [
     ("refusal-taken-as-success", "producer.client.refusals", "a 422 refusal", "shown as submitted"),
 ]  # fmt: skip
 CLIENT_CHECKS = {c.id for c in all_checks("producer") if c.direction is Direction.PRODUCER_CLIENT}
+
+
+def test_the_key_may_travel_where_the_buyer_spec_says() -> None:
+    assert key_headers() == {"x-api-key", "authorization"}
 
 
 def test_every_client_fault_and_check_is_covered() -> None:

@@ -16,15 +16,18 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from lotflow.openapi import load_portal_spec, operations, resolve
 from lotflow.verify.results import Exchange
+from lotflow.verify.session import PRODUCER_TAG
 
 if TYPE_CHECKING:
     from lotflow.simulators import BuyerSimulator
     from lotflow.simulators.recording import Exchange as Recorded
 
-__all__ = ["Call", "SimulatedBuyer"]
+__all__ = ["Call", "SimulatedBuyer", "key_headers"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,29 @@ class Call:
 
     @property
     def authenticated(self) -> bool:
-        """Whether it carried a credential and the buyer did not answer 401."""
-        carried = "x-api-key" in self.headers or "authorization" in self.headers
-        return carried and self.status != 401
+        """Whether it carried the key where the buyer spec lets a producer put it (the header of
+        an apiKey scheme, or Authorization for a bearer one) and the buyer did not answer 401."""
+        carried = key_headers() & {name.lower() for name in self.headers}
+        return bool(carried) and self.status != 401
+
+
+@cache
+def key_headers() -> frozenset[str]:
+    """The headers a producer's key may travel in: those of the security schemes of the buyer
+    spec's producer-facing operations."""
+    spec = load_portal_spec("buyer")
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    names: set[str] = set()
+    for operation in operations(spec).values():
+        if PRODUCER_TAG not in operation.tags:
+            continue
+        for name in (n for alternative in operation.security for n in alternative):
+            scheme = resolve(spec, schemes.get(name, {}))
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+                names.add(str(scheme["name"]).lower())
+            elif scheme.get("type") == "http":
+                names.add("authorization")
+    return frozenset(names)
 
 
 class SimulatedBuyer:
