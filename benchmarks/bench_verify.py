@@ -36,6 +36,7 @@ from lotflow.verify.listener import WebhookListener
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import CheckFinished, Event, run_checks
 from lotflow.verify.session import Budget, VerifySession
+from lotflow.verify.simulated import SimulatedBuyer
 
 API_KEY = "bench-producer-key-0123456789"
 TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a test value
@@ -64,9 +65,9 @@ def buyer_env(folder: Path, webhook_url: str) -> dict[str, str]:
     }
 
 
-def producer_env(folder: Path) -> dict[str, str]:
+def producer_env(folder: Path, buyer_url: str) -> dict[str, str]:
     return {
-        "NEXT_PUBLIC_BUYER_DASHBOARD_URL": "http://127.0.0.1:9",
+        "NEXT_PUBLIC_BUYER_DASHBOARD_URL": buyer_url,
         "BUYER_API_KEY": API_KEY,
         "BUYER_WEBHOOK_SECRET": SECRET,
         "LOTFLOW_PRODUCER_OPERATORS": json.dumps(
@@ -121,13 +122,19 @@ def one_round(party: str, max_examples: int) -> tuple[float, dict[str, float], s
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         if party == "producer":
-            with portal("producer", producer_env(folder)) as url:
+            # verify plays the producer's buyer (the client checks), as --buyer-listen does
+            with (
+                SimulatedBuyer.running("", secret=SECRET, api_key=API_KEY) as buyer,
+                portal("producer", producer_env(folder, buyer.url)) as url,
+            ):
+                buyer.simulator.producer_url = url
                 session = VerifySession(
                     url,
                     BuyerCredentials(operator=OPERATOR),
                     budget=Budget(max_examples=max_examples),
                     spec=load_portal_spec("producer"),
                     webhook_secrets=(SECRET,),
+                    buyer=buyer,
                 )
                 return _timed(session, "producer")
         listener = WebhookListener()

@@ -39,6 +39,7 @@ from lotflow.verify.listener import WebhookListener
 from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import run_checks
 from lotflow.verify.session import Budget, VerifySession
+from lotflow.verify.simulated import SimulatedBuyer
 
 KEY = "matrix-producer-key-0123456789"
 BUYER_TOKEN, PRODUCER_TOKEN = "matrix-buyer-token-0123", "matrix-producer-token-0123"
@@ -72,10 +73,10 @@ def buyer_env(folder: Path, webhook_url: str) -> dict[str, str]:
     }
 
 
-def producer_env(folder: Path) -> dict[str, str]:
+def producer_env(folder: Path, buyer_url: str = "http://127.0.0.1:9") -> dict[str, str]:
     operators = [{"orgId": "6750a099e4b0f1a2b3c4dabc", "name": "Matrix", "token": PRODUCER_TOKEN}]
     return {
-        "NEXT_PUBLIC_BUYER_DASHBOARD_URL": "http://127.0.0.1:9",
+        "NEXT_PUBLIC_BUYER_DASHBOARD_URL": buyer_url,
         "BUYER_API_KEY": KEY,
         "BUYER_WEBHOOK_SECRET": SECRET,
         "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
@@ -85,8 +86,11 @@ def producer_env(folder: Path) -> dict[str, str]:
 
 
 @contextmanager
-def portal(party: str, faults: Sequence[str], webhook_url: str = "") -> Iterator[str]:
-    """A fresh reference portal with ``faults``, served on a free port; its URL."""
+def portal(
+    party: str, faults: Sequence[str], webhook_url: str = "", buyer_url: str = ""
+) -> Iterator[str]:
+    """A fresh reference portal with ``faults``, served on a free port; its URL (a producer
+    calls its buyer at ``buyer_url``, when given)."""
     with tempfile.TemporaryDirectory() as folder:
         if party == "buyer":
             settings = BuyerSettings.from_env(
@@ -94,7 +98,8 @@ def portal(party: str, faults: Sequence[str], webhook_url: str = "") -> Iterator
             )
             app = buyer_app(settings, faults=faults, dispatcher_enabled=bool(webhook_url))
         else:
-            app = producer_app(ProducerSettings.from_env(producer_env(Path(folder))), faults=faults)
+            env = producer_env(Path(folder), *([buyer_url] if buyer_url else []))
+            app = producer_app(ProducerSettings.from_env(env), faults=faults)
         with ServerThread(app) as server:
             yield server.url
 
@@ -144,11 +149,14 @@ def verify(party: str, faults: Sequence[str], examples: int) -> bool:
         credentials = BuyerCredentials(
             operator=Credentials({"Authorization": f"Bearer {PRODUCER_TOKEN}"})
         )
-        with portal("producer", faults) as url:
+        with (
+            SimulatedBuyer.running("", secret=SECRET, api_key=KEY, backoff_base=0.05) as buyer,
+            portal("producer", faults, buyer_url=buyer.url) as url,
+        ):
+            buyer.simulator.producer_url = url
             spec = load_portal_spec("producer")
-            session = VerifySession(
-                url, credentials, budget=budget, spec=spec, webhook_secrets=(SECRET,)
-            )
+            session = VerifySession(url, credentials, budget=budget, spec=spec,
+                                    webhook_secrets=(SECRET,), buyer=buyer)  # fmt: skip
             card = asyncio.run(run_checks(session, select_checks("producer")))
         return card.exit_code() == 1
     credentials = BuyerCredentials(
@@ -164,12 +172,15 @@ def verify(party: str, faults: Sequence[str], examples: int) -> bool:
 # ---------------------------------------------------------------------------------- the table
 
 
-def row(name: str, party: str, faults: Sequence[str], sender: bool, examples: int) -> list[str]:
+def row(name: str, party: str, faults: Sequence[str], outbound: bool, examples: int) -> list[str]:
+    """A fault's row; ``outbound``: the fault is in what the portal sends (webhooks, calls to
+    the buyer), which Schemathesis cannot call."""
+
     def shown(found: bool | None) -> str:
         return NOT_APPLICABLE if found is None else (CAUGHT if found else MISSED)
 
-    fuzz = None if sender else schemathesis(party, faults, examples)
-    contract = pact(faults, sender) if party == "buyer" else None
+    fuzz = None if outbound else schemathesis(party, faults, examples)
+    contract = pact(faults, outbound) if party == "buyer" else None
     return [name, party, shown(fuzz), shown(contract), shown(verify(party, faults, examples))]
 
 
@@ -188,9 +199,8 @@ def main() -> None:
         print("| " + " | ".join(clean) + " |", flush=True)
     for name in args.faults:
         fault = CATALOGUE[name]
-        found = row(
-            f"`{name}`", fault.portal, [name], fault.transport is not None, args.max_examples
-        )
+        outbound = fault.transport is not None or fault.buyer_transport is not None
+        found = row(f"`{name}`", fault.portal, [name], outbound, args.max_examples)
         print("| " + " | ".join(found) + " |", flush=True)
     print(f"\n{len(args.faults)} faults in {CLOCK.monotonic() - started:.0f} s", file=sys.stderr)
 

@@ -28,6 +28,8 @@ AuthWrap = Callable[[dict[str, SchemeAuthenticator]], dict[str, SchemeAuthentica
 AppWrap = Callable[[FastAPI], None]
 TransportWrap = Callable[[httpx.AsyncBaseTransport, Sequence[str]], httpx.AsyncBaseTransport]
 """Wraps the buyer's webhook transport, given the secrets that sign webhooks (to sign again)."""
+BuyerTransportWrap = Callable[[httpx.BaseTransport], httpx.BaseTransport]
+"""Wraps the transport the producer calls the buyer through (the sync ``SpecClient``'s)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Fault:
     authenticators: AuthWrap | None = None
     app: AppWrap | None = None
     transport: TransportWrap | None = None
+    buyer_transport: BuyerTransportWrap | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,18 @@ class FaultPlan:
             wrapped = wrap(wrapped, secrets)
         return wrapped
 
+    def wrap_buyer_transport(
+        self, transport: httpx.BaseTransport | None
+    ) -> httpx.BaseTransport | None:
+        """The producer's transport to the buyer with the client faults around it."""
+        wraps = [fault.buyer_transport for fault in self.faults if fault.buyer_transport]
+        if not wraps:
+            return transport
+        wrapped = transport or httpx.HTTPTransport()
+        for wrap in wraps:
+            wrapped = wrap(wrapped)
+        return wrapped
+
     def wrap_app(self, app: FastAPI) -> FastAPI:
         for fault in self.faults:
             if fault.app is not None:
@@ -86,10 +101,14 @@ class FaultPlan:
 
 def _catalogue() -> dict[str, Fault]:
     from lotflow.reference.faults.buyer import BUYER_FAULTS
+    from lotflow.reference.faults.client import CLIENT_FAULTS
     from lotflow.reference.faults.producer import PRODUCER_FAULTS
     from lotflow.reference.faults.sender import SENDER_FAULTS
 
-    return {fault.name: fault for fault in (*BUYER_FAULTS, *SENDER_FAULTS, *PRODUCER_FAULTS)}
+    return {
+        fault.name: fault
+        for fault in (*BUYER_FAULTS, *SENDER_FAULTS, *PRODUCER_FAULTS, *CLIENT_FAULTS)
+    }
 
 
 class _Catalogue(Mapping[str, Fault]):

@@ -74,7 +74,7 @@ def create_app(
             headers={"X-API-Key": settings.buyer_api_key},
             timeout=settings.buyer_timeout,
             retries=settings.buyer_retries,
-            transport=buyer_transport,
+            transport=plan.wrap_buyer_transport(buyer_transport),
         )
 
     ctx = ProducerContext(db, settings, clock, make_buyer)

@@ -20,6 +20,7 @@ from lotflow.verify.registry import select_checks
 from lotflow.verify.runner import run_checks
 from lotflow.verify.scorecard import Scorecard
 from lotflow.verify.session import Budget, VerifySession
+from lotflow.verify.simulated import SimulatedBuyer
 from tests.fixtures.producer import SECRET as SIGNING_SECRET
 from tests.fixtures.producer import TOKEN_A as PRODUCER_TOKEN
 from tests.reference.buyer.portal import API_KEY, TOKENS, buyer_env
@@ -77,15 +78,15 @@ def junit_root(path: Path) -> ET.Element:
 
 
 @contextmanager
-def serve_producer(tmp_path: Path, faults: Sequence[str] = ()) -> Iterator[str]:
-    """The reference producer (with ``faults``) on a free port; its base URL (failed
-    authentications unlimited, as for the buyer)."""
+def serve_producer(tmp_path: Path, faults: Sequence[str] = (), **extra: str) -> Iterator[str]:
+    """The reference producer (with ``faults``; ``extra`` settings) on a free port; its base URL
+    (failed authentications unlimited, as for the buyer)."""
     from lotflow.reference.producer.app import create_app as producer_app
     from lotflow.reference.producer.settings import ProducerSettings
 
     from tests.fixtures.producer import producer_env
 
-    env = producer_env(tmp_path, LOTFLOW_AUTH_FAILURE_LIMIT="0")
+    env = producer_env(tmp_path, LOTFLOW_AUTH_FAILURE_LIMIT="0", **extra)
     with ServerThread(producer_app(ProducerSettings.from_env(env), faults=faults)) as server:
         yield server.url
 
@@ -147,3 +148,40 @@ def verify_webhooks(url: str, listener: WebhookListener, checks: Sequence[str]) 
     return verify(
         url, checks, budget=WEBHOOK_BUDGET, webhooks=listener, webhook_secrets=(BUYER_SECRET,)
     )
+
+
+BUYER_KEY = "simulated-buyer-key-0123456789"
+CLIENT_BUDGET = dataclasses.replace(SMALL, delivery_deadline=5.0)
+
+
+@contextmanager
+def serve_producer_with_buyer(
+    tmp_path: Path, faults: Sequence[str] = (), *, secret: str | None = SIGNING_SECRET
+) -> Iterator[tuple[str, SimulatedBuyer]]:
+    """The reference producer (with ``faults``) using verify's simulated buyer as its buyer (its
+    webhooks signed with ``secret``, compressed retries): the producer's URL and the buyer."""
+    from lotflow.reference.producer.app import create_app as producer_app
+    from lotflow.reference.producer.settings import ProducerSettings
+
+    from tests.fixtures.producer import producer_env
+
+    with SimulatedBuyer.running("", secret=secret, api_key=BUYER_KEY, backoff_base=0.05) as buyer:
+        env = producer_env(
+            tmp_path,
+            LOTFLOW_AUTH_FAILURE_LIMIT="0",
+            NEXT_PUBLIC_BUYER_DASHBOARD_URL=buyer.url,
+            BUYER_API_KEY=BUYER_KEY,
+            LOTFLOW_BUYER_TIMEOUT="2",
+        )
+        app = producer_app(ProducerSettings.from_env(env), faults=faults)
+        with ServerThread(app) as server:
+            buyer.simulator.producer_url = server.url
+            yield server.url, buyer
+
+
+def verify_client(
+    url: str, buyer: SimulatedBuyer | None, checks: Sequence[str] = (), **options: object
+) -> Scorecard:
+    """Run the named producer-as-client checks against ``url`` with verify playing ``buyer``."""
+    options.setdefault("budget", CLIENT_BUDGET)
+    return verify_producer(url, checks or ["producer.client.*"], buyer=buyer, **options)

@@ -41,13 +41,15 @@ def faulty(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_list_checks_names_every_check_and_what_is_not_built_yet() -> None:
+def test_list_checks_names_every_check_of_every_direction() -> None:
     result = run("--list-checks")
     assert result.exit_code == 0
     assert "buyer.api.auth-enforced" in result.output
     assert "buyer.workflow.illegal-refused" in result.output
     assert "buyer.webhooks.retries" in result.output
     assert "producer.receiver.signatures" in result.output
+    assert "producer.client.retry-same-id" in result.output
+    assert "Not built yet" not in result.output  # every direction has its checks
 
 
 def test_a_clean_buyer_passes_with_exit_0_and_the_reports_say_so(tmp_path: Path) -> None:

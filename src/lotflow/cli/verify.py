@@ -33,6 +33,7 @@ from lotflow.verify.reports import TerminalReporter, write_html, write_json, wri
 from lotflow.verify.runner import run_checks
 from lotflow.verify.scorecard import Scorecard
 from lotflow.verify.session import Budget, VerifySession
+from lotflow.verify.simulated import SimulatedBuyer
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -266,10 +267,10 @@ def buyer(
     sys.exit(code)
 
 
-def _host_port(value: str) -> tuple[str, int]:
+def _host_port(value: str, flag: str = "--webhook-listen") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit() or int(port) > 65535:
-        raise ConfigError(f"--webhook-listen {value!r} is not HOST:PORT; e.g. 127.0.0.1:3000.")
+        raise ConfigError(f"{flag} {value!r} is not HOST:PORT; e.g. 127.0.0.1:3000.")
     return host, int(port)
 
 
@@ -309,6 +310,19 @@ def _host_port(value: str) -> tuple[str, int]:
     metavar="SECONDS",
     help="How long a receiver may take to acknowledge one delivery.",
 )
+@click.option(
+    "--buyer-listen",
+    metavar="HOST:PORT",
+    help="Play the producer's buyer here (a buyer simulator); start the producer with "
+    "NEXT_PUBLIC_BUYER_DASHBOARD_URL=http://HOST:PORT. Without it the producer.client checks "
+    "are not run.",
+)
+@click.option(
+    "--buyer-key",
+    metavar="KEY",
+    help="The key the producer sends its buyer (its BUYER_API_KEY). Default: BUYER_API_KEY; "
+    "else one is made up and printed.",
+)
 @run_options
 def producer(
     url: str,
@@ -317,13 +331,16 @@ def producer(
     operator_token: str | None,
     credentials_file: Path | None,
     answer_within: float,
+    buyer_listen: str | None,
+    buyer_key: str | None,
     **values: Any,
 ) -> None:
-    """Verify a producer portal at URL: its webhook receivers.
+    """Verify a producer portal at URL: its webhook receivers and its calls to the buyer.
 
     verify plays the buyer: it signs deliveries with the webhook secret and sends them to the
-    receivers the spec names. Without the secret the receiver checks are not run; without an
-    operator token, the checks that read the producer's state are not run.
+    receivers the spec names, and with --buyer-listen it serves the buyer's API for the producer
+    to call. Without the secret the receiver checks are not run; without an operator token, the
+    checks that read or drive the producer's state are not run.
     """
     options = _run_options(values)
     found = {**(read_env_file(credentials_file) if credentials_file else {}), **os.environ}
@@ -339,7 +356,19 @@ def producer(
         webhook_secrets=_secrets(webhook_secret or found.get("BUYER_WEBHOOK_SECRET")),
         lot_secrets=_secrets(lot_secret or found.get("MARKETPLACE_WEBHOOK_SECRET")),
     )
-    sys.exit(_run("producer", session, options))
+    if buyer_listen is None:
+        sys.exit(_run("producer", session, options))
+    host, port = _host_port(buyer_listen, "--buyer-listen")
+    key = buyer_key or found.get("BUYER_API_KEY")
+    secret = session.webhook_secrets[0] if session.webhook_secrets else None
+    with SimulatedBuyer.running(
+        session.base_url, secret=secret, api_key=key, host=host, port=port
+    ) as buyer:
+        shown = "" if key else f" BUYER_API_KEY={buyer.api_key}"
+        click.echo(f"Playing the buyer at {buyer.url} (NEXT_PUBLIC_BUYER_DASHBOARD_URL){shown}")
+        session.buyer = buyer
+        code = _run("producer", session, options)
+    sys.exit(code)
 
 
 def _secrets(value: str | None) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -105,6 +105,7 @@ class VerifySession:
     webhook_secrets: tuple[str, ...] = ()  # the secret(s) webhooks are signed with
     lot_secrets: tuple[str, ...] = ()  # the lot receiver's, when they differ
     webhooks: Any = None  # the webhook listener of a buyer run (lotflow.verify.listener)
+    buyer: Any = None  # the simulated buyer of a producer run (lotflow.verify.simulated)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -198,6 +199,7 @@ class VerifySession:
         party: Party | None = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Answer:
         """Call ``operation_id`` as ``party`` (by default the one the operation is for)."""
         operation = self.operations[operation_id]
@@ -207,7 +209,7 @@ class VerifySession:
             content = json.dumps(body).encode()
         if content is not None:
             sent.setdefault("Content-Type", "application/json")
-        url = _fill(operation.path, path or {})
+        url = _fill(operation.path, path or {}) + (f"?{urlencode(query)}" if query else "")
         return await self.send(operation.method.upper(), url, sent, content)
 
     async def send(

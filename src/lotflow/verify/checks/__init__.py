@@ -22,6 +22,7 @@ MODULES = (
     "webhooks",
     "retries",
     "receiver",
+    "client",
 )
 
 

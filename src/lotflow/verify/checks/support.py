@@ -27,6 +27,7 @@ __all__ = [
     "is_problem",
     "legacy_error",
     "placeholder_path",
+    "terms_on",
     "wanted",
 ]
 
@@ -87,13 +88,18 @@ def example_body(session: VerifySession, operation_id: str, index: int = 0) -> A
 def bid_for(session: VerifySession, lot: Mapping[str, Any], external: str) -> dict[str, Any]:
     """The spec's example bid, placed on ``lot``: its unit, at most its volume, a total that
     matches the price per unit, and ``external`` as externalBidId."""
-    body: dict[str, Any] = example_body(session, "submitBid")
+    return terms_on(example_body(session, "submitBid"), lot) | {"externalBidId": external}
+
+
+def terms_on(body: dict[str, Any], lot: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` (an example bid) placed on ``lot``: its unit, at most its volume, its currency,
+    a total that matches the price per unit."""
     volume, pricing = body["volume"], body["pricing"]
     volume["unit"] = lot["volume"]["unit"]
     volume["amount"] = min(volume["amount"], lot["volume"]["amount"])
     pricing["currency"] = lot.get("pricing", {}).get("currency", pricing["currency"])
     pricing["price"] = round(volume["amount"] * pricing["pricePerUnit"], 2)
-    return body | {"lotId": lot["_id"], "externalBidId": external}
+    return body | {"lotId": lot["_id"]}
 
 
 def external_id(tag: str = "") -> str:
