@@ -59,7 +59,8 @@ def test_the_schema_offers_exactly_the_taps_faults() -> None:
 def test_a_network_step_becomes_a_fault_or_a_release(tmp_path: Path) -> None:
     scenario = load_scenario(write_scenario(tmp_path, OPENING + GOOD), known_operations())
     _, duplicates, normal, release = scenario.steps
-    assert isinstance(duplicates, NetworkStep) and isinstance(release, NetworkStep)
+    assert isinstance(duplicates, NetworkStep)
+    assert isinstance(release, NetworkStep)
     assert (duplicates.kind, duplicates.actor, duplicates.fault) == (
         "network",
         "lotflow",
@@ -82,13 +83,16 @@ def test_a_misspelt_fault_is_named_with_the_closest_one(tmp_path: Path) -> None:
 def test_a_fault_and_a_release_at_once_or_neither_is_refused(tmp_path: Path) -> None:
     both = "  - {id: both, title: Both, network: {fault: drop, release: held}}\n"
     code, output = validate(tmp_path, both)
-    assert code == 2 and "must either set a fault" in output
+    assert code == 2
+    assert "must either set a fault" in output
     code, output = validate(tmp_path, "  - {id: none, title: None, network: {}}\n")
-    assert code == 2 and "must either set a fault" in output
+    assert code == 2
+    assert "must either set a fault" in output
     code, output = validate(
         tmp_path, "  - {id: odd, title: Odd, network: {fault: drop, event: lot.published}}\n"
     )
-    assert code == 2 and "'event' belongs to a release" in output
+    assert code == 2
+    assert "'event' belongs to a release" in output
 
 
 def test_pointers_are_checked_against_the_payload_and_the_receivers_answer(
@@ -115,7 +119,8 @@ def test_a_variable_no_step_saved_in_a_release_match_is_named(tmp_path: Path) ->
         tmp_path,
         '  - {id: r, title: R, network: {release: held, match: {/lot/_id: "${lot_idd}"}}}\n',
     )
-    assert code == 2 and "${lot_idd} is not saved by an earlier step" in output
+    assert code == 2
+    assert "${lot_idd} is not saved by an earlier step" in output
 
 
 def test_the_preflight_refuses_a_network_step_without_the_tap(tmp_path: Path) -> None:
