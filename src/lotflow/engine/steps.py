@@ -201,7 +201,10 @@ class StepExecutor:
             return []
         if self._watch is not None and expected.count != 0:
             self._watch(log.since(self.run_mark), True)
-        return [webhook_failure(expected, match, found, log.since(since), answer)]
+        seen = log.since(since)
+        if answer:  # what the answers said is the evidence: the deliveries of that webhook
+            seen = [d for d in seen if matches(d, expected, match)]
+        return [webhook_failure(expected, match, found, seen, answer)]
 
     def _wait(self, log: WebhookLog, predicate: Callable[[], bool], timeout: float) -> bool:
         """``log.wait_until``, looking at the webhook route every WATCH_SLICE meanwhile."""
