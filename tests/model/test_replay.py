@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from lotflow.cli import main
 from lotflow.cli.portals import free_port
+from lotflow.engine.tap import NetworkFault
 from lotflow.explore.inprocess import InProcessPair
 from lotflow.explore.model import ModelViolationError, Outcome, build_model
 from lotflow.explore.network import Fault
@@ -24,6 +25,11 @@ from lotflow.explore.printer import print_scenario
 from lotflow.stack import ReferenceStack
 
 WITHIN = "4s"  # each check of the printed files: a failing replay waits this long
+
+
+def test_every_fault_the_model_draws_but_the_killed_sender_is_one_the_tap_plays() -> None:
+    drawn = {fault.value for fault in Fault} - {Fault.KILL_SENDER.value}
+    assert drawn == {fault.value for fault in NetworkFault}
 
 
 def found_by_the_model(tmp: Path, fault: str, story: Callable[[Any], None]) -> Outcome:
