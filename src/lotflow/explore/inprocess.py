@@ -83,6 +83,7 @@ class InProcessPair:
 
     controls = CONTROLS
     aliases = tuple(PRODUCER_ORGS)
+    fault_from_now = False
 
     def __init__(
         self,

@@ -91,6 +91,7 @@ class _Model(RuleBasedStateMachine):
         self.steps: list[Step] = []
         self.before = checks.Snapshot()
         self.failed_before = self._count("failed")  # a running buyer may have given up before
+        self.log_start = self._mark()  # running parties are shared: this run's deliveries only
         outcome.runs += 1
         outcome.steps = self.steps
         outcome.violations = []
@@ -297,6 +298,7 @@ class _Model(RuleBasedStateMachine):
         name, title = f"deliver:{fault.value}", f"The buyer's sender makes a pass ({fault.value})"
         self.outcome.rules_run[name] += 1
         step = Step("network", title, call=name, fault=fault.value)
+        step.from_now = self.pair.fault_from_now
         self.steps.append(step)
         mark = self._mark()
         self.pair.dispatch(fault)
@@ -318,11 +320,11 @@ class _Model(RuleBasedStateMachine):
 
     def _sent(self, mark: int) -> list[Sent]:
         """What the network carried since ``mark``, named by the model's variables."""
-        log = self.pair.log.since(0) if self.pair.log is not None else []
+        log = self.pair.log.since(self.log_start) if self.pair.log is not None else []
         by_id = {v: k for k, v in self.vars.values.items()}
         return [
             sent
-            for index in range(mark, len(log))
+            for index in range(max(mark - self.log_start, 0), len(log))
             if (sent := _named(log[index], log[:index], by_id)) is not None
         ]
 
@@ -359,7 +361,7 @@ class _Model(RuleBasedStateMachine):
         self.pair.settle()
         snapshot = read_snapshot(self.pair, self.vars, self.lots, [b.var for b in self.bids])
         _agreements_of(step, snapshot, self.vars, self.bids)
-        step.repeats = [sent for sent in self._sent(0) if sent.repeat]
+        step.repeats = [sent for sent in self._sent(self.log_start) if sent.repeat]
         return snapshot
 
     def _owed(self) -> dict[str, int]:
@@ -378,7 +380,7 @@ class _Model(RuleBasedStateMachine):
         snapshot = read_snapshot(self.pair, self.vars, self.lots, [b.var for b in self.bids])
         found = checks.within(self.workflow, snapshot)
         found += checks.between(self.workflow, self.before, snapshot)
-        seen = self.pair.log.since(0) if self.pair.log else []
+        seen = self.pair.log.since(self.log_start) if self.pair.log else []
         found += checks.applied_twice(seen) + checks.repeats_unacknowledged(seen)
         self.before = snapshot
         self._fail(found)

@@ -107,6 +107,8 @@ class _Printer:
         if step.kind == "control":
             self.exact &= not (step.call == "time" and self.expiring)
             return [_comment(ident, step.title, UNREPLAYED.get(step.call, "not expressible"))]
+        if step.kind == "network" and step.from_now:  # a running buyer's: from here on
+            return self._set_fault(ident, _played(step.fault)) or [f"  # {ident}: {step.title}"]
         if step.kind == "network":
             return self._pass(ident, step) if _is_pass(step) else self._release(ident, step)
         if step.kind == "outage":
@@ -168,7 +170,12 @@ _UP = {"party": "producer", "down": False}
 
 
 def _is_pass(step: Step) -> bool:
-    return step.kind == "network" and bool(step.fault)
+    return step.kind == "network" and bool(step.fault) and not step.from_now
+
+
+def _played(fault: str) -> str:
+    """The tap's fault for a model's: a killed sender is played as its answer lost."""
+    return NetworkFault.LOST_ANSWER.value if fault == KILL_SENDER else fault
 
 
 def _segment_fault(rest: Sequence[Step]) -> str:
@@ -178,7 +185,7 @@ def _segment_fault(rest: Sequence[Step]) -> str:
         if step.kind == "settle":
             break
         if _is_pass(step):
-            return NetworkFault.LOST_ANSWER.value if step.fault == KILL_SENDER else step.fault
+            return _played(step.fault)
     return NetworkFault.DELIVER.value
 
 

@@ -62,6 +62,7 @@ class Step:
     pbids: dict[str, str] = field(default_factory=dict)  # settle: bid variable → pbid variable
     aliases: dict[str, str] = field(default_factory=dict)  # settle: pbid variable → alias
     fault: str = ""  # network: the pass's fault ("" for a release)
+    from_now: bool = False  # network: the fault met the deliveries after this step (live pairs)
     sent: list[Sent] = field(default_factory=list)  # network: what the network carried
     repeats: list[Sent] = field(default_factory=list)  # settle: webhooks accepted twice so far
 
