@@ -19,7 +19,7 @@ import httpx
 
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
-from lotflow.engine.tap import NetworkFault, WebhookLog
+from lotflow.engine.tap import HeldCopy, NetworkFault, WebhookLog
 from lotflow.explore.network import Fault
 from lotflow.openapi import load_portal_spec
 
@@ -72,7 +72,7 @@ class LivePair:
 
     def release(self, index: int) -> str | None:
         """Forward the copy the tap holds at ``index`` (modulo how many) now; its event."""
-        held = self.tap.held
+        held: list[HeldCopy] = self.tap.held
         if not held or self.tap.down:
             return None
         chosen = held[index % len(held)]
