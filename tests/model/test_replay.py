@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from lotflow.cli import main
 from lotflow.cli.portals import free_port
-from lotflow.engine.tap import NetworkFault
+from lotflow.engine.tap import NetworkFault, WebhookTap
 from lotflow.explore.inprocess import InProcessPair
+from lotflow.explore.live import LivePair
 from lotflow.explore.model import ModelViolationError, Outcome, build_model
 from lotflow.explore.network import Fault
+from lotflow.explore.pair import Pair
 from lotflow.explore.printer import print_scenario
+from lotflow.serving import ServerThread
 from lotflow.stack import ReferenceStack
+from tests.cli.test_first_hour_run import run
 
 WITHIN = "4s"  # each check of the printed files: a failing replay waits this long
 
@@ -32,18 +35,11 @@ def test_every_fault_the_model_draws_but_the_killed_sender_is_one_the_tap_plays(
     assert drawn == {fault.value for fault in NetworkFault}
 
 
-def found_by_the_model(tmp: Path, fault: str, story: Callable[[Any], None]) -> Outcome:
-    """Play ``story`` on the model's rules, its invariants checked after each step as the
-    Hypothesis runner checks them, against an in-process pair whose producer has ``fault``."""
-    folders = itertools.count()
-
-    def make() -> InProcessPair:
-        folder = tmp / f"pair-{next(folders)}"
-        folder.mkdir()
-        return InProcessPair(folder, producer_faults=(fault,) if fault else ())
-
+def found_by_the_model(make_pair: Callable[[], Pair], story: Callable[[Any], None]) -> Outcome:
+    """Play ``story`` on the model's rules (it checks the invariants after each step, as the
+    Hypothesis runner does) on the pair ``make_pair`` makes; teardown settles it."""
     outcome = Outcome()
-    model = build_model(make, outcome)()
+    model = build_model(make_pair, outcome)()
     try:
         story(model)
     except ModelViolationError:
@@ -51,6 +47,18 @@ def found_by_the_model(tmp: Path, fault: str, story: Callable[[Any], None]) -> O
     finally:
         model.teardown()
     return outcome
+
+
+def in_process(tmp: Path, fault: str) -> Callable[[], InProcessPair]:
+    """Fresh in-process pairs whose producer is built with ``fault``."""
+    folders = itertools.count()
+
+    def make() -> InProcessPair:
+        folder = tmp / f"pair-{next(folders)}"
+        folder.mkdir()
+        return InProcessPair(folder, producer_faults=(fault,))
+
+    return make
 
 
 def a_copy_arrives_late(m: Any) -> None:
@@ -83,6 +91,17 @@ def an_older_update_arrives_last(m: Any) -> None:
     m.holds()
 
 
+def counter_offered_twice(m: Any) -> None:
+    """Against running parties: the network duplicates from the counter-offer on."""
+    m.open_lot_with_a_bid(1000, 0)
+    m.holds()
+    m.dispatch(Fault.DUPLICATE)
+    m.counter_bid(0, None)
+    m.holds()
+    m.settle(Fault.NONE)
+    m.holds()
+
+
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ReferenceStack]]:
     """Paired stacks whose buyers send to the tap `scenario run` serves: clean and faulty."""
@@ -103,27 +122,8 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Refere
 
 
 def replay(stack: ReferenceStack, scenario: Path, out: Path) -> Result:
-    c = stack.credentials
-    args = [
-        "scenario",
-        "run",
-        str(scenario),
-        "--buyer",
-        stack.buyer_url,
-        "--producer",
-        stack.producer_url,
-        "--buyer-token",
-        c.buyer_token,
-        "--api-key",
-        c.api_key,
-        *[f"--producer-token={a}={t}" for a, t in c.producer_tokens.items()],
-        "--tap-port",
-        str(stack.tap_port),
-        "--out",
-        str(out),
-        "-v",
-    ]
-    return CliRunner().invoke(main, args, terminal_width=400, env={"LOTFLOW_PRODUCER_TOKENS": ""})
+    """``lotflow scenario run FILE`` between the stack's portals, through the tap it serves."""
+    return run(stack, out, "-v", names=(str(scenario),))
 
 
 def printed(outcome: Outcome, folder: Path) -> Path:
@@ -143,7 +143,7 @@ def failures(out: Path) -> list[dict[str, Any]]:
 def test_a_replayed_duplicate_is_caught_by_its_acknowledgement_and_passes_when_clean(
     pairs: dict[str, ReferenceStack], tmp_path: Path
 ) -> None:
-    outcome = found_by_the_model(tmp_path, "replays-applied", a_copy_arrives_late)
+    outcome = found_by_the_model(in_process(tmp_path, "replays-applied"), a_copy_arrives_late)
     assert [v.invariant for v in outcome.violations] == ["acknowledged as duplicate"]
     scenario = printed(outcome, tmp_path)
     text = scenario.read_text(encoding="utf-8")
@@ -167,7 +167,8 @@ def test_a_replayed_duplicate_is_caught_by_its_acknowledgement_and_passes_when_c
 def test_an_older_update_delivered_last_is_caught_by_the_lot_version_and_passes_when_clean(
     pairs: dict[str, ReferenceStack], tmp_path: Path
 ) -> None:
-    outcome = found_by_the_model(tmp_path, "stale-versions-applied", an_older_update_arrives_last)
+    make = in_process(tmp_path, "stale-versions-applied")
+    outcome = found_by_the_model(make, an_older_update_arrives_last)
     assert {v.invariant for v in outcome.violations} == {"agree"}
     scenario = printed(outcome, tmp_path)
     assert "network: {fault: delay}" in scenario.read_text(encoding="utf-8")
@@ -177,5 +178,30 @@ def test_an_older_update_delivered_last_is_caught_by_the_lot_version_and_passes_
     messages = [f["message"] for f in failures(tmp_path / "red")]
     assert any(m.startswith("the lot disagrees: buyer says 4") for m in messages), messages
 
+    green = replay(pairs[""], scenario, tmp_path / "green")
+    assert green.exit_code == 0, green.output
+
+
+def test_a_counterexample_found_between_running_parties_replays_red_and_green(
+    pairs: dict[str, ReferenceStack], tmp_path: Path
+) -> None:
+    """``explore --tap``'s pair: the tap's fault meets what the running buyer sends next."""
+    faulty = pairs["replays-applied"]
+    tap = WebhookTap(forward_to=faulty.producer_url)
+    server = ServerThread(tap.app, port=faulty.tap_port or 0).start()
+    c = faulty.credentials
+    pair = LivePair(
+        faulty.buyer_url, faulty.producer_url, c.buyer_token, c.producer_tokens, tap=tap
+    )
+    try:
+        outcome = found_by_the_model(lambda: pair, counter_offered_twice)
+    finally:
+        server.stop()
+        pair.shutdown()
+    assert [v.invariant for v in outcome.violations] == ["acknowledged as duplicate"]
+    scenario = printed(outcome, tmp_path)
+    red = replay(faulty, scenario, tmp_path / "red")
+    assert red.exit_code == 1, red.output
+    assert any('answered {"/duplicate": true}' in f["message"] for f in failures(tmp_path / "red"))
     green = replay(pairs[""], scenario, tmp_path / "green")
     assert green.exit_code == 0, green.output

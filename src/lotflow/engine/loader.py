@@ -204,6 +204,7 @@ def _network(raw: dict[str, Any], line: int) -> NetworkStep:
         event=network.get("event"),
         match=dict(network.get("match") or {}),
         reversed=network.get("order") == "reversed",
+        within=parse_duration(network.get("within")),
         checks=_checks(raw),
     )
 

@@ -139,7 +139,8 @@ class NetworkStep:
     """The network between the portals, as the tap plays it: ``fault`` (a
     :class:`~lotflow.engine.tap.NetworkFault` value) applies to every delivery until the next
     network step; or ``release`` forwards the copies the tap holds back (those of ``event``
-    whose body holds ``match``, in the order held or ``reversed``)."""
+    whose body holds ``match``, in the order held or ``reversed``; with ``event`` or ``match``,
+    once one such copy is held, waiting ``within`` seconds at most)."""
 
     kind: ClassVar[str] = "network"
     id: str
@@ -150,6 +151,7 @@ class NetworkStep:
     event: str | None = None
     match: dict[str, Any] = field(default_factory=dict)
     reversed: bool = False
+    within: float = DEFAULT_WITHIN
     checks: Checks = field(default_factory=Checks)
 
     @property

@@ -18,7 +18,7 @@ from lotflow.engine.variables import RELATIVE
 from lotflow.yamlsource import Path_, Positions
 
 CALL_ONLY = ("path", "query", "body", "expect", "save")
-RELEASE_ONLY = ("event", "match", "order")
+RELEASE_ONLY = ("event", "match", "order", "within")
 CHECKS = ("webhooks", "state", "agree")
 RESERVED = ("run_id",)
 

@@ -131,6 +131,13 @@ class StepExecutor:
                 return False
             return not pointer_failures(copy.payload, match, "network")
 
+        def none_held() -> list[ev.Failure]:
+            if any(chosen(copy) for copy in tap.held):
+                return []
+            return [ev.Failure("network", "nothing held matches yet")]
+
+        if step.event is not None or match:  # the buyer sends when it will: wait for the copy
+            self._poll(none_held, self.clock.monotonic() + step.within)
         released = tap.release(chosen, reversed_=step.reversed)
         record.note = _released(released, step.event)
 

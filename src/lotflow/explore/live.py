@@ -66,9 +66,22 @@ class LivePair:
         self.tap.down = not up
 
     def dispatch(self, fault: Fault) -> None:
-        """The deliveries from now until the next pass meet ``fault`` (control ``network``)."""
+        """The deliveries from now until the next pass meet ``fault`` (control ``network``),
+        once every event the buyer owes has reached the tap under the fault before."""
+        self._reached_the_tap()
         played = Fault.LOST_ANSWER if fault is Fault.KILL_SENDER else fault
         self.tap.fault = NetworkFault(played.value)
+
+    def _reached_the_tap(self) -> None:
+        """Wait (polling, with a deadline) until every event the buyer lists as pending has
+        been attempted through the tap: the buyer sends when it will."""
+        deadline = self.clock.monotonic() + self.settle_within
+        while self.clock.monotonic() < deadline:
+            pending = self.buyer("listWebhookDeliveries", query={"status": "pending", "limit": 200})
+            seen = {d.webhook_id for d in self.tap.log.since(0)}
+            if all(d["_id"] in seen for d in pending.json()["deliveries"]):
+                return
+            self._stop.wait(self.poll)
 
     def release(self, index: int) -> str | None:
         """Forward the copy the tap holds at ``index`` (modulo how many) now; its event."""

@@ -57,6 +57,7 @@ class Outcome:
     steps: list[Step] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     aliases: tuple[str, ...] = ()
+    first: tuple[list[Violation], list[Step]] | None = None  # the first run that broke one
 
 
 @dataclass
@@ -92,6 +93,7 @@ class _Model(RuleBasedStateMachine):
         self.before = checks.Snapshot()
         self.failed_before = self._count("failed")  # a running buyer may have given up before
         self.log_start = self._mark()  # running parties are shared: this run's deliveries only
+        self.fault_mark = self.log_start  # where the network's current fault began
         outcome.runs += 1
         outcome.steps = self.steps
         outcome.violations = []
@@ -296,13 +298,16 @@ class _Model(RuleBasedStateMachine):
     @rule(fault=st.sampled_from(FAULTS))
     def dispatch(self, fault: Fault) -> None:
         name, title = f"deliver:{fault.value}", f"The buyer's sender makes a pass ({fault.value})"
+        if self.pair.fault_from_now:
+            title = f"The network between the portals turns to {fault.value}"
         self.outcome.rules_run[name] += 1
         step = Step("network", title, call=name, fault=fault.value)
         step.from_now = self.pair.fault_from_now
         self.steps.append(step)
-        mark = self._mark()
-        self.pair.dispatch(fault)
-        step.sent = self._sent(mark)
+        mark = self.fault_mark if step.from_now else self._mark()
+        self.pair.dispatch(fault)  # a running buyer's: once what it owes has met the last fault
+        step.sent = self._sent(mark)  # what met this pass's fault (a running buyer's: the last)
+        self.fault_mark = self._mark()
 
     @precondition(_controls("network"))
     @rule(k=INDEX)
@@ -356,6 +361,8 @@ class _Model(RuleBasedStateMachine):
 
     def _settled(self) -> checks.Snapshot:
         """Deliver everything owed and record the step, with what a printed scenario checks."""
+        if self.pair.fault_from_now and "network" in self.pair.controls:
+            self.dispatch(Fault.NONE)  # what the last fault met, then the network restored
         step = Step("settle", "Every webhook owed is delivered; both portals agree")
         self.steps.append(step)
         self.pair.settle()
@@ -388,6 +395,8 @@ class _Model(RuleBasedStateMachine):
     def _fail(self, found: list[Violation]) -> None:
         if found:
             self.outcome.violations = found
+            if self.outcome.first is None:  # kept: running parties may not break it again
+                self.outcome.first = (found, self.steps)
             raise ModelViolationError("; ".join(str(v) for v in found))
 
 
@@ -415,6 +424,7 @@ def _named(delivery: Delivery, earlier: list[Delivery], by_id: dict[str, str]) -
     if var is None or not isinstance(about, dict):
         return None
     ident = delivery.webhook_id
+    same = [d for d in (*earlier, delivery) if d.webhook_id == ident]
     return Sent(
         event=delivery.event,
         webhook_id=ident,
@@ -422,8 +432,8 @@ def _named(delivery: Delivery, earlier: list[Delivery], by_id: dict[str, str]) -
         var=var,
         version=int(about.get("version") or 0),
         delivered=delivery.delivered,
-        first=not any(d.webhook_id == ident for d in earlier),
-        repeat=delivery.delivered and any(d.webhook_id == ident and d.delivered for d in earlier),
+        first=len(same) == 1,
+        repeat=delivery.delivered and any(d.delivered for d in same[:-1]),
     )
 
 

@@ -108,9 +108,12 @@ class _Printer:
             self.exact &= not (step.call == "time" and self.expiring)
             return [_comment(ident, step.title, UNREPLAYED.get(step.call, "not expressible"))]
         if step.kind == "network" and step.from_now:  # a running buyer's: from here on
-            return self._set_fault(ident, _played(step.fault)) or [f"  # {ident}: {step.title}"]
+            met = self._met(ident, step, self.fault)
+            return met + self._set_fault(ident, _played(step.fault))
         if step.kind == "network":
-            return self._pass(ident, step) if _is_pass(step) else self._release(ident, step)
+            if not _is_pass(step):
+                return self._release(ident, step)
+            return self._met(ident, step, _played(step.fault))
         if step.kind == "outage":
             self.down = step.down
             return _yaml(ident, step.title, outage={"party": "producer", "down": step.down})
@@ -127,19 +130,22 @@ class _Printer:
         title = f"The network between the portals: {fault}"
         return _yaml(f"{ident[:3]}-network-{fault}", title, network={"fault": fault})
 
-    def _pass(self, ident: str, step: Step) -> list[str]:
+    def _met(self, ident: str, step: Step, fault: str) -> list[str]:
+        """A wait for the webhooks first sent under ``fault`` (a pass's, or for a running buyer
+        the fault in force until this step): they reached the tap as the fault says."""
         found = [_comment(ident, step.title, UNREPLAYED[KILL_SENDER])] * (step.fault == KILL_SENDER)
         new = [sent for sent in step.sent if sent.first]
         if not self.exact or not new:
             why = "nothing new was sent" if self.exact else "an expiry may have fired by now"
             return [*found, f"  # {ident}: {step.title} (no check: {why})"]
-        if step.fault in REPEATING:
+        if fault in REPEATING:
             self.repeating |= {sent.webhook_id for sent in new}
         hooks = [
             {"event": s.event, "match": s.match(), "delivered": s.delivered, **self.within}
             for s in new
         ]
-        return found + _yaml(ident, step.title, wait={"webhooks": hooks})
+        title = f"The webhooks sent so far met the network ({fault})" if step.from_now else None
+        return found + _yaml(ident, title or step.title, wait={"webhooks": hooks})
 
     def _release(self, ident: str, step: Step) -> list[str]:
         if not step.sent:  # the model releases one copy at a time
@@ -149,18 +155,18 @@ class _Printer:
         return _yaml(ident, step.title, network=network)
 
     def _settle(self, ident: str, step: Step) -> list[str]:
-        found: list[str] = []
+        found = self._set_fault(ident, NetworkFault.DELIVER.value)
         if self.down:
             self.down = False
             found += _yaml(
                 f"{ident[:3]}-producer-back", "The producer portal comes back", outage=_UP
             )
+        repeats = [sent for sent in step.repeats if sent.webhook_id in self.repeating]
         if self.kept:
             self.kept = False  # the fault is ``deliver`` now: nothing more is held back
             title = "Every webhook copy held back arrives late"
             found += _yaml(f"{ident[:3]}-release-held", title, network={"release": "held"})
         wait: dict[str, Any] = {"agree": [a | self.within for a in _agreements(step)]}
-        repeats = [sent for sent in step.repeats if sent.webhook_id in self.repeating]
         if self.exact and repeats:
             wait["webhooks"] = [a | self.within for a in _acknowledged(repeats)]
         return found + _yaml(ident, step.title, wait=wait)

@@ -28,7 +28,7 @@ _REF = re.compile(r"\$\{([a-z_0-9]+)(?:\+(\d+)s)?\}")
 class Sent:
     """One webhook attempt the network carried in a step, named as a scenario names it: the
     event, the entity (``lot`` or ``bid``) it is about as a variable (``lot_1``) and its
-    version, whether the producer accepted it (2xx) and whether it had accepted this webhook-id
+    version, whether the producer accepted it (2xx), whether it had accepted this webhook-id
     before (a repeat)."""
 
     event: str
