@@ -44,7 +44,7 @@ def typecheck(session: nox.Session) -> None:
     for entry in (root / "src" / "lotflow").iterdir():
         if entry.name != "__pycache__":
             (package / entry.name).symlink_to(entry)
-    for folder in ("spec", "reference", "scenarios", "simulators"):
+    for folder in ("spec", "reference", "scenarios", "simulators", "contracts"):
         (package / folder).symlink_to(root / folder)
     with session.chdir(tree):
         session.run("mypy", "--config-file", str(root / "pyproject.toml"), "-p", "lotflow")

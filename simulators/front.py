@@ -247,7 +247,8 @@ def _acknowledged(status: int) -> _Answer:
 
 def _reset(send: Any) -> None:
     """Abort the connection under uvicorn (RST); elsewhere, fail the exchange."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    cycle = getattr(send, "__self__", None)  # uvicorn's request-response cycle
+    transport = getattr(cycle, "transport", None)
     if transport is None:
         raise ConnectionResetError("lotflow simulator: connection reset by the fault plan")
     sock = transport.get_extra_info("socket")
@@ -255,3 +256,6 @@ def _reset(send: Any) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+    # the connection is gone on purpose: uvicorn must not log "returned without starting response"
+    with contextlib.suppress(AttributeError):
+        cycle.disconnected = True

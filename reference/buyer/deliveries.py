@@ -138,7 +138,7 @@ def _render(row: AnyRow, base_url: str | None, log: list[dict[str, Any]] | None 
     if log is not None:
         delivery["attemptLog"] = log
     head = store.encode(delivery)
-    return head[:-1] + b',"payload":' + str(row.payload).encode("ascii") + b"}"
+    return head[:-1] + b',"payload":' + str(row.payload).encode() + b"}"
 
 
 def _wrapped(delivery: bytes) -> bytes:

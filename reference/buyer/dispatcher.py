@@ -159,7 +159,7 @@ class Dispatcher:
 
     async def _send(self, event: Row[*tuple[Any, ...]]) -> Attempt:
         base = self.settings.webhook_base_url or ""
-        return await self.sender.send(event.id, base + event.path, event.payload.encode("ascii"))
+        return await self.sender.send(event.id, base + event.path, event.payload.encode())
 
     def _claim(self, cursor: int, limit: int, busy: list[str]) -> leases.Claim:
         """Lease the next ``limit`` due events (after ``cursor``, except ``busy``)."""

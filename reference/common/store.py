@@ -42,6 +42,7 @@ from sqlalchemy import (
     update,
 )
 
+from lotflow import jsontext
 from lotflow.db import Prepared
 from lotflow.errors import ConflictError, NotFoundError
 
@@ -119,13 +120,13 @@ class Kind:
 
 
 def dumps(value: Any) -> str:
-    """Compact ASCII JSON (safe in any database and on the wire, whatever the text holds)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text, valid UTF-8 whatever the strings hold (:mod:`lotflow.jsontext`)."""
+    return jsontext.dumps(value)
 
 
 def encode(value: Any) -> bytes:
     """A JSON body as bytes."""
-    return dumps(value).encode("ascii")
+    return jsontext.encode(value)
 
 
 def loads(text: str) -> Doc:
@@ -272,10 +273,10 @@ def page(
 
 def splice_list(key: str, found: Page) -> bytes:
     """``{"<key>": [docs...], "count": n}`` from stored JSON text, without re-encoding."""
-    docs = ",".join(found.docs).encode("ascii")
+    docs = ",".join(found.docs).encode()
     return b'{"%s":[%s],"count":%d}' % (key.encode(), docs, found.count)
 
 
 def splice_one(key: str, text: str) -> bytes:
     """``{"<key>": doc}`` from a stored document's JSON text."""
-    return b'{"' + key.encode() + b'":' + text.encode("ascii") + b"}"
+    return b'{"' + key.encode() + b'":' + text.encode() + b"}"

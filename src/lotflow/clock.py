@@ -92,5 +92,4 @@ def isoformat(moment: datetime | float) -> str:
     the strings sort chronologically. The one formatter of instants on the wire and in store."""
     if isinstance(moment, int | float):
         moment = datetime.fromtimestamp(moment, UTC)
-    utc = _as_utc(moment)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return _as_utc(moment).isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" → "Z"

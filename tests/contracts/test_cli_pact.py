@@ -183,3 +183,26 @@ def test_check_passes_the_committed_pacts_and_fails_a_drifted_one(tmp_path: Path
     assert "does not document status 418" in result.output
     (tmp_path / "not-a-pact.json").write_text("[1, 2]")
     assert run("check", str(tmp_path / "not-a-pact.json")).exit_code == 2
+
+
+def test_the_installed_pacts_are_found_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team runs lotflow from its own repository, not from lotflow's checkout: with no pact
+    given, ``pact verify`` and ``pact check`` use the pacts installed with lotflow."""
+    monkeypatch.chdir(tmp_path)
+    checked = run("check")
+    assert checked.exit_code == 0, checked.output
+    assert "producer-portal-buyer-portal.json" in checked.output
+    with reference_buyer(tmp_path) as target:
+        verified = run(
+            "verify",
+            "--buyer",
+            target.base_url,
+            "--api-key",
+            API_KEY,
+            "--operator-token",
+            OPERATOR_TOKEN,
+        )
+    assert verified.exit_code == 0, verified.output
+    assert "14 interactions verified" in verified.output

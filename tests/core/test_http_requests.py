@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -255,6 +256,27 @@ async def test_a_lone_surrogate_escape_is_invalid_json_but_a_pair_is_fine(
     assert (response.status_code, problem_of(response)["code"]) == (400, "invalid_json")
     pair = b'{"name": "jet \\ud83d\\ude00 fuel", "volume": {"amount": 5, "unit": "gallons"}}'
     assert (await send(app, "POST", "/items", content=pair, headers=JSON)).status_code == 201
+
+
+async def test_a_number_no_float_holds_is_a_400_naming_it(portal_spec: dict[str, Any]) -> None:
+    body = b'{"name": "jet fuel", "volume": {"amount": 1e400, "unit": "gallons"}}'
+    response = await send(portal_app(portal_spec), "POST", "/items", content=body, headers=JSON)
+    problem = problem_of(response)
+    assert (response.status_code, problem["code"]) == (400, "invalid_json")
+    assert "1e400" in problem["detail"]
+
+
+async def test_a_large_integer_and_other_scripts_pass_through_unchanged(
+    portal_spec: dict[str, Any],
+) -> None:
+    amount = 123456789012345678901234567890  # beyond 64 bits
+    body = json.dumps({"name": "Kérosène 燃料 ✈", "volume": {"amount": amount, "unit": "gallons"}})
+    response = await send(
+        portal_app(portal_spec), "POST", "/items", content=body.encode(), headers=JSON
+    )
+    assert response.status_code == 201
+    assert response.json()["item"]["name"] == "Kérosène 燃料 ✈"
+    assert response.json()["item"]["volume"]["amount"] == amount
 
 
 # ---------------------------------------------------------------- parsed once per distinct input

@@ -93,8 +93,10 @@ def test_on_a_terminal_a_live_status_runs_and_stops_and_colours_are_used() -> No
     reporter = TerminalReporter(console)
     assert reporter.live
     feed(reporter)
-    assert reporter._status is None  # stopped at the end of the run
-    assert "\x1b[" in out.getvalue()
+    printed = out.getvalue()
+    hidden, shown = printed.rfind("\x1b[?25l"), printed.rfind("\x1b[?25h")
+    assert hidden != -1  # the live status ran (it hides the cursor)...
+    assert shown > hidden  # ...and stopped at the end of the run (the cursor is back)
     assert "The buyer publishes the lot" in out.getvalue()
 
 

@@ -5,6 +5,7 @@ whose retries follow the producer simulator's answers."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -97,11 +98,21 @@ def test_timeout_answers_past_the_senders_timeout(producer: ProducerSimulator) -
 
 
 def test_reset_closes_the_connection_without_an_answer(producer: ProducerSimulator) -> None:
-    with pytest.raises(httpx.TransportError):
-        deliver(producer, "reset")
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = logged.append  # type: ignore[method-assign]
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.addHandler(handler)
+    try:
+        with pytest.raises(httpx.TransportError):
+            deliver(producer, "reset")
+    finally:
+        server_log.removeHandler(handler)
     last = producer.exchanges()[-1]
     assert (last.status, last.faults) == (None, ("reset",))
     assert "reset" in (last.error or "")
+    # a deliberate reset is not a server error: nothing in the user's terminal says ERROR
+    assert [r.getMessage() for r in logged if r.levelno >= logging.ERROR] == []
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ CAUGHT_BY = {
     "retries-after-gone": ("buyer.webhooks.retries", GONE, "answered [410, 200]"),
     "gives-up-after-two": (
         "buyer.webhooks.outage",
-        "lot.published, lot.updated",
+        "lot.published then lot.updated",
         "never arrived after the outage ended",
     ),
 }

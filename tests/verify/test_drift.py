@@ -40,3 +40,25 @@ def test_the_docs_name_every_check_and_every_fault() -> None:
     missing = [c.id for c in all_checks() if f"`{c.id}`" not in text]
     missing += [name for name in CATALOGUE if f"`{name}`" not in text]
     assert missing == []
+
+
+def test_every_subject_names_an_operation_or_event_of_the_spec() -> None:
+    """The scorecard's by-operation table groups subjects by the operation or event each names
+    (``[<context>: ]<operation>[ <detail>]``): a subject that names neither lands in a row of
+    its own (such as ``after`` or ``lot.published,``)."""
+    from lotflow.openapi import load_portal_spec, operations
+    from lotflow.verify.scorecard import operation_of
+
+    known: set[str] = set()
+    for portal in ("buyer", "producer"):
+        spec = load_portal_spec(portal)
+        known |= set(operations(spec))  # by operationId
+        known |= set(spec.get("webhooks", {}))
+    session = VerifySession("http://buyer.test")
+    strays = {
+        (check.id, subject)
+        for check in all_checks()
+        for subject in check.subjects(session)
+        if operation_of(subject) not in known
+    }
+    assert strays == set()

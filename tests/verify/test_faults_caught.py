@@ -115,6 +115,29 @@ def test_the_legacy_profile_reports_error_bodies_as_deviations(tmp_path: Path) -
     assert {r.severity for r in failures} == {Severity.DEVIATION}
 
 
+def test_the_checks_that_send_wrong_credentials_run_after_the_others(tmp_path: Path) -> None:
+    """A portal that limits failed authentications (3 here) locks verify out only after the
+    workflow checks had their answers: those pass, the auth probes past the limit are not run."""
+    with serve_buyer(tmp_path, auth_failure_limit=3) as url:
+        card = verify(url, ["buyer.api.auth-enforced", "buyer.workflow.award-once"])
+    award = [r for r in card.results if r.check_id == "buyer.workflow.award-once"]
+    assert award
+    assert all(r.outcome is Outcome.PASSED for r in award), award
+    assert card.failures() == []
+    assert any(r.reason == RATE_LIMITED for r in card.results)
+
+
+def test_a_schemathesis_auth_probe_answered_429_is_not_run_never_passed(tmp_path: Path) -> None:
+    """Schemathesis's own probe without or with a wrong key met the limit: that operation's
+    auth was not judged, so its conformance is not run (not a failure, not a pass)."""
+    with serve_buyer(tmp_path, auth_failure_limit=1) as url:
+        card = verify(url, ["buyer.api.conformance"])
+    assert card.failures() == []
+    limited = [r for r in card.results if r.reason == RATE_LIMITED]
+    assert limited, card.results
+    assert all(r.outcome is Outcome.NOT_RUN for r in limited)
+
+
 def test_a_portal_that_rate_limits_the_probes_is_reported_not_run_not_failed(
     tmp_path: Path,
 ) -> None:
@@ -127,3 +150,17 @@ def test_a_portal_that_rate_limits_the_probes_is_reported_not_run_not_failed(
     assert limited, card.results
     assert all(r.outcome is Outcome.NOT_RUN for r in limited)
     assert "LOTFLOW_AUTH_FAILURE_LIMIT" in limited[0].remedy
+
+
+def test_an_auth_probe_failure_naming_a_429_is_told_apart_from_a_real_one() -> None:
+    from schemathesis.openapi.checks import AuthScenario, IgnoredAuth
+
+    from lotflow.verify.checks.fuzz import _probe_rate_limited
+
+    def probe(status: str) -> IgnoredAuth:
+        message = f"Expected 401 or 403, got `{status}` for `GET /api/lots/external`"
+        return IgnoredAuth(operation="GET", message=message, scenario=AuthScenario.INVALID_AUTH)
+
+    assert _probe_rate_limited(probe("429 Too Many Requests"))
+    assert not _probe_rate_limited(probe("200 OK"))
+    assert not _probe_rate_limited(probe("500 Internal Server Error"))

@@ -109,6 +109,7 @@ def test_not_run_lowers_the_score_and_only_new_failures_fail_the_run() -> None:
 def test_subjects_name_their_operation() -> None:
     assert operation_of("submitBid same terms") == "submitBid"
     assert operation_of("buyer.bid pending: decideBid(status=accepted)") == "decideBid"
+    assert operation_of("lot.published then lot.updated") == "lot.published"
     assert operation_of("acceptCounterOffer accept (concurrent)") == "acceptCounterOffer"
 
 

@@ -34,12 +34,12 @@ CAUGHT_BY = {
     "api-key-dropped": ("producer.client.api-key", "submitProducerBid", "submitBid answered 401"),
     "new-external-id-per-attempt": (
         "producer.client.retry-same-id",
-        "after a 503",
+        "submitProducerBid after a 503",
         "2 attempts carried externalBidIds",
     ),
     "refusal-taken-as-success": (
         "producer.client.refusals",
-        "a 409 refusal",
+        "submitProducerBid answered 409",
         "answered 201",
     ),
     "bid-field-renamed": (
@@ -50,9 +50,10 @@ CAUGHT_BY = {
 }
 ALSO_CAUGHT = [
     ("api-key-dropped", "producer.client.api-key", "syncMarketplace", "answered 401"),
-    ("new-external-id-per-attempt", "producer.client.retry-same-id", "after a dropped connection",
-     "2 attempts carried externalBidIds"),
-    ("refusal-taken-as-success", "producer.client.refusals", "a 422 refusal", "shown as submitted"),
+    ("new-external-id-per-attempt", "producer.client.retry-same-id",
+     "submitProducerBid after a dropped connection", "2 attempts carried externalBidIds"),
+    ("refusal-taken-as-success", "producer.client.refusals", "submitProducerBid answered 422",
+     "shown as submitted"),
 ]  # fmt: skip
 CLIENT_CHECKS = {c.id for c in all_checks("producer") if c.direction is Direction.PRODUCER_CLIENT}
 
@@ -92,7 +93,7 @@ def test_the_evidence_shows_the_retries_ids(tmp_path: Path) -> None:
     """The new-id fault's evidence holds both attempts, each with its own externalBidId."""
     with serve_producer_with_buyer(tmp_path, ["new-external-id-per-attempt"]) as (url, buyer):
         card = verify_client(url, buyer, ["producer.client.retry-same-id"])
-    result = next(r for r in card.results if r.subject == "after a 503")
+    result = next(r for r in card.results if r.subject == "submitProducerBid after a 503")
     assert result.evidence is not None
     sent = [json.loads(e.request_body or "{}") for e in result.evidence.exchanges[:2]]
     assert [e.status for e in result.evidence.exchanges[:2]] == [503, 201]

@@ -166,8 +166,8 @@ def _default_pacts(*, with_messages: bool) -> list[Path]:
     missing = [str(p) for p in found if not p.is_file()]
     if missing:
         raise ConfigError(
-            f"No pact file at {', '.join(missing)}: run from the lotflow checkout, or give the "
-            "pact files with --pact."
+            f"No pact file at {', '.join(missing)}: lotflow is installed without its pacts; "
+            "give the pact files with --pact."
         )
     return found
 

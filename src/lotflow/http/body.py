@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
+from lotflow import jsontext
 from lotflow.problems import Problem
 
 __all__ = ["check_media_type", "encode_json", "parse_json", "read_body"]
@@ -47,15 +48,22 @@ def check_media_type(content_type: str | None, accepted: tuple[str, ...]) -> Non
 
 def parse_json(raw: bytes) -> Any:
     """The JSON value of ``raw``; 400 ``invalid_json`` for anything that is not JSON text (NaN,
-    Infinity and lone surrogates included)."""
+    Infinity and lone surrogates included) and for a number no float holds (``1e400``: it would
+    be read as an infinity, which has no JSON text to store or answer with)."""
     try:
-        value = json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         if _SURROGATE_ESCAPE.search(raw):  # rare: only then pay for the full check
             json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise Problem.bad_request(
             "The body is not JSON text: it escapes a lone UTF-16 surrogate (\\ud800-\\udfff), "
             "which is not a character.",
+            "invalid_json",
+        ) from None
+    except _OutOfRangeError as exc:
+        raise Problem.bad_request(
+            f"The body holds the number {exc.args[0]}, beyond what a double-precision float "
+            "holds (about 1.8e308).",
             "invalid_json",
         ) from None
     except json.JSONDecodeError as exc:
@@ -69,6 +77,17 @@ def parse_json(raw: bytes) -> Any:
         return value
 
 
+class _OutOfRangeError(ValueError):
+    """A JSON number too large for a float."""
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number - number != 0.0:  # an infinity (the text cannot spell NaN)
+        raise _OutOfRangeError(text[:40])
+    return number
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -77,4 +96,4 @@ def encode_json(body: Any) -> bytes:
     """Compact UTF-8 JSON; ``None`` is no body at all."""
     if body is None:
         return b""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return jsontext.encode(body)

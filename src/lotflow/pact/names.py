@@ -8,6 +8,7 @@ receives (``producer-portal`` → ``buyer-portal-webhooks``, the buyer's sender 
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ __all__ = [
 CONSUMER = "producer-portal"
 HTTP_PROVIDER = "buyer-portal"
 MESSAGE_PROVIDER = "buyer-portal-webhooks"
-DEFAULT_PACTS_DIR = Path("contracts") / "pacts"
+DEFAULT_PACTS_DIR = Path(str(files("lotflow.contracts"))) / "pacts"
+"""The committed pacts, where lotflow is installed (in a checkout: ``contracts/pacts``)."""
 
 
 def pact_file(folder: Path, provider: str, consumer: str = CONSUMER) -> Path:

@@ -75,6 +75,9 @@ class Check:
     run: Runner
     subjects: Subjects
     requires: tuple[Requirement, ...] = ()
+    probes_credentials: bool = False
+    """Sends missing or wrong credentials on purpose (a portal's limit on failed
+    authentications counts them): such checks run after the others."""
 
     def unmet(self, session: VerifySession) -> Requirement | None:
         """The first requirement ``session`` does not meet, if any."""

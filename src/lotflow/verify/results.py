@@ -14,12 +14,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "RATE_LIMITED",
+    "RATE_LIMITED_REMEDY",
+    "TOO_MANY_REQUESTS",
     "Evidence",
     "Exchange",
     "Outcome",
     "Severity",
     "SubjectResult",
 ]
+
+TOO_MANY_REQUESTS = 429
+RATE_LIMITED = (
+    "the portal answered 429 (too many requests): a rate limit, most likely on failed "
+    "authentications, which verify's auth probes trip; what was asked was not judged"
+)
+RATE_LIMITED_REMEDY = (
+    "raise or lift the portal's limit for the run (the reference portals: "
+    "LOTFLOW_AUTH_FAILURE_LIMIT=0), or allow-list the address verify runs from"
+)
 
 
 class Outcome(enum.StrEnum):
@@ -129,3 +142,8 @@ def failed(check_id: str, subject: str, evidence: Evidence) -> SubjectResult:
 
 def not_run(check_id: str, subject: str, reason: str, remedy: str) -> SubjectResult:
     return SubjectResult(check_id, subject, Outcome.NOT_RUN, reason=reason, remedy=remedy)
+
+
+def rate_limited(check_id: str, subject: str) -> SubjectResult:
+    """Not run: the portal answered 429, so what was asked was not judged."""
+    return not_run(check_id, subject, RATE_LIMITED, RATE_LIMITED_REMEDY)

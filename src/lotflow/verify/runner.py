@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from lotflow.clock import Clock, SystemClock
 from lotflow.errors import LotflowError
 from lotflow.verify.registry import Check
-from lotflow.verify.results import SubjectResult, not_run
+from lotflow.verify.results import (  # noqa: F401 - RATE_LIMITED: its reason, re-exported
+    RATE_LIMITED,
+    TOO_MANY_REQUESTS,
+    SubjectResult,
+    not_run,
+    rate_limited,
+)
 from lotflow.verify.scorecard import Scorecard
 from lotflow.verify.session import VerifySession
 
@@ -44,15 +50,6 @@ class CheckFinished:
 
 Event = CheckStarted | SubjectChecked | CheckFinished
 STOPPED_REMEDY = "a lotflow bug, not the portal's: report it with the log's traceback"
-TOO_MANY_REQUESTS = 429
-RATE_LIMITED = (
-    "the portal answered 429 (too many requests): a rate limit, most likely on failed "
-    "authentications, which verify's auth probes trip; what was asked was not judged"
-)
-RATE_LIMITED_REMEDY = (
-    "raise or lift the portal's limit for the run (the reference portals: "
-    "LOTFLOW_AUTH_FAILURE_LIMIT=0), or allow-list the address verify runs from"
-)
 log = logging.getLogger("lotflow.verify")
 Listener = Callable[[Event], None]
 
@@ -63,14 +60,18 @@ async def run_checks(
     listener: Listener | None = None,
     clock: Clock | None = None,
 ) -> Scorecard:
-    """Run ``checks`` in order against ``session``'s portal; the scorecard of every result."""
+    """Run ``checks`` against ``session``'s portal; the scorecard of every result.
+
+    They run in the order given, except that the checks that send missing or wrong credentials
+    on purpose run last: a portal that limits failed authentications per client (as real ones
+    do) then locks verify out only after every other check had its answers."""
     emit = listener or (lambda _event: None)
     clock = clock or SystemClock()
     started = clock.monotonic()
     results: list[SubjectResult] = []
     async with session.open():
         await session.preflight()
-        for check in checks:
+        for check in sorted(checks, key=lambda c: c.probes_credentials):  # stable
             began = clock.monotonic()
             emit(CheckStarted(check, len(check.subjects(session))))
             found = [result async for result in _outcomes(session, check, emit)]
@@ -114,5 +115,5 @@ def _unless_rate_limited(result: SubjectResult) -> SubjectResult:
     if evidence is None or not evidence.exchanges:
         return result
     if all(exchange.status == TOO_MANY_REQUESTS for exchange in evidence.exchanges):
-        return not_run(result.check_id, result.subject, RATE_LIMITED, RATE_LIMITED_REMEDY)
+        return rate_limited(result.check_id, result.subject)
     return result

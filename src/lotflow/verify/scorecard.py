@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def operation_of(subject: str) -> str:
     """The operation or event a subject names. Subjects read ``[<context>: ]<operation>[ or
     (<detail>)]``: ``submitBid``, ``submitBid same terms``,
-    ``buyer.bid pending: decideBid(...)``."""
+    ``buyer.bid pending: decideBid(...)``, ``lot.published then lot.updated`` (the first)."""
     named = subject.rsplit(": ", 1)[-1]
     return named.split("(", 1)[0].split(" ", 1)[0]
 

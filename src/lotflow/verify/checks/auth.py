@@ -120,6 +120,7 @@ AUTH_ENFORCED = Check(
     _auth_enforced,
     _producer_ops,
     (NEEDS_KEY,),
+    probes_credentials=True,
 )
 AUTH_BEFORE_BODY = Check(
     "buyer.api.auth-before-body",
@@ -127,6 +128,7 @@ AUTH_BEFORE_BODY = Check(
     Direction.BUYER_API,
     _auth_before_body,
     _with_body,
+    probes_credentials=True,
 )
 
 CHECKS = (AUTH_ENFORCED, AUTH_BEFORE_BODY)

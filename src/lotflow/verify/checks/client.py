@@ -250,8 +250,8 @@ async def _wait_for_state(session: VerifySession, bid_id: str, states: set[str])
 # ---------------------------------------------------------------------------------- retries
 
 RETRY_CASES: dict[str, dict[str, Any]] = {
-    "after a 503": {"fault": "status", "status": 503},
-    "after a dropped connection": {"fault": "reset"},
+    "submitProducerBid after a 503": {"fault": "status", "status": 503},
+    "submitProducerBid after a dropped connection": {"fault": "reset"},
 }
 
 
@@ -301,8 +301,11 @@ def _external(call: Call) -> str:
 
 # ---------------------------------------------------------------------------------- refusals
 
-REFUSALS: dict[str, str] = {"a 409 refusal": "conflict", "a 422 refusal": "unprocessable"}
-OUTAGE = "a 5xx answer"
+REFUSALS: dict[str, str] = {
+    "submitProducerBid answered 409": "conflict",
+    "submitProducerBid answered 422": "unprocessable",
+}
+OUTAGE = "submitProducerBid answered 5xx"
 
 
 async def _refusals(session: VerifySession) -> AsyncIterator[SubjectResult]:

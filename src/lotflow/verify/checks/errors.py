@@ -151,6 +151,7 @@ PROBLEM_ERRORS = Check(
     _problem_errors,
     _producer_ops,
     (NEEDS_KEY,),
+    probes_credentials=True,  # one request of each operation goes without a key
 )
 
 CHECKS = (NO_SERVER_ERRORS, PROBLEM_ERRORS)

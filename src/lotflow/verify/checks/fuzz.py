@@ -29,12 +29,22 @@ from hypothesis import HealthCheck, Phase, given, strategies
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
+from schemathesis.openapi.checks import IgnoredAuth
 
 from lotflow.clock import SystemClock
 from lotflow.threads import in_thread
 from lotflow.verify.checks.support import NEEDS_KEY
 from lotflow.verify.registry import Check, Direction
-from lotflow.verify.results import Evidence, Exchange, SubjectResult, failed, not_run, passed
+from lotflow.verify.results import (
+    TOO_MANY_REQUESTS,
+    Evidence,
+    Exchange,
+    SubjectResult,
+    failed,
+    not_run,
+    passed,
+    rate_limited,
+)
 from lotflow.verify.session import PRODUCER_TAG, VerifySession
 from lotflow.verify.states import published_lot
 
@@ -49,6 +59,7 @@ class _Findings:
     deadline: float | None
     by_operation: dict[str, list[Evidence]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    limited: set[str] = field(default_factory=set)  # operations a 429 answered (or probed)
     clock: SystemClock = field(default_factory=SystemClock)
 
     def out_of_time(self) -> bool:
@@ -125,12 +136,25 @@ def _exchange(response: Any, session: VerifySession) -> Exchange:
 def _validate(case: Any, response: Any, findings: _Findings, **kw: Any) -> None:
     operation_id = case.operation.definition.raw["operationId"]
     findings.calls[operation_id] += 1
+    if response.status_code == TOO_MANY_REQUESTS:
+        findings.limited.add(operation_id)  # the portal's rate limit answered, not the operation
+        return
     try:
         case.validate_response(response, **kw)
     except FailureGroup as group:
-        evidence = _evidence(group.exceptions, response, findings.session)
+        judged = [f for f in group.exceptions if not _probe_rate_limited(f)]
+        if len(judged) < len(group.exceptions):
+            findings.limited.add(operation_id)
+        evidence = _evidence(judged, response, findings.session)
         if evidence is not None:
             findings.record(operation_id, evidence)
+
+
+def _probe_rate_limited(failure: Failure) -> bool:
+    """Schemathesis's auth probe (a request without or with wrong credentials) was answered
+    429: the portal's limit on failed authentications, which judges nothing about whether the
+    operation enforces its auth. The failure carries only its message, which names the status."""
+    return isinstance(failure, IgnoredAuth) and f"`{TOO_MANY_REQUESTS} " in failure.message
 
 
 # ---------------------------------------------------------------------------------- lots for bids
@@ -232,6 +256,8 @@ def _verdict(check_id: str, subject: str, findings: _Findings) -> SubjectResult:
     if not findings.calls[subject]:
         return not_run(check_id, subject, UNREACHED, UNREACHED_REMEDY)
     found = findings.by_operation.get(subject)
+    if not found and subject in findings.limited:
+        return rate_limited(check_id, subject)  # not a pass: some of it was not judged
     if not found:
         return passed(check_id, subject)
     first = found[0]
@@ -305,6 +331,7 @@ CONFORMANCE = Check(
     _conformance,
     _linked,
     (NEEDS_KEY,),
+    probes_credentials=True,  # Schemathesis's auth probes
 )
 STATEFUL = Check(
     "buyer.api.stateful",
@@ -314,6 +341,7 @@ STATEFUL = Check(
     _stateful_check,
     _linked,
     (NEEDS_KEY,),
+    probes_credentials=True,  # Schemathesis's auth probes
 )
 
 CHECKS = (CONFORMANCE, STATEFUL)

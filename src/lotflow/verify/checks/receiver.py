@@ -228,6 +228,7 @@ CHECKS = [
         "a secret rotation) and answers 401 to a tampered body, a wrong secret, a timestamp "
         "outside the window on either side and missing headers",
         DIRECTION, _signatures, _cases(SIGNATURE_CASES), (NEEDS_SECRET,),
+        probes_credentials=True,
     ),
     Check(
         "producer.receiver.replay",

@@ -176,7 +176,7 @@ def _evidence(
 
 async def _outage(session: VerifySession) -> AsyncIterator[SubjectResult]:
     check, listener, budget = "buyer.webhooks.outage", listener_of(session), session.budget
-    subject = "lot.published, lot.updated"
+    subject = "lot.published then lot.updated"
     listener.down = True
     try:
         lot = await StateBuilder(session).published_lot()
@@ -226,6 +226,6 @@ CHECKS = [
     Check(
         "buyer.webhooks.outage",
         "events sent while the receiver is down (503 to everything) arrive once it is back",
-        DIRECTION, _outage, lambda _s: ["lot.published, lot.updated"], WEBHOOK_NEEDS,
+        DIRECTION, _outage, lambda _s: ["lot.published then lot.updated"], WEBHOOK_NEEDS,
     ),
 ]  # fmt: skip
