@@ -18,6 +18,9 @@ class TapControl(Protocol):
     down: bool
     fault: NetworkFault
 
+    @property
+    def held(self) -> list[HeldCopy]: ...
+
     def release(
         self, chosen: Callable[[HeldCopy], bool] = ..., *, reversed_: bool = False
     ) -> list[Delivery]: ...
