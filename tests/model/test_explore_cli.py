@@ -79,7 +79,7 @@ def test_explore_with_the_tap_draws_the_network_faults_and_finds_nothing_on_clea
     port = free_port("127.0.0.1")
     with ReferenceStack(tmp_path / "pair", tap_port=port) as stack:
         args = explore_args(stack, tmp_path / "r", "--tap", "--tap-port", str(port))
-        result = CliRunner().invoke(main, [*args, "--examples", "12", "--steps", "12"])
+        result = CliRunner().invoke(main, [*args, "--examples", "8", "--steps", "12"])
         assert stack.tap.held == []  # each run's network ends with it
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r" / "result.json").read_text())
