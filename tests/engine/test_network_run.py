@@ -4,6 +4,7 @@ discarded (a network fault never outlives its scenario)."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from lotflow.cli.running import load_scenarios
@@ -12,6 +13,7 @@ from lotflow.engine.runner import Runner, operation_index
 from lotflow.engine.tap import NetworkFault
 from lotflow.openapi import load_portal_spec
 from lotflow.reporters.jsonreport import JsonReporter
+from lotflow.reporters.junit import JUnitReporter
 from lotflow.reporters.sequence import build
 from lotflow.reporters.vocabulary import spec_vocabulary
 from lotflow.reporters.wording import told_line
@@ -72,7 +74,13 @@ def test_a_held_back_webhook_is_reported_and_discarded_when_the_scenario_ends(
     arrows = [a for block in build(finished).blocks for a in block.items if hasattr(a, "lost")]
     assert any("held back by the network" in a.label and a.lost for a in arrows)
 
-    report = JsonReporter(tmp_path / "result.json")
+    report, junit = JsonReporter(tmp_path / "result.json"), JUnitReporter(tmp_path / "j.xml")
     for event in events:
         report.handle(event)
+        junit.handle(event)
+    junit.close()
     assert report.document["scenarios"][0]["note"] == finished.note
+    written = ET.parse(tmp_path / "j.xml")  # noqa: S314 - the file this test just wrote
+    outs = [n.text or "" for n in written.iter("system-out")]
+    assert any(hold.note in text for text in outs)
+    assert any(finished.note in text for text in outs)
