@@ -39,7 +39,15 @@ from starlette.routing import Route
 
 from lotflow.clock import Clock, SystemClock
 
-__all__ = ["EFFECTS", "Delivery", "HeldCopy", "NetworkFault", "WebhookLog", "WebhookTap"]
+__all__ = [
+    "EFFECTS",
+    "Delivery",
+    "HeldCopy",
+    "NetworkEffect",
+    "NetworkFault",
+    "WebhookLog",
+    "WebhookTap",
+]
 
 NOT_FORWARDED = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te"}
 NOT_FORWARDED |= {"upgrade", "proxy-authorization", "proxy-connection"}
@@ -58,7 +66,7 @@ class NetworkFault(StrEnum):
 
 
 @dataclass(frozen=True)
-class _Effect:
+class NetworkEffect:
     """A fault's effect: whether the delivery reaches the producer now, whether a copy is kept
     for later, what the buyer is answered instead of the producer's answer (None: the
     producer's own), and how the log names it."""
@@ -70,17 +78,17 @@ class _Effect:
 
 
 EFFECTS = {
-    NetworkFault.DELIVER: _Effect(True, False, None, ""),
-    NetworkFault.RECEIVER_DOWN: _Effect(
+    NetworkFault.DELIVER: NetworkEffect(True, False, None, ""),
+    NetworkFault.RECEIVER_DOWN: NetworkEffect(
         False, False, (503, "Service Unavailable", OFFLINE_DETAIL), "refused"
     ),
-    NetworkFault.DROP: _Effect(
+    NetworkFault.DROP: NetworkEffect(
         False,
         False,
         (502, "Bad Gateway", "The webhook was lost on the way (lotflow's webhook tap dropped it)."),
         "dropped",
     ),
-    NetworkFault.DELAY: _Effect(
+    NetworkFault.DELAY: NetworkEffect(
         False,
         True,
         (
@@ -90,8 +98,8 @@ EFFECTS = {
         ),
         "held",
     ),
-    NetworkFault.DUPLICATE: _Effect(True, True, None, "duplicated"),
-    NetworkFault.LOST_ANSWER: _Effect(
+    NetworkFault.DUPLICATE: NetworkEffect(True, True, None, "duplicated"),
+    NetworkFault.LOST_ANSWER: NetworkEffect(
         True,
         False,
         (
