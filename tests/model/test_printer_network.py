@@ -78,6 +78,8 @@ def test_once_time_may_have_fired_an_expiry_the_passes_are_not_waited_for() -> N
         description="",
     )
     assert "(no check" not in calm  # no expiry was set: passing time only moves retries
+    assert "(no step needed: no expiry is set" in calm
+    assert "(not replayed: an expiry may fire" in text
 
 
 def test_a_running_buyers_fault_is_set_where_it_was_once_the_last_one_was_met() -> None:

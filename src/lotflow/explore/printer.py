@@ -11,12 +11,14 @@ both portals agree on every lot (status and version) and bid, and until every we
 producer accepted twice was acknowledged as a duplicate (those whose first attempt met a fault
 that makes any replay deliver them twice: a retry's timing is the running buyer's own).
 
-What cannot be expressed against running portals is a comment in its place, with the reason:
-time passing (the buyer's clock: only a real wait would pass it), a restart of the buyer and a
+Time passing needs no step while no call has set an expiry (it only brings retries due, which a
+running buyer does on its own clock). What cannot be expressed against running portals is a
+comment in its place, with the reason: time passing once an expiry is set (the buyer's clock:
+only a real wait would pass it, and no fixed sleep is added), a restart of the buyer and a
 sender killed after sending (its process: the network loses the sender's answers instead, so
-the producer still sees the webhook again). Once time has passed over an expiry a call set, the
-replay's events may differ from the model's, so the printer stops asking for the webhooks of
-each pass and for the duplicates' acknowledgements.
+the producer still sees the webhook again). Once time may have fired an expiry, the replay's
+events may differ from the model's, so the printer stops asking for the webhooks of each pass
+and for the duplicates' acknowledgements.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ __all__ = ["print_scenario"]
 
 KILL_SENDER = "kill-sender"
 UNREPLAYED = {
-    "time": "needs control of the buyer's clock: only a real wait would pass it",
+    "time": "an expiry may fire: only the buyer's clock or a real wait would pass it",
     "restart": "needs control of the buyer's process",
     KILL_SENDER: "needs control of the buyer's process; the network loses its answers instead",
 }
@@ -104,8 +106,13 @@ class _Printer:
         return found
 
     def _step(self, ident: str, step: Step) -> list[str]:
+        if step.kind == "control" and step.call == "time" and not self.expiring:
+            return [
+                f"  # {ident}: {step.title} (no step needed: no expiry is set, and a running "
+                "buyer's retries come due on its own clock)"
+            ]
         if step.kind == "control":
-            self.exact &= not (step.call == "time" and self.expiring)
+            self.exact &= step.call != "time"
             return [_comment(ident, step.title, UNREPLAYED.get(step.call, "not expressible"))]
         if step.kind == "network" and step.from_now:  # a running buyer's: from here on
             met = self._met(ident, step, self.fault)
