@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -59,7 +60,8 @@ class Credentials:
 class ReferenceStack:
     """Tap → buyer → producer, in that order (each needs the previous one's URL).
 
-    ``producer_env`` overrides the producer's variables (a test gives it a wrong secret).
+    ``producer_env`` overrides the producer's variables (a test gives it a wrong secret);
+    ``producer_faults`` builds deliberate faults into the producer (``serve producer --fault``).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class ReferenceStack:
         producer_port: int = 0,
         tap_port: int | None = None,
         producer_env: dict[str, str] | None = None,
+        producer_faults: Sequence[str] = (),
     ) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -81,6 +84,7 @@ class ReferenceStack:
         self.host, self.ports = host, {"buyer": buyer_port, "producer": producer_port}
         self.tap_port = tap_port
         self.producer_overrides = producer_env or {}
+        self.producer_faults = tuple(producer_faults)
         self.tap = WebhookTap()
         self._servers: list[ServerThread] = []
         self.buyer_url = self.producer_url = self.tap_url = ""
@@ -98,7 +102,9 @@ class ReferenceStack:
                 self.tap_url = f"http://{self.host}:{self.tap_port}"
             buyer = buyer_app(BuyerSettings.from_env(self._buyer_env()))
             self.buyer_url = self._serve(buyer, self.ports["buyer"])
-            producer = producer_app(ProducerSettings.from_env(self._producer_env()))
+            producer = producer_app(
+                ProducerSettings.from_env(self._producer_env()), faults=self.producer_faults
+            )
             self.producer_url = self._serve(producer, self.ports["producer"])
         except BaseException:
             self.stop()

@@ -4,11 +4,13 @@ not); states and the mapping come from the shipped workflow."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from lotflow.engine.tap import Delivery
 from lotflow.explore import checks
 from lotflow.explore.checks import Seen, Snapshot
+from lotflow.openapi import load_portal_spec, resolve
 from lotflow.workflow import load_workflow
 
 WORKFLOW = load_workflow()
@@ -47,8 +49,8 @@ def test_a_version_going_back_a_move_with_no_path_and_a_vanished_entity_are_caug
     assert checks.between(WORKFLOW, before, moved_on) == []
 
 
-def delivery(webhook_id: str, applied: bool) -> Delivery:
-    answer = {"received": True, "eventId": webhook_id, "duplicate": False, "applied": applied}
+def delivery(webhook_id: str, applied: bool, duplicate: bool = False) -> Delivery:
+    answer = {"received": True, "eventId": webhook_id, "duplicate": duplicate, "applied": applied}
     return Delivery(
         "POST",
         "/api/webhooks/bids",
@@ -94,3 +96,30 @@ def test_a_lot_withdrawn_as_a_draft_must_stay_unseen_by_the_producer() -> None:
 def test_events_the_buyer_still_owes_are_caught() -> None:
     assert names(checks.undelivered({"pending": 2, "failed": 0})) == ["delivered"]
     assert checks.undelivered({"pending": 0, "failed": 0}) == []
+
+
+def test_a_repeated_webhook_id_not_acknowledged_as_a_duplicate_is_caught() -> None:
+    replayed = [delivery("msg_1", True), delivery("msg_1", False)]
+    found = checks.repeats_unacknowledged(replayed)
+    assert names(found) == ["acknowledged as duplicate"]
+    assert found[0].subject == "webhook msg_1"
+    deduplicated = [delivery("msg_1", True), delivery("msg_1", False, duplicate=True)]
+    assert checks.repeats_unacknowledged(deduplicated) == []
+    refused_first = [replace(delivery("msg_1", False), status=503), delivery("msg_1", True)]
+    assert checks.repeats_unacknowledged(refused_first) == []  # only the second was accepted
+
+
+def test_the_answer_fields_the_checks_read_are_the_specs() -> None:
+    spec = load_portal_spec("buyer")
+    for event, hook in spec["webhooks"].items():
+        answer = hook["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        required = set(resolve(spec, answer)["required"])
+        assert {checks.ACK_APPLIED, checks.ACK_DUPLICATE} <= required, event
+
+
+def test_a_settled_lot_whose_version_differs_is_caught() -> None:
+    lot = Seen("buyer.lot", "l1", "published", 3, {"publishedAt": "2026-11-25T09:00:00Z"})
+    stale = snapshot(lot, Seen("producer.lot", "l1", "open", 1_000_001))
+    (found,) = checks.agreement(WORKFLOW, stale)
+    assert str(found) == "agree: lot l1: buyer version 3, producer version 1000001"
+    assert checks.agreement(WORKFLOW, snapshot(lot, Seen("producer.lot", "l1", "open", 3))) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lotflow.cli import main
+from lotflow.cli.portals import free_port
 from lotflow.stack import ReferenceStack
 
 
@@ -70,3 +71,19 @@ def test_explore_names_a_malformed_producer_token_with_exit_2(tmp_path: Path) ->
     result = CliRunner().invoke(main, [*args, "--producer-token", "alpha"])
     assert result.exit_code == 2
     assert "'alpha' is not ALIAS=TOKEN" in result.output
+
+
+def test_explore_with_the_tap_draws_the_network_faults_and_finds_nothing_on_clean_portals(
+    tmp_path: Path,
+) -> None:
+    port = free_port("127.0.0.1")
+    with ReferenceStack(tmp_path / "pair", tap_port=port) as stack:
+        args = explore_args(stack, tmp_path / "r", "--tap", "--tap-port", str(port))
+        result = CliRunner().invoke(main, [*args, "--examples", "8", "--steps", "12"])
+        assert stack.tap.held == []  # each run's network ends with it
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "result.json").read_text())
+    drawn = {rule for rule in report["rulesRun"] if rule.startswith("deliver:")}
+    assert len(drawn) >= 3, report["rulesRun"]
+    assert "redeliver" in report["rulesRun"]
+    assert len(report["rulesNotRun"]) == 2  # time passing, restarts

@@ -55,7 +55,8 @@ from lotflow.serving import ServerThread
     "use_tap",
     is_flag=True,
     help="Start lotflow's webhook tap (point the buyer's PRODUCER_DASHBOARD_WEBHOOK_URL "
-    "at it): the receiver-down rule then runs, and every delivery is watched.",
+    "at it): the receiver-down and delivery-fault rules then run, and every delivery is "
+    "watched.",
 )
 @click.option(
     "--tap-port",
@@ -86,8 +87,10 @@ def explore_command(
     parties' actions, checks the workflow's invariants after every step, and shrinks what
     breaks one to a short scenario file (counterexample.yaml; `lotflow scenario run` replays it).
 
-    Delivery faults, time passing and restarts need control of the network, the clock and the
-    processes: against running parties they are not run, and the report says so.
+    With --tap (point the buyer's webhooks at it) the tap plays the network: the receiver down
+    and the delivery faults (drop, delay, duplicate, lost answer; held copies released late).
+    Time passing and restarts need control of the clock and the processes: against running
+    parties they are not run, and the report says so.
     Exit 0 when no invariant broke, 1 when one did, 2 for a bad option or an unreachable party.
     """
     tokens = producer_tokens_of(producer_tokens)

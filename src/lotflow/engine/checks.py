@@ -6,6 +6,7 @@ what it saw is what the scenario says.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -73,11 +74,24 @@ def pointer_failures(
     return failures
 
 
-def matches(delivery: Delivery, expected: WebhookExpectation, match: Mapping[str, Any]) -> bool:
-    """The delivery is of the expected event and its body holds every ``match`` value."""
-    if delivery.event != expected.event:
+def matches(
+    delivery: Delivery,
+    expected: WebhookExpectation,
+    match: Mapping[str, Any],
+    answer: Mapping[str, Any] | None = None,
+) -> bool:
+    """The delivery is of the expected event, its body holds every ``match`` value and the
+    producer's answer every ``answer`` value."""
+    if delivery.event != expected.event or pointer_failures(delivery.payload, match, "webhook"):
         return False
-    return not pointer_failures(delivery.payload, match, "webhook")
+    return not answer or not pointer_failures(_answer(delivery), answer, "webhook")
+
+
+def _answer(delivery: Delivery) -> Any:
+    try:
+        return json.loads(delivery.answer or b"null")
+    except ValueError:
+        return None
 
 
 def counted(deliveries: Iterable[Delivery], expected: WebhookExpectation) -> set[str]:
@@ -97,23 +111,31 @@ def webhook_failure(
     match: Mapping[str, Any],
     ids: set[str],
     seen: list[Delivery],
+    answer: Mapping[str, Any] | None = None,
 ) -> Failure:
     """The failure for an expectation that did not come true: what was wanted, what arrived."""
     outcome = "delivered (2xx)" if expected.delivered else "attempted and refused"
     wanted = f"exactly {expected.count}" if expected.count is not None else "at least 1"
     where = f" matching {show(match)}" if match else ""
+    where += f" answered {show(answer)}" if answer else ""
     message = (
         f"{expected.event}{where}: expected {wanted} {outcome} within {expected.within:g}s, "
         f"saw {len(ids)}"
     )
-    observed = [describe_delivery(d) for d in seen] or ["no webhook reached the tap"]
-    return Failure("webhook", message, {"event": expected.event, "match": match}, observed)
+    observed = [describe_delivery(d, answer) for d in seen] or ["no webhook reached the tap"]
+    wanted_doc = {"event": expected.event, "match": match} | ({"answer": answer} if answer else {})
+    return Failure("webhook", message, wanted_doc, observed)
 
 
-def describe_delivery(delivery: Delivery) -> str:
-    """``bid.accepted msg_1 attempt 2 → 200`` (or ``→ no answer``)."""
-    answer = "no answer" if delivery.status is None else str(delivery.status)
-    return f"{delivery.event} {delivery.webhook_id} attempt {delivery.attempt} → {answer}"
+def describe_delivery(delivery: Delivery, answer: Mapping[str, Any] | None = None) -> str:
+    """``bid.accepted msg_1 attempt 2 → 200`` (or ``→ no answer``), with what the answer holds
+    at the pointers of ``answer`` (``→ 200 /duplicate false``) and what the network did."""
+    said = "no answer" if delivery.status is None else str(delivery.status)
+    body = _answer(delivery)
+    for pointer in answer or {}:
+        said += f" {pointer} {show(resolve_pointer(body, pointer))}"
+    network = f" ({delivery.network})" if delivery.network else ""
+    return f"{delivery.event} {delivery.webhook_id} attempt {delivery.attempt}{network} → {said}"
 
 
 def agreement_failure(

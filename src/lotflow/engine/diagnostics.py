@@ -19,7 +19,7 @@ import jsonschema_rs
 
 from lotflow.yamlsource import Path_, Positions
 
-STEP_KINDS = ("call", "outage", "wait")
+STEP_KINDS = ("call", "outage", "network", "wait")
 TYPE_WORDS = {
     "integer": "a whole number",
     "number": "a number",
@@ -164,14 +164,22 @@ def _dependent(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
 
 def _one_of(error: Any, data: Any, positions: Positions) -> list[Diagnostic]:
     location = tuple(error.instance_path)
+    if list(error.schema_path)[-2:] == ["network", "oneOf"]:
+        message = (
+            f"{describe(data, location)} must either set a fault (network: {{fault: duplicate}}) "
+            "or release the held copies (network: {release: held}), not both nor neither"
+        )
+        return [Diagnostic(positions.line(location), message, location)]
     if list(error.schema_path)[-2:] != ["step", "oneOf"]:
         return _generic(error, data, positions)
     present = [k for k in STEP_KINDS if isinstance(error.instance, Mapping) and k in error.instance]
     if present:
         shown = " and ".join(repr(k) for k in present)
-        detail = f"it has {shown}; keep one (a step is one call, one outage or one wait)"
+        detail = (
+            f"it has {shown}; keep one (a step is one call, one outage, one network or one wait)"
+        )
     else:
-        detail = "it has none: add 'actor' + 'call', 'outage' or 'wait'"
+        detail = "it has none: add 'actor' + 'call', 'outage', 'network' or 'wait'"
     message = f"{describe(data, location)} must be exactly one kind of step: {detail}"
     missing = frozenset(STEP_KINDS) if not present else frozenset()
     return [Diagnostic(positions.line(location), message, location, missing=missing)]

@@ -96,6 +96,7 @@ class WebhookSeen:
     delivered: bool
     received_at: str = ""
     body: Any = field(default=None, repr=False)
+    network: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,8 @@ class Failure:
     """A check that did not hold.
 
     ``check`` is one of ``status``, ``body``, ``save``, ``webhook``, ``state``, ``agree``,
-    ``variable``, ``transport``, ``outage``, ``config``. ``request``/``response`` are the exchange
-    the failure is about, when there is one.
+    ``variable``, ``transport``, ``outage``, ``network``, ``config``. ``request``/``response``
+    are the exchange the failure is about, when there is one.
     """
 
     check: str
@@ -119,7 +120,8 @@ class Failure:
 class StepResult:
     """Everything known about one step once it has run (or been skipped).
 
-    ``note`` says in words what a step without a call did (an outage step: offline or back).
+    ``note`` says in words what a step without a call did (an outage step: offline or back; a
+    network step: the fault it set, or the held copies it forwarded).
     """
 
     scenario: str
@@ -282,12 +284,14 @@ class StepSkipped(StepEvent):
 @dataclass(frozen=True, kw_only=True)
 class ScenarioFinished(ScenarioEvent):
     """A scenario ended; ``steps`` holds every step's result in order, ``final`` what each
-    portal showed of the scenario's entities once it ended (in the order first seen)."""
+    portal showed of the scenario's entities once it ended (in the order first seen); ``note``
+    what ending it undid (webhook copies the network still held, discarded unsent)."""
 
     passed: bool
     duration: float
     steps: tuple[StepResult, ...] = ()
     final: tuple[FinalRead, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

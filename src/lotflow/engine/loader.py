@@ -27,6 +27,7 @@ from lotflow.engine.model import (
     CallStep,
     Checks,
     Expectation,
+    NetworkStep,
     OutageStep,
     Scenario,
     StateCheck,
@@ -176,6 +177,8 @@ def _step(raw: dict[str, Any], line: int) -> Step:
         return OutageStep(
             raw["id"], raw["title"], line, outage["down"], outage["party"], _checks(raw)
         )
+    if "network" in raw:
+        return _network(raw, line)
     if "wait" in raw:
         return WaitStep(raw["id"], raw["title"], line, _checks(raw["wait"]))
     expect = raw.get("expect") or {}
@@ -186,6 +189,22 @@ def _step(raw: dict[str, Any], line: int) -> Step:
         call=_call(raw, raw["actor"]),
         expect=Expectation(_statuses(expect.get("status")), dict(expect.get("body") or {})),
         save=dict(raw.get("save") or {}),
+        checks=_checks(raw),
+    )
+
+
+def _network(raw: dict[str, Any], line: int) -> NetworkStep:
+    network = raw["network"]
+    return NetworkStep(
+        raw["id"],
+        raw["title"],
+        line,
+        fault=network.get("fault"),
+        release="release" in network,
+        event=network.get("event"),
+        match=dict(network.get("match") or {}),
+        reversed=network.get("order") == "reversed",
+        within=parse_duration(network.get("within")),
         checks=_checks(raw),
     )
 
@@ -221,6 +240,7 @@ def _webhook(raw: Mapping[str, Any]) -> WebhookExpectation:
         within=parse_duration(raw.get("within")),
         count=raw.get("count"),
         delivered=raw.get("delivered", True),
+        answer=dict(raw.get("answer") or {}),
     )
 
 

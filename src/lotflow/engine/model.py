@@ -1,10 +1,11 @@
 """A scenario, as data: what the loader builds and the runner executes.
 
-A scenario is a list of steps; a step is exactly one of three kinds::
+A scenario is a list of steps; a step is exactly one of four kinds::
 
-    CallStep    an actor calls an operation, then checks run
-    OutageStep  the webhook tap takes the producer offline or brings it back
-    WaitStep    no call: only checks (webhooks, state, agreement) that must come to hold
+    CallStep     an actor calls an operation, then checks run
+    OutageStep   the webhook tap takes the producer offline or brings it back
+    NetworkStep  the webhook tap sets a delivery fault, or forwards the copies it held back
+    WaitStep     no call: only checks (webhooks, state, agreement) that must come to hold
 
 Every kind carries :class:`Checks`; the loader fills only those the format allows for the kind.
 Strings anywhere in a call, an expectation or a match may hold ``${variables}``.
@@ -48,6 +49,8 @@ class WebhookExpectation:
     ``count`` is the exact number of distinct webhook-ids (None: at least one; 0: none at all,
     watched for the whole ``within``). ``delivered`` asks for a 2xx answer from the producer
     (True) or for an attempt the producer did not accept (False, e.g. during an outage).
+    ``answer`` (pointer → value) asks for the producer's answer to hold these values, e.g.
+    ``{/duplicate: true}`` for a repeated webhook-id.
     """
 
     event: str
@@ -55,6 +58,7 @@ class WebhookExpectation:
     within: float = DEFAULT_WITHIN
     count: int | None = None
     delivered: bool = True
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,32 @@ class OutageStep:
 
 
 @dataclass(frozen=True)
+class NetworkStep:
+    """The network between the portals, as the tap plays it: ``fault`` (a
+    :class:`~lotflow.engine.tap.NetworkFault` value) applies to every delivery until the next
+    network step; or ``release`` forwards the copies the tap holds back (those of ``event``
+    whose body holds ``match``, in the order held or ``reversed``; with ``event`` or ``match``,
+    once one such copy is held, waiting ``within`` seconds at most)."""
+
+    kind: ClassVar[str] = "network"
+    id: str
+    title: str
+    line: int
+    fault: str | None = None
+    release: bool = False
+    event: str | None = None
+    match: dict[str, Any] = field(default_factory=dict)
+    reversed: bool = False
+    within: float = DEFAULT_WITHIN
+    checks: Checks = field(default_factory=Checks)
+
+    @property
+    def actor(self) -> str:
+        """lotflow itself acts (it controls the tap)."""
+        return "lotflow"
+
+
+@dataclass(frozen=True)
 class WaitStep:
     """No call: wait until ``checks`` hold (webhooks are looked for since the scenario began)."""
 
@@ -146,7 +176,7 @@ class WaitStep:
         return "lotflow"
 
 
-Step = CallStep | OutageStep | WaitStep
+Step = CallStep | OutageStep | NetworkStep | WaitStep
 
 
 @dataclass(frozen=True)

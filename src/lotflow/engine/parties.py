@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from lotflow.engine.operations import OperationRef
-from lotflow.engine.tap import WebhookLog
+from lotflow.engine.tap import Delivery, HeldCopy, NetworkFault, WebhookLog
 
 
 class TapControl(Protocol):
-    """What the runner needs of the webhook tap: its log, and the producer-outage switch."""
+    """What the runner needs of the webhook tap: its log, the producer-outage switch, the
+    network fault, releasing what it holds back, and the reset at a scenario's end."""
 
     log: WebhookLog
     down: bool
+    fault: NetworkFault
+
+    @property
+    def held(self) -> list[HeldCopy]: ...
+
+    def release(
+        self, chosen: Callable[[HeldCopy], bool] = ..., *, reversed_: bool = False
+    ) -> list[Delivery]: ...
+
+    def reset(self) -> list[HeldCopy]: ...
 
 
 @dataclass

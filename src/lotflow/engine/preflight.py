@@ -10,6 +10,7 @@ unreachable party:
 - each credential is tried on a harmless read chosen from the spec (the first GET without path
   parameters that the credential's security scheme guards);
 - every producer alias the scenario files act as has a token;
+- a scenario with an outage or network step has the webhook tap to play it;
 - when the webhook secret is known, a webhook signed with it is sent to the producer with a body
   no receiver accepts: a 401 means the producer holds another secret, a 4xx problem about the
   body means the signature passed (nothing is stored either way).
@@ -51,6 +52,7 @@ SECRETS = (
     "BUYER_WEBHOOK_SECRET and MARKETPLACE_WEBHOOK_SECRET"
 )
 REFUSED = (401, 403)
+TAP_STEPS = {"outage": "an outage step", "network": "a network step"}
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,29 @@ class Preflight:
         if found:
             return found
         found += self._missing_aliases(scenarios)
+        found += self._tap_needed(scenarios)
         found += self._credentials()
         if self.webhook_secret and not found:
             found += self._signed_probe()
         self._known_deliveries = self._delivery_ids()
         return found
+
+    def _tap_needed(self, scenarios: Iterable[Scenario]) -> list[ConfigProblem]:
+        """An outage or network step needs the tap: without one it can only fail."""
+        if self.parties.tap is not None:
+            return []
+        for scenario in scenarios:
+            for step in scenario.steps:
+                if step.kind in TAP_STEPS:
+                    return [
+                        ConfigProblem(
+                            "the webhook tap",
+                            f"{scenario.path.name} step {step.id!r} is {TAP_STEPS[step.kind]}: "
+                            "it needs lotflow's webhook tap between the buyer and the producer, "
+                            "and none is set",
+                        )
+                    ]
+        return []
 
     def _identities(self, urls: Mapping[str, str]) -> list[ConfigProblem]:
         served: dict[str, str | None] = {}

@@ -18,6 +18,7 @@ from lotflow.engine.variables import RELATIVE
 from lotflow.yamlsource import Path_, Positions
 
 CALL_ONLY = ("path", "query", "body", "expect", "save")
+RELEASE_ONLY = ("event", "match", "order", "within")
 CHECKS = ("webhooks", "state", "agree")
 RESERVED = ("run_id",)
 
@@ -67,17 +68,34 @@ def _misplaced_keys(
 ) -> list[Diagnostic]:
     if "call" in step:
         return []
-    kind = "outage" if "outage" in step else "wait"
+    kind = next(k for k in ("outage", "network", "wait") if k in step)
     wrong = [key for key in CALL_ONLY if key in step]
     if kind == "wait":
         wrong += [key for key in CHECKS if key in step]
-    problems = []
+    problems = _fault_with_release_keys(data, step, location, positions)
     for key in wrong:
         hint = "put it under 'wait:'" if key in CHECKS else "only a call step has it"
         where = describe(data, location)
         message = f"{where} is {_article(kind)} step: {key!r} does not belong here ({hint})"
         problems.append(Diagnostic(positions.key_line((*location, key)), message))
     return problems
+
+
+def _fault_with_release_keys(
+    data: dict[str, Any], step: dict[str, Any], location: Path_, positions: Positions
+) -> list[Diagnostic]:
+    network = step.get("network") or {}
+    if "fault" not in network:
+        return []
+    where = describe(data, location)
+    return [
+        Diagnostic(
+            positions.key_line((*location, "network", key)),
+            f"{where} sets a fault: {key!r} belongs to a release (network: {{release: held}})",
+        )
+        for key in RELEASE_ONLY
+        if key in network
+    ]
 
 
 def _article(kind: str) -> str:

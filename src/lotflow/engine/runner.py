@@ -39,6 +39,7 @@ from lotflow.engine.steps import (
     StepRecord,
     WebhookWatch,
 )
+from lotflow.engine.tap import HeldCopy
 
 __all__ = ["OperationRef", "Parties", "Runner", "TapControl", "operation_index"]
 
@@ -178,13 +179,14 @@ class Runner:
         started = self.clock.monotonic()
         run = ScenarioState(scenario, {"run_id": f"{self.run_id}-{index}"}, self._steps.mark())
         results: list[ev.StepResult] = []
+        discarded: list[HeldCopy] = []
         try:
             for number, step in enumerate(scenario.steps, start=1):
                 result = yield from self._step_events(run, step, number, results)
                 results.append(result)
         finally:
-            if self.parties.tap is not None:
-                self.parties.tap.down = False  # an outage never outlives its scenario
+            if self.parties.tap is not None:  # an outage or a network fault never outlives
+                discarded = self.parties.tap.reset()  # its scenario
         final = () if self._stopping.is_set() else self._finals.read(scenario, results)
         finished = ev.ScenarioFinished(
             **self._stamp(),
@@ -193,6 +195,7 @@ class Runner:
             duration=round(self.clock.monotonic() - started, 3),
             steps=tuple(results),
             final=final,
+            note=_discarded(discarded),
         )
         yield finished
         return finished
@@ -217,6 +220,15 @@ class Runner:
         ended = ev.StepPassed if result.passed else ev.StepFailed
         yield ended(**{**ids, **self._stamp()}, result=result)
         return result
+
+
+def _discarded(copies: list[HeldCopy]) -> str:
+    """What the reset at a scenario's end threw away, in words (empty: nothing)."""
+    if not copies:
+        return ""
+    told = ", ".join(copy.event for copy in copies)
+    many = "1 webhook copy" if len(copies) == 1 else f"{len(copies)} webhook copies"
+    return f"the network held {many} back when the scenario ended, discarded unsent: {told}"
 
 
 def _summary(finished: list[ev.ScenarioFinished], duration: float) -> ev.RunSummary:

@@ -3,8 +3,9 @@ what would otherwise fail only at run time:
 
 - a ``path:`` parameter the operation does not have (or one it needs and is not given);
 - a ``${variable}`` that no earlier step saves (a step's checks may use what it saves itself);
-- a JSON pointer (``expect``/``save``/``state``/``agree``/webhook ``match``) into a field the
-  response (or webhook payload) schema does not have.
+- a JSON pointer (``expect``/``save``/``state``/``agree``/webhook ``match``, a network release's
+  ``match``) into a field the response (or webhook payload) schema does not have, or (webhook
+  ``answer``) into a field the receiver's 2xx answer does not have.
 
 Schemas are read from the bundled portal documents. A pointer is refused only where the schema
 lists its properties and declares no ``additionalProperties`` (the spec is the contract: a field
@@ -14,7 +15,7 @@ it does not document is not part of it); an untyped value or a declared open map
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lotflow.engine.diagnostics import Diagnostic, describe
@@ -43,6 +44,7 @@ class SpecFacts:
     operations: Mapping[str, OperationFacts]
     webhooks: Mapping[str, Any]  # event name → payload schema
     documents: Mapping[str, dict[str, Any]]  # operationId/event → its bundled document
+    answers: Mapping[str, Any] = field(default_factory=dict)  # event → 2xx answer schema
 
 
 def spec_facts(specs: Mapping[str, dict[str, Any]]) -> SpecFacts:
@@ -56,11 +58,15 @@ def spec_facts(specs: Mapping[str, dict[str, Any]]) -> SpecFacts:
             found[op_id] = OperationFacts(params, responses)
             documents[op_id] = document
     hooks: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
     for document in specs.values():
         for event, item in (document.get("webhooks") or {}).items():
-            hooks[event] = _body_schema(item.get("post", {}).get("requestBody") or {})
+            post = item.get("post", {})
+            hooks[event] = _body_schema(post.get("requestBody") or {})
+            ok = [r for status, r in (post.get("responses") or {}).items() if status[0] == "2"]
+            answers[event] = _body_schema(ok[0]) if ok else None
             documents[event] = document
-    return SpecFacts(found, hooks, documents)
+    return SpecFacts(found, hooks, documents, answers)
 
 
 def _body_schema(holder: Mapping[str, Any]) -> Any:
@@ -103,8 +109,16 @@ class _Checker:
             for name, pointer in (step.get("save") or {}).items():
                 self.pointer(step["call"], statuses, pointer, (*location, "save", name))
             saved |= set(step.get("save") or {})
+        if "network" in step:
+            self.network(step["network"], (*location, "network"), saved)
         holder, base = (step["wait"], (*location, "wait")) if "wait" in step else (step, location)
         self.checks(holder, base, saved)
+
+    def network(self, network: dict[str, Any], where: Path_, saved: set[str]) -> None:
+        self.variables(network.get("match"), where, saved)
+        if "event" in network:
+            for pointer in network.get("match") or {}:
+                self.webhook_pointer(network["event"], pointer, (*where, "match", pointer))
 
     def checks(self, holder: dict[str, Any], base: Path_, saved: set[str]) -> None:
         for number, hook in enumerate(holder.get("webhooks") or []):
@@ -112,6 +126,9 @@ class _Checker:
             self.variables(hook.get("match"), where, saved)
             for pointer in hook.get("match") or {}:
                 self.webhook_pointer(hook["event"], pointer, (*where, "match", pointer))
+            self.variables(hook.get("answer"), where, saved)
+            for pointer in hook.get("answer") or {}:
+                self.answer_pointer(hook["event"], pointer, (*where, "answer", pointer))
         for number, state in enumerate(holder.get("state") or []):
             where = (*base, "state", number)
             self.call(state, where)
@@ -176,6 +193,16 @@ class _Checker:
         missing = _missing(self.facts.documents[event], schema, pointer)
         if missing is not None:
             self.add(where, f"{pointer} is not in the {event} payload: {missing}", key=True)
+
+    def answer_pointer(self, event: str, pointer: str, where: Path_) -> None:
+        schema = self.facts.answers.get(event)
+        if schema is None or not pointer:
+            return
+        missing = _missing(self.facts.documents[event], schema, pointer)
+        if missing is not None:
+            self.add(
+                where, f"{pointer} is not in the receiver's answer to {event}: {missing}", key=True
+            )
 
 
 def _statuses(raw: Any) -> tuple[int, ...]:

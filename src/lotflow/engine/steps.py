@@ -1,4 +1,5 @@
-"""Executing one step: its call (or outage), then its checks, into a StepResult.
+"""Executing one step: its call (or outage, or network change), then its checks, into a
+StepResult.
 
 Webhook expectations wait on the tap's log until their deadline; state and agreement checks
 poll the portals with short, growing pauses until theirs. All deadlines of a step count from the
@@ -30,6 +31,7 @@ from lotflow.engine.model import (
     Call,
     CallStep,
     Checks,
+    NetworkStep,
     OutageStep,
     Scenario,
     StateCheck,
@@ -39,7 +41,7 @@ from lotflow.engine.model import (
 )
 from lotflow.engine.parties import Parties, TapControl
 from lotflow.engine.pointers import MISSING, resolve_pointer, show
-from lotflow.engine.tap import Delivery, WebhookLog
+from lotflow.engine.tap import Delivery, HeldCopy, NetworkFault, WebhookLog
 from lotflow.engine.variables import UnknownVariableError, substitute
 
 StatusMapping = Mapping[str, Mapping[str, str | None]]
@@ -65,6 +67,7 @@ class StepRecord:
 
     failures: list[ev.Failure] = field(default_factory=list)
     exchanges: list[ev.Exchange] = field(default_factory=list)
+    note: str = ""
 
 
 class StepExecutor:
@@ -112,7 +115,31 @@ class StepExecutor:
             return self._call_step(run, step, record)
         if isinstance(step, OutageStep):
             self._tap("outage", "An outage step").down = step.down
+        if isinstance(step, NetworkStep):
+            self._network(run, step, record)
         return True
+
+    def _network(self, run: ScenarioState, step: NetworkStep, record: StepRecord) -> None:
+        tap = self._tap("network", "A network step")
+        if step.fault is not None:
+            tap.fault = NetworkFault(step.fault)
+            return
+        match = self._sub(step.match, run)
+
+        def chosen(copy: HeldCopy) -> bool:
+            if step.event is not None and copy.event != step.event:
+                return False
+            return not pointer_failures(copy.payload, match, "network")
+
+        def none_held() -> list[ev.Failure]:
+            if any(chosen(copy) for copy in tap.held):
+                return []
+            return [ev.Failure("network", "nothing held matches yet")]
+
+        if step.event is not None or match:  # the buyer sends when it will: wait for the copy
+            self._poll(none_held, self.clock.monotonic() + step.within)
+        released = tap.release(chosen, reversed_=step.reversed)
+        record.note = _released(released, step.event)
 
     def _call_step(self, run: ScenarioState, step: CallStep, record: StepRecord) -> bool:
         reply = self._send(run, step.call, "call")
@@ -162,9 +189,11 @@ class StepExecutor:
     ) -> list[ev.Failure]:
         log = self._tap("webhook", "A webhook expectation").log
         match = self._sub(expected.match, run)
+        answer = self._sub(expected.answer, run)
 
         def ids() -> set[str]:
-            return counted([d for d in log.since(since) if matches(d, expected, match)], expected)
+            found = [d for d in log.since(since) if matches(d, expected, match, answer)]
+            return counted(found, expected)
 
         remaining = deadline - self.clock.monotonic()
         if expected.count == 0:  # nothing may arrive: watch the whole window
@@ -179,7 +208,10 @@ class StepExecutor:
             return []
         if self._watch is not None and expected.count != 0:
             self._watch(log.since(self.run_mark), True)
-        return [webhook_failure(expected, match, found, log.since(since))]
+        seen = log.since(since)
+        if answer:  # what the answers said is the evidence: the deliveries of that webhook
+            seen = [d for d in seen if matches(d, expected, match)]
+        return [webhook_failure(expected, match, found, seen, answer)]
 
     def _wait(self, log: WebhookLog, predicate: Callable[[], bool], timeout: float) -> bool:
         """``log.wait_until``, looking at the webhook route every WATCH_SLICE meanwhile."""
@@ -331,16 +363,36 @@ class StepExecutor:
             failures=tuple(record.failures),
             exchanges=tuple(record.exchanges),
             webhooks=seen,
-            note=_note(step),
+            note=record.note or _note(step),
         )
 
 
+NETWORK_NOTES = {
+    NetworkFault.DELIVER: "the network delivers every webhook again",
+    NetworkFault.RECEIVER_DOWN: "the network refuses every webhook: the tap answers 503",
+    NetworkFault.DROP: "the network loses every webhook on the way: the buyer sees 502",
+    NetworkFault.DELAY: "the network holds every webhook back: the buyer sees 504",
+    NetworkFault.DUPLICATE: "the network delivers every webhook and keeps a copy to send again",
+    NetworkFault.LOST_ANSWER: "the network loses the producer's answers: the buyer sees 504",
+}
+
+
 def _note(step: Step) -> str:
+    if isinstance(step, NetworkStep) and step.fault is not None:
+        return NETWORK_NOTES[NetworkFault(step.fault)]
     if not isinstance(step, OutageStep):
         return ""
     if step.down:
         return "the producer portal goes offline: the tap answers 503 and forwards nothing"
     return "the producer portal is back: the tap forwards webhooks again"
+
+
+def _released(released: list[Delivery], event: str | None) -> str:
+    if not released:
+        return f"nothing held back{f' of {event}' if event else ''}: nothing forwarded"
+    told = ", ".join(f"{d.event} {d.webhook_id}" for d in released)
+    copies = "1 held copy" if len(released) == 1 else f"{len(released)} held copies"
+    return f"the network forwards {copies} late: {told}"
 
 
 def _seen(delivery: Delivery) -> ev.WebhookSeen:
@@ -353,6 +405,7 @@ def _seen(delivery: Delivery) -> ev.WebhookSeen:
         delivered=delivery.delivered,
         received_at=isoformat(delivery.received_at),
         body=delivery.payload,
+        network=delivery.network,
     )
 
 

@@ -3,8 +3,10 @@ network saw; every state, machine and mapping comes from ``spec/workflow.yaml``.
 
 After every step: each entity's status is a state of its machine, reachable from the status it
 had before; versions never go back; at most one contract per lot and per bid on each side; no
-webhook-id applied twice; no 5xx. Once deliveries are settled: the buyer owes no event and every
-event it sent reached the producer; both parties agree through the workflow's status mapping.
+webhook-id applied twice, and a webhook-id accepted before acknowledged as a duplicate (the
+receiver's answer, ``WebhookAck``); no 5xx. Once deliveries are settled: the buyer owes no
+event and every event it sent reached the producer; both parties agree through the workflow's
+status mapping, and on each lot's version (the receiver keeps the buyer's highest version).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from dataclasses import dataclass, field
 from lotflow.engine.tap import Delivery
 from lotflow.workflow import Workflow
 
+ACK_APPLIED, ACK_DUPLICATE = "applied", "duplicate"
+"""The fields of the receiver's answer (``WebhookAck`` in the spec; a test checks they are)."""
+
 PARTIAL = frozenset({"buyer.counter_offer"})
 """Machines whose entities are read only while current (a bid shows its latest counter-offer)."""
 
@@ -27,6 +32,7 @@ __all__ = [
     "agreement",
     "applied_twice",
     "between",
+    "repeats_unacknowledged",
     "undelivered",
     "within",
 ]
@@ -120,12 +126,30 @@ def applied_twice(deliveries: Iterable[Delivery]) -> list[Violation]:
     ]
 
 
+def repeats_unacknowledged(deliveries: Iterable[Delivery]) -> list[Violation]:
+    """A webhook-id the producer accepted before is acknowledged as a duplicate when it comes
+    again (its answer says ``duplicate: true``): it de-duplicates on the webhook-id."""
+    accepted: set[str] = set()
+    found = []
+    for delivery in (d for d in deliveries if d.delivered):
+        ident = delivery.webhook_id
+        if ident in accepted and _answer(delivery).get(ACK_DUPLICATE) is not True:
+            observed = f"accepted again and answered {ACK_DUPLICATE}: false ({delivery.event})"
+            found.append(Violation("acknowledged as duplicate", f"webhook {ident}", observed))
+        accepted.add(ident)
+    return found
+
+
 def was_applied(delivery: Delivery) -> bool:
+    return _answer(delivery).get(ACK_APPLIED) is True
+
+
+def _answer(delivery: Delivery) -> dict[str, object]:
     try:
         answer = json.loads(delivery.answer or b"{}")
     except ValueError:
-        return False
-    return isinstance(answer, dict) and answer.get("applied") is True
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def agreement(workflow: Workflow, snapshot: Snapshot) -> list[Violation]:
@@ -150,6 +174,9 @@ def agreement(workflow: Workflow, snapshot: Snapshot) -> list[Violation]:
                         f"buyer {buyer.status} (→ {expected}), producer {shown or 'absent'}",
                     )
                 )
+            elif entity == "lot" and theirs is not None and theirs.version != buyer.version:
+                observed = f"buyer version {buyer.version}, producer version {theirs.version}"
+                found.append(Violation("agree", f"lot {buyer.ident}", observed))
     found += [
         Violation("agree", f"contract {c.ident}", "the producer does not have it")
         for c in snapshot.of("buyer.contract")

@@ -82,6 +82,9 @@ def explore(make_pair: Callable[[], Pair], budget: Budget, controls: frozenset[s
         pass
     except (AssertionError, HypothesisException) as exc:  # a 5xx-less crash of the model itself
         error = f"{type(exc).__name__}: {exc}"
+    if error and outcome.first is not None:  # broken once, then not again (running parties'
+        outcome.violations, outcome.steps = outcome.first  # timing): what broke, unshrunk
+        error = f"the first story that broke an invariant did not break it again: {error}"
     return Exploration(
         violations=list(outcome.violations),
         steps=list(outcome.steps) if outcome.violations else [],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -77,10 +77,13 @@ def _run(loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, T]) -> T:
 
 
 class InProcessPair:
-    """The reference buyer and producer under ``workdir``, on a :class:`FakeClock`."""
+    """The reference buyer and producer under ``workdir``, on a :class:`FakeClock`;
+    ``producer_faults`` names deliberate faults (``lotflow.reference.faults``) built into the
+    producer, as ``lotflow serve producer --fault`` does."""
 
     controls = CONTROLS
     aliases = tuple(PRODUCER_ORGS)
+    fault_from_now = False
 
     def __init__(
         self,
@@ -89,8 +92,10 @@ class InProcessPair:
         clock: FakeClock | None = None,
         max_attempts: int | None = 1000,
         credentials: Credentials | None = None,
+        producer_faults: Sequence[str] = (),
     ) -> None:
         self.workdir = workdir
+        self.producer_faults = tuple(producer_faults)
         self.clock = clock or FakeClock(START)
         self.credentials = credentials or Credentials()
         self.max_attempts = max_attempts
@@ -150,7 +155,10 @@ class InProcessPair:
         }
         to_buyer = LoopTransport(lambda: self.buyer_app, self.loop)
         return create_app(
-            ProducerSettings.from_env(env), clock=self.clock, buyer_transport=to_buyer
+            ProducerSettings.from_env(env),
+            clock=self.clock,
+            buyer_transport=to_buyer,
+            faults=self.producer_faults,
         )
 
     # ---------------------------------------------------------------- calls

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +25,13 @@ from hypothesis.stateful import (
     rule,
 )
 
+from lotflow.engine.tap import Delivery
 from lotflow.explore import checks
 from lotflow.explore.checks import Violation
 from lotflow.explore.network import Fault
 from lotflow.explore.pair import Pair
 from lotflow.explore.reading import read_snapshot
-from lotflow.explore.steps import Step, Variables
+from lotflow.explore.steps import Sent, Step, Variables
 from lotflow.workflow import Workflow, load_workflow
 
 __all__ = ["ModelViolationError", "Outcome", "build_model"]
@@ -55,6 +57,7 @@ class Outcome:
     steps: list[Step] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     aliases: tuple[str, ...] = ()
+    first: tuple[list[Violation], list[Step]] | None = None  # the first run that broke one
 
 
 @dataclass
@@ -89,17 +92,23 @@ class _Model(RuleBasedStateMachine):
         self.steps: list[Step] = []
         self.before = checks.Snapshot()
         self.failed_before = self._count("failed")  # a running buyer may have given up before
+        self.log_start = self._mark()  # running parties are shared: this run's deliveries only
+        self.fault_mark = self.log_start  # where the network's current fault began
         outcome.runs += 1
         outcome.steps = self.steps
         outcome.violations = []
         outcome.aliases = pair.aliases
 
     def teardown(self) -> None:
-        """Every story ends settled: what it left owed is delivered and the parties must agree
-        (unless an invariant already broke)."""
+        """Every story ends settled: what it left owed is delivered and the parties must agree.
+        A story that broke an invariant is settled too, without judging it, so that its
+        printed scenario ends with the checks a replay fails on."""
         try:
             if not self.outcome.violations:
                 self.settle(Fault.NONE)
+            else:
+                with suppress(httpx.HTTPError, ValueError, KeyError):
+                    self._settled()
         finally:
             self.pair.close()
 
@@ -288,14 +297,41 @@ class _Model(RuleBasedStateMachine):
     @precondition(_controls("network"))
     @rule(fault=st.sampled_from(FAULTS))
     def dispatch(self, fault: Fault) -> None:
-        self._control(f"deliver:{fault.value}", f"The buyer's sender makes a pass ({fault.value})")
-        self.pair.dispatch(fault)
+        name, title = f"deliver:{fault.value}", f"The buyer's sender makes a pass ({fault.value})"
+        if self.pair.fault_from_now:
+            title = f"The network between the portals turns to {fault.value}"
+        self.outcome.rules_run[name] += 1
+        step = Step("network", title, call=name, fault=fault.value)
+        step.from_now = self.pair.fault_from_now
+        self.steps.append(step)
+        mark = self.fault_mark if step.from_now else self._mark()
+        self.pair.dispatch(fault)  # a running buyer's: once what it owes has met the last fault
+        step.sent = self._sent(mark)  # what met this pass's fault (a running buyer's: the last)
+        self.fault_mark = self._mark()
 
     @precondition(_controls("network"))
     @rule(k=INDEX)
     def release_held(self, k: int) -> None:
+        self.outcome.rules_run["redeliver"] += 1
+        step = Step("network", "A held-back copy arrives late", call="redeliver")
+        self.steps.append(step)
+        mark = self._mark()
         event = self.pair.release(k)
-        self._control("redeliver", f"A held-back copy arrives late ({event or 'none held'})")
+        step.sent = self._sent(mark)
+        step.title = f"A held-back copy arrives late ({event or 'none held'})"
+
+    def _mark(self) -> int:
+        return self.pair.log.mark() if self.pair.log is not None else 0
+
+    def _sent(self, mark: int) -> list[Sent]:
+        """What the network carried since ``mark``, named by the model's variables."""
+        log = self.pair.log.since(self.log_start) if self.pair.log is not None else []
+        by_id = {v: k for k, v in self.vars.values.items()}
+        return [
+            sent
+            for index in range(max(mark - self.log_start, 0), len(log))
+            if (sent := _named(log[index], log[:index], by_id)) is not None
+        ]
 
     @precondition(_controls("outage"))
     @rule(up=st.booleans())
@@ -320,12 +356,20 @@ class _Model(RuleBasedStateMachine):
         if first is not Fault.NONE and "network" in self.pair.controls:
             self.dispatch(first)
         self.outcome.rules_run["settle"] += 1
+        snapshot = self._settled()
+        self._fail(checks.agreement(self.workflow, snapshot) + checks.undelivered(self._owed()))
+
+    def _settled(self) -> checks.Snapshot:
+        """Deliver everything owed and record the step, with what a printed scenario checks."""
+        if self.pair.fault_from_now and "network" in self.pair.controls:
+            self.dispatch(Fault.NONE)  # what the last fault met, then the network restored
         step = Step("settle", "Every webhook owed is delivered; both portals agree")
         self.steps.append(step)
         self.pair.settle()
         snapshot = read_snapshot(self.pair, self.vars, self.lots, [b.var for b in self.bids])
         _agreements_of(step, snapshot, self.vars, self.bids)
-        self._fail(checks.agreement(self.workflow, snapshot) + checks.undelivered(self._owed()))
+        step.repeats = [sent for sent in self._sent(self.log_start) if sent.repeat]
+        return snapshot
 
     def _owed(self) -> dict[str, int]:
         return {
@@ -343,13 +387,16 @@ class _Model(RuleBasedStateMachine):
         snapshot = read_snapshot(self.pair, self.vars, self.lots, [b.var for b in self.bids])
         found = checks.within(self.workflow, snapshot)
         found += checks.between(self.workflow, self.before, snapshot)
-        found += checks.applied_twice(self.pair.log.since(0) if self.pair.log else [])
+        seen = self.pair.log.since(self.log_start) if self.pair.log else []
+        found += checks.applied_twice(seen) + checks.repeats_unacknowledged(seen)
         self.before = snapshot
         self._fail(found)
 
     def _fail(self, found: list[Violation]) -> None:
         if found:
             self.outcome.violations = found
+            if self.outcome.first is None:  # kept: running parties may not break it again
+                self.outcome.first = (found, self.steps)
             raise ModelViolationError("; ".join(str(v) for v in found))
 
 
@@ -366,6 +413,28 @@ def _agreements_of(
     step.agree += [("bid", by_id[bid.ident]) for bid in snapshot.of("buyer.bid")]
     step.pbids = {f"bid_{b.var}": f"pbid_{b.var}" for b in bids}
     step.aliases = {f"pbid_{b.var}": b.alias for b in bids}
+
+
+def _named(delivery: Delivery, earlier: list[Delivery], by_id: dict[str, str]) -> Sent | None:
+    """``delivery`` as a :class:`Sent`, when its entity is one of the model's variables."""
+    payload = delivery.payload if isinstance(delivery.payload, dict) else {}
+    entity = "bid" if isinstance(payload.get("bid"), dict) else "lot"
+    about = payload.get(entity)
+    var = by_id.get(about.get("_id", "")) if isinstance(about, dict) else None
+    if var is None or not isinstance(about, dict):
+        return None
+    ident = delivery.webhook_id
+    same = [d for d in (*earlier, delivery) if d.webhook_id == ident]
+    return Sent(
+        event=delivery.event,
+        webhook_id=ident,
+        entity=entity,
+        var=var,
+        version=int(about.get("version") or 0),
+        delivered=delivery.delivered,
+        first=len(same) == 1,
+        repeat=delivery.delivered and any(d.delivered for d in same[:-1]),
+    )
 
 
 def _bid_path(bid: _Bid) -> dict[str, str]:

@@ -31,6 +31,9 @@ class Pair(Protocol):
     aliases: tuple[str, ...]
     log: WebhookLog | None
     clock: Clock
+    fault_from_now: bool
+    """False: a pass delivers what is owed now under its fault (the model's own sender); True:
+    the fault meets the deliveries from now until the next pass (a running buyer's sender)."""
 
     def buyer(self, operation: str, **parts: Any) -> httpx.Response:
         """Call a buyer operation as the buyer's operator."""
@@ -41,7 +44,8 @@ class Pair(Protocol):
         ...
 
     def dispatch(self, fault: Fault) -> None:
-        """Let the buyer's sender make one pass under ``fault`` (control ``network``)."""
+        """Let the buyer's sender make one pass under ``fault`` (control ``network``; see
+        :attr:`fault_from_now`)."""
         ...
 
     def release(self, index: int) -> str | None:

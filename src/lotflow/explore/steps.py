@@ -1,10 +1,11 @@
 """What the model did, step by step, in a form a scenario file can be printed from.
 
 A :class:`Step` is a call (actor, operationId, path, body with ``${var}`` references, the status
-observed and the ids saved from the answer), a control of the world between the parties (a
-delivery fault, time passing, a restart, settling), or an outage of the receiver. Ids are kept
-symbolic (``lot_1``, ``bid_1`` for the buyer's bid id, ``pbid_1`` for the producer's), so the
-same step list runs again against any pair of parties.
+observed and the ids saved from the answer), a control of the world between the parties (time
+passing, a restart), the network (a pass of the buyer's sender under a fault, a held copy
+arriving late: what was sent, as :class:`Sent`), an outage of the receiver, or settling. Ids are
+kept symbolic (``lot_1``, ``bid_1`` for the buyer's bid id, ``pbid_1`` for the producer's), so
+the same step list runs again against any pair of parties.
 """
 
 from __future__ import annotations
@@ -17,10 +18,31 @@ from typing import Any, Literal
 
 from lotflow.clock import isoformat
 
-__all__ = ["Step", "Variables"]
+__all__ = ["Sent", "Step", "Variables"]
 
-StepKind = Literal["call", "control", "outage", "settle"]
+StepKind = Literal["call", "control", "network", "outage", "settle"]
 _REF = re.compile(r"\$\{([a-z_0-9]+)(?:\+(\d+)s)?\}")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One webhook attempt the network carried in a step, named as a scenario names it: the
+    event, the entity (``lot`` or ``bid``) it is about as a variable (``lot_1``) and its
+    version, whether the producer accepted it (2xx), whether it had accepted this webhook-id
+    before (a repeat)."""
+
+    event: str
+    webhook_id: str
+    entity: str
+    var: str
+    version: int
+    delivered: bool
+    first: bool
+    repeat: bool
+
+    def match(self) -> dict[str, Any]:
+        """The pointers that pick this webhook out of the others (id and version)."""
+        return {f"/{self.entity}/_id": f"${{{self.var}}}", f"/{self.entity}/version": self.version}
 
 
 @dataclass
@@ -39,6 +61,10 @@ class Step:
     agree: list[tuple[str, str]] = field(default_factory=list)  # settle: (entity, variable)
     pbids: dict[str, str] = field(default_factory=dict)  # settle: bid variable → pbid variable
     aliases: dict[str, str] = field(default_factory=dict)  # settle: pbid variable → alias
+    fault: str = ""  # network: the pass's fault ("" for a release)
+    from_now: bool = False  # network: the fault met the deliveries after this step (live pairs)
+    sent: list[Sent] = field(default_factory=list)  # network: what the network carried
+    repeats: list[Sent] = field(default_factory=list)  # settle: webhooks accepted twice so far
 
 
 class Variables:

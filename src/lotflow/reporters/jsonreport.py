@@ -10,12 +10,16 @@ Shape (``format`` names its version)::
                  "duration", "ok", "exitCode"},
      "scenarios": [{"name", "slug", "source", "description", "tags", "passed", "duration",
                     "steps": [{"id", "title", "kind", "actor", "line", "outcome", "duration",
-                               "failures": [...], "exchanges": [...], "webhooks": [...]}],
+                               "note", "failures": [...], "exchanges": [...],
+                               "webhooks": [...]}],
                     "final": [{"portal", "entity", "id", "actor", "status", "reason",
-                               "shown", "exchange"}]}]}
+                               "shown", "exchange"}],
+                    "note"}]}
 
 ``final`` is what each portal showed of the scenario's lots, bids and contracts when read again
-once the scenario ended (``status`` null and ``reason`` set when the read did not say).
+once the scenario ended (``status`` null and ``reason`` set when the read did not say); a
+scenario's ``note`` what ending it undid (webhook copies the network held, discarded), a step's
+``note`` what a step without a call did.
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ def _scenario(event: ev.ScenarioFinished, started: ev.ScenarioStarted | None) ->
         "duration": event.duration,
         "steps": [_step(step) for step in event.steps],
         "final": [_final(read) for read in event.final],
+        "note": event.note,
     }
 
 
@@ -127,6 +132,7 @@ def _step(step: ev.StepResult) -> dict[str, Any]:
         "line": step.line,
         "outcome": step.outcome,
         "duration": step.duration,
+        "note": step.note,
         "failures": [dataclasses.asdict(f) for f in step.failures],
         "exchanges": [dataclasses.asdict(x) for x in step.exchanges],
         "webhooks": [dataclasses.asdict(w) for w in step.webhooks],

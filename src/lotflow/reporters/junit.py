@@ -89,8 +89,9 @@ class JUnitReporter:
         )
         for step in scenario.steps:
             self._case(suite, scenario, step)
-        if scenario.final:
-            ET.SubElement(suite, "system-out").text = _xml_text(_end_lines(scenario.final))
+        ending = "\n".join(filter(None, [scenario.note, _end_lines(scenario.final)]))
+        if ending:
+            ET.SubElement(suite, "system-out").text = _xml_text(ending)
         self._totals()
 
     def _case(self, suite: ET.Element, scenario: ev.ScenarioFinished, step: ev.StepResult) -> None:
@@ -113,7 +114,8 @@ class JUnitReporter:
             node.text = _xml_text(
                 "\n".join(failure_details(failure, verbose=True, limit=DETAIL_LIMIT))
             )
-        log = [f"{x.purpose}: {x.actor} {call_line(x)}" for x in step.exchanges]
+        log = [step.note] if step.note else []
+        log += [f"{x.purpose}: {x.actor} {call_line(x)}" for x in step.exchanges]
         log += [webhook_line(w) for w in step.webhooks]
         if log:
             ET.SubElement(case, "system-out").text = _xml_text("\n".join(log))

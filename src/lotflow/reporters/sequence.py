@@ -6,7 +6,9 @@ operator per alias that acted. Every call is an arrow from who made it to the po
 answered, labelled with what it does in the spec's words (its ``summary``), and the answer's
 status; a refusal the scenario expected (a passing step's 4xx) is drawn as expected, not as a
 failure. Every webhook is an arrow from the Buyer Portal to the Producer Portal, labelled with
-the event's words. What lotflow itself read to check the step is one compact note per step,
+the event's words and what a network fault did to it: one dropped or held back ends in a cross
+(it never arrived), one whose answer was lost has its answer end in a cross, a held-back copy
+arriving late says so. What lotflow itself read to check the step is one compact note per step,
 not arrows among the business messages; the reads made once the scenario ended
 (``ScenarioFinished.final``) are not drawn at all: they are the story's end-state table.
 Each step is a block headed by a note; a failed step's block is shaded.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from lotflow.engine import events as ev
 from lotflow.reporters.ledger import ENTITIES
 from lotflow.reporters.vocabulary import Vocabulary, spec_vocabulary
-from lotflow.reporters.wording import MARKS
+from lotflow.reporters.wording import MARKS, NETWORK_WORDS
 
 __all__ = ["Arrow", "Block", "Diagram", "Note", "build"]
 
@@ -30,6 +32,7 @@ FIXED_NAMES = {
     PRODUCER_PORTAL: "Producer Portal",
 }
 CHECK_FAILURES = ("state", "agree")
+NOT_FORWARDED = ("dropped", "held")
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,14 @@ def _call_arrows(
 
 def _webhook_arrows(webhook: ev.WebhookSeen, words: Vocabulary) -> list[Arrow]:
     again = ", again" if webhook.attempt > 1 else ""
-    sent = Arrow(BUYER_PORTAL, PRODUCER_PORTAL, f"{words.event(webhook.event)} (webhook{again})")
+    network = f", {NETWORK_WORDS.get(webhook.network, webhook.network)}" if webhook.network else ""
+    label = f"{words.event(webhook.event)} (webhook{again}{network})"
+    if webhook.network in NOT_FORWARDED:  # it never reached the producer: a lost arrow
+        return [Arrow(BUYER_PORTAL, PRODUCER_PORTAL, label, lost=True)]
+    sent = Arrow(BUYER_PORTAL, PRODUCER_PORTAL, label)
+    if webhook.network == "answer lost":
+        said = f"{webhook.status}, lost on the way back"
+        return [sent, Arrow(PRODUCER_PORTAL, BUYER_PORTAL, said, answer=True, lost=True)]
     if webhook.delivered:
         return [sent, Arrow(PRODUCER_PORTAL, BUYER_PORTAL, str(webhook.status), answer=True)]
     answer = "no answer" if webhook.status is None else f"{webhook.status}, not delivered"

@@ -163,6 +163,8 @@ class StoryReporter:
             facts.append(started.source)
         if started is not None and started.tags:
             facts.append("tags: " + ", ".join(started.tags))
+        if scenario.note:
+            facts.append(scenario.note)
         description = started.description if started is not None else ""
         return " · ".join(facts), description
 

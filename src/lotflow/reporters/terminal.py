@@ -157,6 +157,8 @@ class TerminalReporter:
             failed = first_failure(event)
             where = f" at step {escape(repr(failed.step_id))}" if failed else ""
             self._print(f"[red]✗ FAILED{where}[/]{took}")
+        if event.note:
+            self._print(f"  [dim]{escape(event.note)}[/]")
         self._standing(event.final)
 
     def _standing(self, final: tuple[ev.FinalRead, ...]) -> None:

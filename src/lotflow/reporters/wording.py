@@ -28,23 +28,37 @@ def actor_label(actor: str) -> str:
     return "the producer" if actor == "producer" else actor
 
 
+NETWORK_WORDS = {
+    "refused": "refused by the network",
+    "dropped": "lost on the way",
+    "held": "held back by the network",
+    "duplicated": "the network keeps a copy",
+    "answer lost": "its answer lost on the way back",
+    "released": "a held-back copy, late",
+}
+"""What a network step's fault did to a delivery (``WebhookSeen.network``), in words."""
+
+
 def webhook_line(webhook: ev.WebhookSeen) -> str:
     """``→ producer received lot.published (attempt 2)``, or why it was not delivered."""
+    network = f", {NETWORK_WORDS.get(webhook.network, webhook.network)}" if webhook.network else ""
     if webhook.delivered:
-        return f"→ producer received {webhook.event} (attempt {webhook.attempt})"
+        return f"→ producer received {webhook.event} (attempt {webhook.attempt}{network})"
     answer = "no answer" if webhook.status is None else f"producer answered {webhook.status}"
     if webhook.status == 401:
         answer += ", refusing the signature (do the webhook secrets match?)"
-    return f"→ {webhook.event} not delivered: {answer} (attempt {webhook.attempt})"
+    return f"→ {webhook.event} not delivered: {answer} (attempt {webhook.attempt}{network})"
 
 
 def told_line(webhook: ev.WebhookSeen, words: Vocabulary) -> str:
     """``→ the producer portal is told: A lot is open for bids`` (the spec's words), or why not."""
     said = words.event(webhook.event)
+    network = NETWORK_WORDS.get(webhook.network, webhook.network)
     if webhook.delivered:
-        again = " (on a retry)" if webhook.attempt > 1 else ""
-        return f"→ the producer portal is told{again}: {said}"
-    answer = "no answer" if webhook.status is None else f"it answered {webhook.status}"
+        again = [network] if network else ["on a retry"] if webhook.attempt > 1 else []
+        shown = f" ({again[0]})" if again else ""
+        return f"→ the producer portal is told{shown}: {said}"
+    answer = network or ("no answer" if webhook.status is None else f"it answered {webhook.status}")
     return f"→ not delivered to the producer portal ({answer}): {said}"
 
 
