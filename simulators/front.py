@@ -247,7 +247,7 @@ def _acknowledged(status: int) -> _Answer:
 
 def _reset(send: Any) -> None:
     """Abort the connection under uvicorn (RST); elsewhere, fail the exchange."""
-    cycle = getattr(send, "__self__", None)  # uvicorn's request-response cycle
+    cycle: Any = getattr(send, "__self__", None)  # uvicorn's request-response cycle
     transport = getattr(cycle, "transport", None)
     if transport is None:
         raise ConnectionResetError("lotflow simulator: connection reset by the fault plan")
