@@ -114,7 +114,10 @@ def _unknown_refused(app: FastAPI) -> None:
 
     def decide(_path: str, body: bytes) -> Answer | None:
         document = parsed(body)
-        if not isinstance(document, dict) or document.get("event") in known:
+        if not isinstance(document, dict):
+            return None
+        event = document.get("event")
+        if isinstance(event, str) and event in known:  # any other value is not a known event
             return None
         problem = Problem(400, "Unknown event", code="unknown_event").to_dict()
         return 400, PROBLEM_MEDIA_TYPE, json.dumps(problem).encode()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from lotflow.reference.faults import fault_names
@@ -129,3 +130,16 @@ def test_verify_producer_on_the_command_line(tmp_path: Path) -> None:
     assert failed == {"producer.receiver.unknown-event"}
     assert bad.exit_code == 2
     assert "whsec_" in bad.output
+
+
+def test_the_unknown_events_fault_refuses_only_events_and_never_crashes(tmp_path: Path) -> None:
+    """The deliberate fault is the one mistake it names: an event value that is not a string
+    (Schemathesis draws such bodies) is refused with a 4xx like any unknown event, never a 5xx
+    of the fault's own making (which would make every tool 'catch' it for the wrong reason)."""
+    bodies = [{"event": {"a": 1}}, {"event": ["lot.published"]}, {"event": None}]
+    with serve_producer(tmp_path, ["unknown-events-refused"]) as url:
+        statuses = [
+            httpx.post(f"{url}/api/webhooks/contracts", json=body, timeout=10).status_code
+            for body in bodies
+        ]
+    assert all(400 <= status < 500 for status in statuses), statuses
