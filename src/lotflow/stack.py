@@ -57,6 +57,11 @@ class Credentials:
         }
 
 
+LOCAL_ONLY = {"LOTFLOW_AUTH_FAILURE_LIMIT": "0"}
+"""A local pair has no limit on failed authentications: `lotflow verify` against it sends
+hundreds of wrong and missing keys on purpose (production portals keep their limit)."""
+
+
 class ReferenceStack:
     """Tap → buyer → producer, in that order (each needs the previous one's URL).
 
@@ -148,6 +153,7 @@ class ReferenceStack:
             ),
             "LOTFLOW_WEBHOOK_BACKOFF_BASE": str(self.backoff_base),
             "LOTFLOW_WEBHOOK_BACKOFF_CAP": "2",
+            **LOCAL_ONLY,
         }
 
     def _producer_env(self) -> dict[str, str]:
@@ -162,6 +168,7 @@ class ReferenceStack:
             "BUYER_API_KEY": c.api_key,
             "BUYER_WEBHOOK_SECRET": c.webhook_secret,
             "LOTFLOW_PRODUCER_OPERATORS": json.dumps(operators),
+            **LOCAL_ONLY,
             **self.producer_overrides,
         }
 

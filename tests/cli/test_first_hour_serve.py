@@ -63,6 +63,15 @@ def test_serve_pair_starts_joined_portals_that_scenario_run_passes_from_the_env_
         assert f"lotflow scenario run --env-file {env_file}" in printed
         assert re.search(r"NEXT_PUBLIC_BUYER_DASHBOARD_URL=http://127\.0\.0\.1:\d+\n", printed)
         assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+        assert "no limit on failed authentications (LOTFLOW_AUTH_FAILURE_LIMIT=0)" in printed
+        buyer = re.search(r"Buyer Portal +(http://\S+)", printed)
+        assert buyer is not None, printed
+        wrong = {"X-API-Key": "a-wrong-key-0123456789"}
+        refused = {
+            httpx.get(f"{buyer.group(1)}/api/lots/external", headers=wrong, timeout=10).status_code
+            for _ in range(35)  # past the default limit of 30 a minute
+        }
+        assert refused == {401}
         result = CliRunner().invoke(
             main,
             [

@@ -67,6 +67,7 @@ def describe(stack: ReferenceStack, env_path: Path) -> str:
         f"  buyer webhooks → {stack.tap_url}/api/webhooks/lots (the tap `scenario run` serves)",
         f"Credentials (generated for this run): {env_path}",
         f"  producer operators by alias: {aliases}",
+        "  no limit on failed authentications (LOTFLOW_AUTH_FAILURE_LIMIT=0): a local pair",
         "",
         "Run the scenarios against the pair:",
         f"  lotflow scenario run --env-file {env_path}",
