@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,9 +37,11 @@ from starlette.responses import JSONResponse, Response
 from lotflow.client import SpecClient
 from lotflow.clock import Clock, SystemClock
 from lotflow.engine.tap import Delivery
+from lotflow.errors import LotflowError
 from lotflow.ids import new_object_id
 from lotflow.openapi import load_portal_spec, resolve
 from lotflow.signing import new_webhook_secret
+from lotflow.terms import terms_on
 from lotflow.threads import in_thread
 
 __all__ = ["ProducerSimulator"]
@@ -174,13 +177,25 @@ class ProducerSimulator(Simulator):
         )
 
     # ---------------------------------------------------------------- acting like a producer
-    def default_bid(self, lot_id: str) -> dict[str, Any]:
-        """A bid to submit: the spec's submitProducerBid example for ``lot_id``, undated."""
+    def default_bid(self, lot_id: str, lot: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A bid to submit: the spec's submitProducerBid example for ``lot_id``, undated, and
+        placed on ``lot`` when it is known (its unit, at most its volume, its currency), so that
+        a bid made up for the user is one the buyer takes."""
         op = self._receivers.operations["submitProducerBid"]
         example = dict(resolve(self._receivers.spec, op.request_schema)["examples"][0])
         for dated in ("expiresAt", "deliveryDate"):
             example.pop(dated, None)
-        return example | {"lotId": lot_id}
+        return terms_on(example, lot) if lot is not None else example | {"lotId": lot_id}
+
+    def _lot_of(self, lot_id: str) -> dict[str, Any] | None:
+        """The buyer's lot ``lot_id`` (getExternalLot), or None when it does not answer one."""
+        try:
+            reply = self._buyer.call("getExternalLot", path={"lotId": lot_id})
+        except LotflowError:  # unreachable, or not an id the path takes: the example as it is
+            return None
+        found = reply.json() if reply.status_code == HTTPStatus.OK else None
+        lot = found.get("lot") if isinstance(found, dict) else None
+        return lot if isinstance(lot, dict) and "volume" in lot else None
 
     def _buyer_call(self, operation: str, **kwargs: Any) -> Callable[[], Response]:
         def call() -> Response:
@@ -214,8 +229,10 @@ class ProducerSimulator(Simulator):
         async def submit(request: Request) -> Response:
             body = await json_body(request) or {}
             alias = body.pop("as", next(iter(self._operators)))
+            lot_id = str(body.get("lotId", ""))
+            lot = await in_thread(self._lot_of, lot_id) if lot_id else None
             return await self._operators[alias].answer(
-                "submitProducerBid", body=self.default_bid(body.get("lotId", "")) | body
+                "submitProducerBid", body=self.default_bid(lot_id, lot) | body
             )
 
         def own(operation: str) -> Callable[[Request], Awaitable[Response]]:

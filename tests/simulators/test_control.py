@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from lotflow.simulators import ActionError
@@ -38,17 +36,33 @@ def test_the_buyer_simulator_acts_like_a_buyer(buyer_side: BuyerSide) -> None:
     assert sim.get_lot(lot["_id"])["status"] == "cancelled"
 
 
-@pytest.fixture
-def bid_on_a_lot(producer_side: ProducerSide) -> Iterator[tuple[ProducerSide, dict[str, str]]]:
-    c = producer_side.credentials
-    headers = {"authorization": f"Bearer {c.buyer_token}"}
+def _published_lot(side: ProducerSide, amount: int, unit: str = "gallons") -> str:
+    """A lot the reference buyer publishes; its id."""
+    headers = {"authorization": f"Bearer {side.credentials.buyer_token}"}
     body = {"title": "For the producer simulator", "type": "HEFA-SPK"}
-    body |= {"volume": {"amount": 500000, "unit": "gallons"}}
-    body |= {"pricing": {"price": 3250000, "currency": "USD", "pricePerUnit": 6.5}}
-    with httpx.Client(base_url=producer_side.buyer_url, headers=headers) as buyer:
+    body |= {"volume": {"amount": amount, "unit": unit}}
+    body |= {"pricing": {"price": amount * 6.5, "currency": "EUR", "pricePerUnit": 6.5}}
+    with httpx.Client(base_url=side.buyer_url, headers=headers) as buyer:
         lot = buyer.post("/api/lots", json=body).json()["lot"]
         buyer.post(f"/api/lots/{lot['_id']}/publish").raise_for_status()
-        yield producer_side, {"lotId": lot["_id"], "buyerToken": c.buyer_token}
+    return str(lot["_id"])
+
+
+@pytest.fixture
+def bid_on_a_lot(producer_side: ProducerSide) -> tuple[ProducerSide, dict[str, str]]:
+    lot_id = _published_lot(producer_side, 500000)
+    return producer_side, {"lotId": lot_id, "buyerToken": producer_side.credentials.buyer_token}
+
+
+def test_a_bid_made_up_for_the_user_fits_the_lot(producer_side: ProducerSide) -> None:
+    """`POST /_lotflow/bids {"lotId"}` on a lot smaller than the spec's example bid, in another
+    unit and currency: the bid made up is one the buyer takes (it was a 422 before)."""
+    lot_id = _published_lot(producer_side, 1000, "metric-tons")
+    bid = producer_side.sim.submit_bid(lot_id)
+    assert bid["status"] == "submitted", bid
+    assert bid["volume"] == {"amount": 1000, "unit": "metric-tons"}
+    assert bid["pricing"]["currency"] == "EUR"
+    assert bid["pricing"]["price"] == round(1000 * bid["pricing"]["pricePerUnit"], 2)
 
 
 def test_the_producer_simulator_acts_like_a_producer(

@@ -10,6 +10,7 @@ from typing import Any
 
 from lotflow.openapi import Operation, resolve
 from lotflow.problems import PROBLEM_MEDIA_TYPE
+from lotflow.terms import terms_on
 from lotflow.verify.registry import Requirement
 from lotflow.verify.results import Evidence, Exchange, Severity, SubjectResult, failed
 from lotflow.verify.session import Answer, VerifySession
@@ -89,17 +90,6 @@ def bid_for(session: VerifySession, lot: Mapping[str, Any], external: str) -> di
     """The spec's example bid, placed on ``lot``: its unit, at most its volume, a total that
     matches the price per unit, and ``external`` as externalBidId."""
     return terms_on(example_body(session, "submitBid"), lot) | {"externalBidId": external}
-
-
-def terms_on(body: dict[str, Any], lot: Mapping[str, Any]) -> dict[str, Any]:
-    """``body`` (an example bid) placed on ``lot``: its unit, at most its volume, its currency,
-    a total that matches the price per unit."""
-    volume, pricing = body["volume"], body["pricing"]
-    volume["unit"] = lot["volume"]["unit"]
-    volume["amount"] = min(volume["amount"], lot["volume"]["amount"])
-    pricing["currency"] = lot.get("pricing", {}).get("currency", pricing["currency"])
-    pricing["price"] = round(volume["amount"] * pricing["pricePerUnit"], 2)
-    return body | {"lotId": lot["_id"]}
 
 
 def external_id(tag: str = "") -> str:
