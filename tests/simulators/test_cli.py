@@ -138,3 +138,27 @@ def test_the_faults_are_listed_with_what_they_do() -> None:
     assert code == 0
     for name, what in {**WEBHOOK_FAULTS, **ANSWER_FAULTS}.items():
         assert f"  {name:<16} {what}" in output
+
+
+def test_sigterm_stops_it_and_the_recording_is_still_written(
+    buyer_side: BuyerSide, tmp_path: Path
+) -> None:
+    """A CI job stops a background simulator with `kill` (SIGTERM), not Ctrl-C: the recording
+    and the summary must still be written (they were lost)."""
+    record = tmp_path / "run.har"
+    command = [sys.executable, "-m", "lotflow.cli", "simulate", "producer"]
+    command += ["--buyer", buyer_side.sim.url, "--api-key", buyer_side.sim.api_key]
+    command += ["--record", str(record)]
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(  # noqa: S603 - this interpreter, arguments built here
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        lines = iter(process.stdout.readline, "")
+        next(line for line in lines if "control token" in line)  # it is serving
+        process.send_signal(signal.SIGTERM)
+        rest = process.stdout.read()
+        assert process.wait(30) == 0, rest
+    assert "Stopping (SIGTERM)." in rest
+    assert f"Recording written to {record}" in rest
+    assert json.loads(record.read_text(encoding="utf-8"))["log"]["entries"] == []

@@ -8,6 +8,7 @@ does not answer, a port in use).
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -196,15 +197,21 @@ def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
         lambda f: click.secho(f.line(), fg="yellow" if f.severity == "deviation" else "red")
     )
     sim.start()
-    click.echo(f"The {sim.role} simulator is listening on {sim.url} (Ctrl-C stops it)")
+    click.echo(f"The {sim.role} simulator is listening on {sim.url} (Ctrl-C or SIGTERM stops it)")
     for name, value in {**shown, "control token (/_lotflow/)": sim.control_token}.items():
         click.echo(f"  {name}: {value.format(url=sim.url)}")
     stop = threading.Event()
+    # `kill` (SIGTERM: a CI job's teardown, `docker stop`) stops it as Ctrl-C does, so the
+    # recording and the summary are still written
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
-        stop.wait(duration)  # None: until Ctrl-C
+        stop.wait(duration)  # None: until Ctrl-C or SIGTERM
+        if stop.is_set():
+            click.echo("Stopping (SIGTERM).")
     except KeyboardInterrupt:
         click.echo("Stopping.")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sim.stop()
     _summary(sim)
 
