@@ -87,3 +87,21 @@ def test_explore_with_the_tap_draws_the_network_faults_and_finds_nothing_on_clea
     assert len(drawn) >= 3, report["rulesRun"]
     assert "redeliver" in report["rulesRun"]
     assert len(report["rulesNotRun"]) == 2  # time passing, restarts
+
+
+def test_explore_takes_the_pairs_env_file_and_starts_the_tap_it_names(tmp_path: Path) -> None:
+    """`lotflow serve pair` prints `lotflow explore --env-file F`: the file gives the parties,
+    the tokens and the tap port the pair's buyer sends its webhooks to, so the tap runs."""
+    from lotflow.cli.serve import write_env_file
+
+    port = free_port("127.0.0.1")
+    with ReferenceStack(tmp_path / "pair", tap_port=port) as stack:
+        env_file = tmp_path / "lotflow-pair.env"
+        write_env_file(env_file, stack.pair_env(), "a test's pair")
+        args = ["explore", "--env-file", str(env_file), "--out", str(tmp_path / "r")]
+        result = CliRunner().invoke(
+            main, [*args, "--examples", "2", "--steps", "6"], env={"LOTFLOW_PRODUCER_TOKENS": ""}
+        )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "result.json").read_text())
+    assert len(report["rulesNotRun"]) == 2  # only time passing and restarts: the tap ran

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import httpx
 
-from lotflow.cli.parties import party_options
+from lotflow.cli.parties import env_file_option, party_options
 from lotflow.cli.parties import producer_tokens as producer_tokens_of
 from lotflow.cli.running import report_folder
 from lotflow.engine.preflight import url_problem
@@ -22,6 +22,7 @@ from lotflow.serving import ServerThread
 
 
 @click.command()
+@env_file_option
 @party_options
 @click.option(
     "--steps",

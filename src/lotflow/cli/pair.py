@@ -71,6 +71,7 @@ def describe(stack: ReferenceStack, env_path: Path) -> str:
         "",
         "Run the scenarios against the pair:",
         f"  lotflow scenario run --env-file {env_path}",
+        f"  lotflow explore --env-file {env_path}      (random stories, delivery faults)",
         "",
         "A real producer portal takes the producer's place with:",
         *(

@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lotflow.cli.parties import party_options
+from lotflow.cli.parties import env_file_option, party_options
 from lotflow.cli.parties import producer_tokens as producer_tokens_of
-from lotflow.cli.portals import read_env_file
 from lotflow.cli.running import load_scenarios, report_folder, run_and_report
 from lotflow.engine.loader import catalogue_files
 from lotflow.engine.preflight import url_problem
@@ -55,43 +54,9 @@ def validate(files: tuple[str, ...]) -> None:
     sys.exit(2 if problems else 0)
 
 
-def _env_file_defaults(ctx: click.Context, _param: click.Parameter, path: Path | None) -> None:
-    """Options not given on the command line or in the environment come from the env file."""
-    if path is None:
-        return
-    values = read_env_file(path)
-    defaults: dict[str, object] = {
-        option: values[name] for name, option in ENV_FILE_OPTIONS.items() if name in values
-    }
-    if values.get("LOTFLOW_PRODUCER_TOKENS"):
-        defaults["producer_tokens"] = values["LOTFLOW_PRODUCER_TOKENS"].split(",")
-    ctx.default_map = {**(ctx.default_map or {}), **defaults}
-
-
-ENV_FILE_OPTIONS = {
-    "LOTFLOW_BUYER_URL": "buyer_url",
-    "LOTFLOW_PRODUCER_URL": "producer_url",
-    "LOTFLOW_BUYER_TOKEN": "buyer_token",
-    "PRODUCER_API_KEY": "api_key",
-    "PRODUCER_DASHBOARD_WEBHOOK_SECRET": "webhook_secret",
-    "LOTFLOW_TAP_PORT": "tap_port",
-}
-
-
 @scenario.command()
 @FILES
-@click.option(
-    "--env-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    is_eager=True,
-    expose_value=False,
-    callback=_env_file_defaults,
-    help=(
-        "Read the options below from KEY=VALUE lines (the file `lotflow serve pair` writes: "
-        "LOTFLOW_BUYER_URL, LOTFLOW_PRODUCER_URL, LOTFLOW_BUYER_TOKEN, PRODUCER_API_KEY, "
-        "LOTFLOW_PRODUCER_TOKENS, PRODUCER_DASHBOARD_WEBHOOK_SECRET, LOTFLOW_TAP_PORT)."
-    ),
-)
+@env_file_option
 @party_options
 @click.option(
     "--api-key",
