@@ -324,6 +324,22 @@ def test_the_legacy_bearer_dialect_is_a_security_finding_and_a_mismatch_when_one
     assert all(f.level is Severity.WARNING and "security" in f.why.lower() for f in both)
 
 
+def test_no_limit_on_failed_authentications_is_a_warning_naming_the_side(
+    tmp_path: Path,
+) -> None:
+    """The demo's setting copied into a deployed portal's file: a warning on that side only;
+    a limit of its own (or the default) says nothing."""
+    found = check_pair(pair_of(tmp_path, {"LOTFLOW_AUTH_FAILURE_LIMIT": "0"}))
+    assert kinds(found) == ["no-failure-limit"]
+    assert found[0].buyer == ("LOTFLOW_AUTH_FAILURE_LIMIT",)
+    assert found[0].producer == ()
+    assert found[0].level is Severity.WARNING
+    assert "30 a minute" in found[0].fix
+    both = check_pair(pair_of(tmp_path, {}, LOTFLOW_AUTH_FAILURE_LIMIT="0"))
+    assert [f.producer for f in both] == [("LOTFLOW_AUTH_FAILURE_LIMIT",)]
+    assert check_pair(pair_of(tmp_path, {"LOTFLOW_AUTH_FAILURE_LIMIT": "100"})) == []
+
+
 def test_duplicates_unparsed_lines_and_typos(tmp_path: Path) -> None:
     path = tmp_path / "buyer.env"
     path.write_text(

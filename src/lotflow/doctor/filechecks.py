@@ -20,6 +20,7 @@ def file_findings(pair: Pair) -> Iterator[Finding]:
         yield from _duplicates(pair, portal)
         yield from _unparsed(pair, portal)
         yield from _unknown(pair, portal)
+        yield from _no_failure_limit(pair, portal)
     yield from _auth_profiles(pair)
 
 
@@ -75,6 +76,23 @@ def _unknown(pair: Pair, portal: Portal) -> Iterator[Finding]:
                 f"The value is ignored, and {close[0]} keeps its default or stays missing.",
                 f"Rename it to {close[0]}.",
             )
+
+
+def _no_failure_limit(pair: Pair, portal: Portal) -> Iterator[Finding]:
+    name = names().failure_limit
+    if (pair.side(portal).get(name) or "").strip() != "0":
+        return
+    yield Finding.on(
+        portal,
+        (name,),
+        "no-failure-limit",
+        f"{name}=0 in {pair.side(portal).source}: failed authentications are not limited.",
+        "Anyone who reaches the portal may guess API keys, operator tokens and webhook "
+        "signatures as fast as it answers. The demo portals and `lotflow serve pair` run so "
+        "(lotflow verify sends hundreds of wrong keys on purpose), not a deployed portal.",
+        f"Remove {name} (the default is 30 a minute per client address), or set it to the "
+        "limit your proxy does not already enforce.",
+    )
 
 
 def _auth_profiles(pair: Pair) -> Iterator[Finding]:

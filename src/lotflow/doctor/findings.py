@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
         Kind("url-target", _E, "a URL pointing at the wrong host or port"),
         Kind("auth-profile-mismatch", _E, "one portal signs, the other expects a bearer secret"),
         Kind("legacy-bearer", _W, "the legacy bearer dialect is in use (security)"),
+        Kind("no-failure-limit", _W, "failed authentications are not limited (a demo setting)"),
         Kind("invalid-value", _E, "a value the portal refuses at start-up"),
         Kind("duplicate-variable", _W, "a variable set more than once (the last wins)"),
         Kind("unparsed-line", _W, "a line the dotenv syntax cannot read (ignored)"),

@@ -37,6 +37,7 @@ class Names:
     producer_bids: str
     producer_lots: str
     producer_auth: str
+    failure_limit: str  # both portals' limit on failed authentications
 
 
 def _alias(settings: type[PortalSettings], field: str) -> str:
@@ -58,6 +59,7 @@ def names() -> Names:
         producer_bids=_alias(ProducerSettings, "bid_secret_values"),
         producer_lots=_alias(ProducerSettings, "lot_secret_values"),
         producer_auth=_alias(ProducerSettings, "webhook_auth"),
+        failure_limit=_alias(BuyerSettings, "auth_failure_limit"),
     )
 
 
