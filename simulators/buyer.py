@@ -50,8 +50,9 @@ class BuyerSimulator(Simulator):
     """The buyer, simulated (see the module docstring).
 
     ``producer_url`` is the producer portal's base URL (settable later, e.g. once the producer
-    is started); ``secret`` signs webhooks (generated when None); ``api_key`` is the key the
-    producer sends (generated when None). ``backoff_base``/``webhook_timeout``/``max_attempts``
+    is started; the buyer's delivery log keeps naming the URL given here); ``secret`` signs
+    webhooks (generated when None); ``api_key`` is the key the producer sends (generated when
+    None). ``backoff_base``/``webhook_timeout``/``max_attempts``
     are the reference buyer's delivery settings; ``transport`` replaces the network for
     webhooks; ``sleep`` is how delays are waited.
     """
@@ -95,7 +96,11 @@ class BuyerSimulator(Simulator):
         env = {
             "LOTFLOW_DATABASE_URL": self._database_url(database_url, "buyer.sqlite3"),
             "PRODUCER_API_KEY": self.api_key,
-            "PRODUCER_DASHBOARD_WEBHOOK_URL": f"{PLACEHOLDER_PRODUCER}/api/webhooks/lots",
+            # the producer's own URL when known, so that the buyer's delivery log names where
+            # webhooks go (scenario run's preflight reads it); the wire sends to producer_url
+            "PRODUCER_DASHBOARD_WEBHOOK_URL": (
+                f"{producer_url.rstrip('/') or PLACEHOLDER_PRODUCER}/api/webhooks/lots"
+            ),
             "PRODUCER_DASHBOARD_WEBHOOK_SECRET": self.secret,
             "LOTFLOW_BUYER_OPERATORS": json.dumps(
                 [{"orgId": new_object_id(), "name": ORGANISATION, "token": self.operator_token}]

@@ -162,3 +162,56 @@ def test_sigterm_stops_it_and_the_recording_is_still_written(
     assert "Stopping (SIGTERM)." in rest
     assert f"Recording written to {record}" in rest
     assert json.loads(record.read_text(encoding="utf-8"))["log"]["entries"] == []
+
+
+def test_a_producer_team_runs_the_catalogue_with_the_buyer_simulator_through_the_tap(
+    tmp_path: Path,
+) -> None:
+    """What a producer team does from the command line: the buyer simulator's webhooks go to
+    the tap of a `lotflow scenario run` started after it (`--through-tap`: nothing answers
+    there yet), the tap forwards them to the producer, and the story passes."""
+    from lotflow.reference.producer.app import create_app
+    from lotflow.reference.producer.settings import ProducerSettings
+
+    from lotflow.cli.portals import free_port
+    from lotflow.serving import ServerThread
+    from lotflow.stack import Credentials
+    from tests.simulators.conftest import producer_env
+
+    c = Credentials()
+    sim_port, tap_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    env = producer_env(tmp_path, sim_url, c, c.webhook_secret, c.api_key)
+    command = [sys.executable, "-m", "lotflow.cli", "simulate", "buyer", "--through-tap"]
+    command += ["--producer", f"http://127.0.0.1:{tap_port}", "--port", str(sim_port)]
+    command += ["--secret", c.webhook_secret, "--api-key", c.api_key]
+    with (
+        ServerThread(create_app(ProducerSettings.from_env(env))) as producer,
+        subprocess.Popen(  # noqa: S603 - this interpreter, arguments built here
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        ) as simulator,
+    ):
+        assert simulator.stdout is not None
+        lines = iter(simulator.stdout.readline, "")
+        token = next(line for line in lines if "buyer operator token" in line).split()[-1]
+        next(line for line in lines if "control token" in line)  # it is serving
+        try:
+            result = CliRunner().invoke(
+                main,
+                [
+                    *("scenario", "run", "01-happy-path", "--buyer", sim_url),
+                    *("--producer", producer.url, "--buyer-token", token),
+                    *("--api-key", c.api_key, "--webhook-secret", c.webhook_secret),
+                    *("--producer-token", f"alpha={c.producer_tokens['alpha']}"),
+                    *("--tap-port", str(tap_port), "--out", str(tmp_path / "report")),
+                ],
+            )
+        finally:
+            simulator.send_signal(signal.SIGTERM)
+            simulator.wait(30)
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.output

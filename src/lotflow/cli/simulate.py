@@ -83,13 +83,34 @@ def simulate() -> None:
     help="The key your producer sends in X-API-Key (generated when absent).",
 )
 @click.option("--webhook-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option(
+    "--through-tap",
+    is_flag=True,
+    help="--producer is the webhook tap of a `lotflow scenario run` started after this "
+    "simulator (its --tap-port): nothing need answer there yet; webhooks are retried until "
+    "something does.",
+)
 @_common
-def buyer(producer_url: str, api_key: str | None, webhook_timeout: float, **common: Any) -> None:
+def buyer(
+    producer_url: str,
+    api_key: str | None,
+    webhook_timeout: float,
+    through_tap: bool,
+    **common: Any,
+) -> None:
     """Play the buyer against your producer portal (it calls this simulator's buyer API, and
-    receives its signed webhooks)."""
+    receives its signed webhooks).
+
+    To run the scenario catalogue against your producer with this simulator as the buyer: start
+    it with --producer http://127.0.0.1:PORT --through-tap, then `lotflow scenario run --buyer
+    <this simulator> --producer <your portal> --tap-port PORT ...` (the tap forwards each
+    webhook to your portal and records it)."""
     from lotflow.simulators import BuyerSimulator
 
-    _probe("--producer", producer_url)  # before anything starts or writes a record
+    if through_tap:
+        _checked_url("--producer", producer_url)
+    else:
+        _probe("--producer", producer_url)  # before anything starts or writes a record
     sim = BuyerSimulator(
         producer_url,
         secret=common["secret"],
@@ -176,13 +197,18 @@ def _plan(common: dict[str, Any]) -> Any:
     )
 
 
-def _probe(flag: str, url: str) -> None:
-    """Refuse a URL that is not http(s) or where nothing answers (exit 2)."""
+def _checked_url(flag: str, url: str) -> None:
+    """Refuse a URL that is not http(s) with a host (exit 2)."""
     parsed = httpx.URL(url) if "://" in url else None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigError(
             f"{flag} {url!r}: expected the portal's base URL, e.g. http://localhost:3000"
         )
+
+
+def _probe(flag: str, url: str) -> None:
+    """Refuse a URL that is not http(s) or where nothing answers (exit 2)."""
+    _checked_url(flag, url)
     try:
         httpx.get(url, timeout=3.0)
     except httpx.HTTPError as exc:
