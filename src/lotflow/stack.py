@@ -58,8 +58,11 @@ class Credentials:
 
 
 LOCAL_ONLY = {"LOTFLOW_AUTH_FAILURE_LIMIT": "0"}
-"""A local pair has no limit on failed authentications: `lotflow verify` against it sends
-hundreds of wrong and missing keys on purpose (production portals keep their limit)."""
+"""What a local try-out (`lotflow serve pair`, `serve … --demo`, the demo's stack) sets: no limit
+on failed authentications, since `lotflow verify` against it sends hundreds of wrong and missing
+keys on purpose (a portal started from its own variables keeps its limit)."""
+LOCAL_ONLY_SAID = ", ".join(f"{name}={value}" for name, value in LOCAL_ONLY.items())
+"""How :data:`LOCAL_ONLY` is printed."""
 
 
 class ReferenceStack:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from lotflow.cli.portals import free_port, require_free_port, write_env_file
-from lotflow.stack import PRODUCER_ORGS, ReferenceStack
+from lotflow.stack import LOCAL_ONLY_SAID, PRODUCER_ORGS, ReferenceStack
 
 DEFAULT_ENV_FILE = Path("lotflow-pair.env")
 
@@ -67,7 +67,7 @@ def describe(stack: ReferenceStack, env_path: Path) -> str:
         f"  buyer webhooks → {stack.tap_url}/api/webhooks/lots (the tap `scenario run` serves)",
         f"Credentials (generated for this run): {env_path}",
         f"  producer operators by alias: {aliases}",
-        "  no limit on failed authentications (LOTFLOW_AUTH_FAILURE_LIMIT=0): a local pair",
+        f"  no limit on failed authentications ({LOCAL_ONLY_SAID}): a local pair",
         "",
         "Run the scenarios against the pair:",
         f"  lotflow scenario run --env-file {env_path}",

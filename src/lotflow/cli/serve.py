@@ -120,22 +120,21 @@ def serve(
     if database_url:
         env["LOTFLOW_DATABASE_URL"] = database_url
     made = demo_operator_env(env) if demo and portal == "producer" else {}
-    unlimited = demo and AUTH_FAILURE_LIMIT not in env
+    from lotflow.stack import LOCAL_ONLY, LOCAL_ONLY_SAID
+
+    unlimited = demo and not LOCAL_ONLY.keys() & env.keys()  # unless the user set the limit
     if unlimited:  # a local try-out: verify's auth probes must not lock its own client out
-        made[AUTH_FAILURE_LIMIT] = "0"
+        made |= LOCAL_ONLY
     app, generated = build_portal(portal, {**made, **env}, demo=demo, faults=faults)
     _print_generated(portal, generated)
     if unlimited:
         click.echo(
-            f"  {AUTH_FAILURE_LIMIT}=0 (no limit on failed authentications in demo mode; "
+            f"  {LOCAL_ONLY_SAID} (no limit on failed authentications in demo mode; "
             "set it to keep one)"
         )
     for alias, token in operator_tokens_by_alias(made.get(PRODUCER_OPERATORS, "")).items():
         click.echo(f"  producer operator {alias}: token={token}  (--producer-token {alias}=…)")
     run_app(app, host, port, f"reference {portal} portal")
-
-
-AUTH_FAILURE_LIMIT = "LOTFLOW_AUTH_FAILURE_LIMIT"
 
 
 def _print_generated(portal: str, generated: Mapping[str, str]) -> None:
