@@ -37,6 +37,7 @@ from lotflow.reference.buyer.settings import BuyerSettings
 from lotflow.reference.buyer.tables import outbox
 from lotflow.reference.buyer.wakeup import WakeSignal
 from sqlalchemy import Row, case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lotflow.clock import Clock, isoformat
 from lotflow.db import Database
@@ -101,7 +102,7 @@ class Dispatcher:
         delay = 0.0
         try:
             await in_thread(self.recover)
-        except Exception:
+        except SQLAlchemyError:  # the database refused: their leases lapse on their own
             log.exception("Freeing the leases of stopped dispatchers failed")
         while not stop_event.is_set():
             try:

@@ -22,6 +22,7 @@ from typing import Any
 
 from lotflow.reference.buyer.sender import Attempt
 from sqlalchemy import Row
+from sqlalchemy.exc import SQLAlchemyError
 
 from lotflow.threads import in_thread
 
@@ -130,7 +131,7 @@ class Pipeline:
             batch, self._results = self._results, []
             try:
                 await in_thread(self._record, batch)
-            except Exception:  # the events stay leased; they are sent again when it lapses
+            except SQLAlchemyError:  # the events stay leased; they are sent again when it lapses
                 log.exception("Recording %s webhook attempt(s) failed", len(batch))
             finally:
                 self._busy.difference_update(sent.event.id for sent in batch)
