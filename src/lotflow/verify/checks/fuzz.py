@@ -161,7 +161,9 @@ def _probe_rate_limited(failure: Failure) -> bool:
 
 
 def _complete_bid(body: Any, lot: dict[str, Any] | None) -> Any:
-    """A positive bid placed on ``lot`` as a correct client would (a copy; others unchanged)."""
+    """A positive bid placed on ``lot`` as a correct client would (a copy; others unchanged).
+    Not :func:`lotflow.terms.terms_on`: the drawn currency is kept (the buyer does not tie it
+    to the lot's), and a price per unit too large for the total is clamped."""
     if lot is None or not isinstance(body, dict) or "volume" not in body or "pricing" not in body:
         return body
     fixed = copy.deepcopy(body)
