@@ -43,18 +43,46 @@ LOT: dict[str, Any] = {
 }
 
 
+_MADE: set[str] = set()  # the PostgreSQL databases made by this worker and not dropped yet
+
+
+def _admin(statement: str) -> None:
+    import psycopg  # only needed for the PostgreSQL run
+
+    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def _postgres_name(tmp_path: Path) -> str:
+    return "lotflow_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]  # noqa: S324 - a name
+
+
 @functools.cache
 def database_url(tmp_path: Path) -> str:
     """The database of one test (the same one for every call of the test)."""
     if not POSTGRES:
         return sqlite_url(tmp_path / "buyer.sqlite3")
-    import psycopg  # only needed for the PostgreSQL run
-
-    name = "lotflow_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]  # noqa: S324 - a name
-    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
+    name = _postgres_name(tmp_path)
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {name}")
+    _MADE.add(name)
     return POSTGRES.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(tmp_path: Path) -> None:
+    """Drop the test's PostgreSQL database if it made one: a server must not fill up with them
+    (3,000 left over made a crashed server's recovery outlast pg_ctl's wait)."""
+    name = _postgres_name(tmp_path)
+    if name in _MADE:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _MADE.discard(name)
+
+
+def drop_left_over_databases() -> None:
+    """Drop the databases still standing (those made for a module's app at import)."""
+    for name in sorted(_MADE):
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _MADE.clear()
 
 
 def buyer_env(tmp_path: Path, **extra: str) -> dict[str, str]:
