@@ -260,6 +260,7 @@ async def test_a_dispatcher_that_dies_mid_pass_is_resumed_by_a_new_one(portal: P
     assert {d["status"] for d in await portal.deliveries()} == {"delivered"}
     assert sorted(portal.receiver.events()) == ["lot.published"] * 3
     await successor.aclose()
+    await crashed.aclose()  # only the test's clean-up: its send still hangs in this loop
 
 
 async def test_pending_events_survive_a_restart_of_the_portal(tmp_path: Path) -> None:
