@@ -155,8 +155,8 @@ def test_sigterm_stops_it_and_the_recording_is_still_written(
     ) as process:
         assert process.stdout is not None
         lines = iter(process.stdout.readline, "")
-        next(line for line in lines if "control token" in line)  # it is serving
-        process.send_signal(signal.SIGTERM)
+        next(line for line in lines if "is listening on" in line)  # the first line it says
+        process.send_signal(signal.SIGTERM)  # at once: a job kills it as soon as it is up
         rest = process.stdout.read()
         assert process.wait(30) == 0, rest
     assert "Stopping (SIGTERM)." in rest

@@ -222,15 +222,23 @@ def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
     sim.state.findings.listen(
         lambda f: click.secho(f.line(), fg="yellow" if f.severity == "deviation" else "red")
     )
-    sim.start()
-    click.echo(f"The {sim.role} simulator is listening on {sim.url} (Ctrl-C or SIGTERM stops it)")
-    for name, value in {**shown, "control token (/_lotflow/)": sim.control_token}.items():
-        click.echo(f"  {name}: {value.format(url=sim.url)}")
     stop = threading.Event()
     # `kill` (SIGTERM: a CI job's teardown, `docker stop`) stops it as Ctrl-C does, so the
-    # recording and the summary are still written
+    # recording and the summary are still written. Taken before the simulator starts and says
+    # where it listens: a job that kills it once it has read the address must not find the
+    # default action (the process dies, its recording lost) still in place.
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
+        sim.start()
+    except BaseException:  # it never served: nothing to record
+        signal.signal(signal.SIGTERM, previous)
+        raise
+    try:
+        click.echo(
+            f"The {sim.role} simulator is listening on {sim.url} (Ctrl-C or SIGTERM stops it)"
+        )
+        for name, value in {**shown, "control token (/_lotflow/)": sim.control_token}.items():
+            click.echo(f"  {name}: {value.format(url=sim.url)}")
         stop.wait(duration)  # None: until Ctrl-C or SIGTERM
         if stop.is_set():
             click.echo("Stopping (SIGTERM).")
