@@ -1,4 +1,5 @@
-"""Ctrl-C during the demo stops the run and shuts both portals down cleanly."""
+"""Ctrl-C, or SIGTERM (a CI job's `kill`), during the demo stops the run and shuts both portals
+down cleanly, with the reports written."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.fixtures.stack import write_scenario
 
@@ -23,7 +26,14 @@ steps:
 """
 
 
-def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "named"),
+    [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_an_interrupt_stops_the_demo_and_releases_its_ports(
+    tmp_path: Path, stop: signal.Signals, named: str
+) -> None:
     story = write_scenario(tmp_path, WAITS_FOREVER)
     command = [
         sys.executable,
@@ -49,12 +59,12 @@ def test_ctrl_c_stops_the_demo_and_releases_its_ports(tmp_path: Path) -> None:
         seen.append(line)
         if "lotflow · 1 story, 1 step" in line:  # the run has started: its step waits
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     output = "".join(seen) + process.stdout.read()
     assert process.wait(timeout=30) == 130, output
     assert "Interrupted: shutting the portals down." in output
     junit = (tmp_path / "r" / "junit.xml").read_text()  # the reports are written all the same
-    assert '<error message="Run interrupted (Ctrl-C)' in junit
+    assert f'<error message="Run interrupted ({named})' in junit
     assert 'type="interrupted"' in junit
     ports = re.findall(r"http://127\.0\.0\.1:(\d+)", "".join(seen))
     assert len(ports) == 3, output  # buyer, producer, tap

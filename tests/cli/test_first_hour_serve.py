@@ -28,7 +28,9 @@ CLEAN_ENV = {
 
 
 @contextmanager
-def lotflow(tmp_path: Path, *args: str, until: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def lotflow(
+    tmp_path: Path, *args: str, until: str, **env: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``lotflow ARGS`` in a process, read until a line holds ``until``; SIGINT at the end."""
     process = subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
         [sys.executable, "-m", "lotflow.cli", *args],
@@ -36,7 +38,7 @@ def lotflow(tmp_path: Path, *args: str, until: str) -> Iterator[tuple[subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**CLEAN_ENV, "COLUMNS": "200"},
+        env={**CLEAN_ENV, "COLUMNS": "200", **env},
     )
     assert process.stdout is not None
     seen: list[str] = []
@@ -89,6 +91,24 @@ def test_serve_pair_starts_joined_portals_that_scenario_run_passes_from_the_env_
         assert "1 passed, 0 failed" in result.output
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 130
+
+
+def test_sigterm_stops_the_pair_as_ctrl_c_does_and_its_databases_go(tmp_path: Path) -> None:
+    """A CI job runs the pair in the background and stops it with `kill`: it used to die at
+    once, leaving its folder of databases behind in the temporary directory."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with lotflow(tmp_path, "serve", "pair", until="Ctrl-C stops both", TMPDIR=str(scratch)) as (
+        process,
+        _printed,
+    ):
+        assert [p.name.startswith("lotflow-pair-") for p in scratch.iterdir()] == [True]
+        process.send_signal(signal.SIGTERM)
+        assert process.stdout is not None
+        rest = process.stdout.read()
+        assert process.wait(timeout=30) == 130, rest
+        assert "Stopped the pair." in rest
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_demo_producer_joins_the_pairs_buyer_from_the_env_file_and_prints_aliases(

@@ -2,7 +2,7 @@
 
 Exit codes (documented in every command's help): 0 everything passed, 1 a contract or scenario
 failure, 2 a usage or configuration error (bad file, broken spec, unreachable URL), always with a
-message naming the bad value and what was expected.
+message naming the bad value and what was expected; 130 when Ctrl-C or SIGTERM stopped it.
 """
 
 from __future__ import annotations
@@ -14,19 +14,25 @@ import click
 
 from lotflow import __version__
 from lotflow.errors import LotflowError
+from lotflow.interrupts import EXIT_INTERRUPTED, sigterm_interrupts, stopped_by
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class LotflowGroup(click.Group):
-    """A click group that turns lotflow's own errors into a clear message and exit code 2."""
+    """A click group that turns lotflow's own errors into a clear message and exit code 2, and
+    SIGTERM into the Ctrl-C every command already cleans up after (``lotflow.interrupts``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with sigterm_interrupts():
+                return super().invoke(ctx)
         except LotflowError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt as interrupt:  # a command with nothing of its own to clean up
+            click.secho(f"\nInterrupted ({stopped_by(interrupt)}).", fg="yellow", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=LotflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,7 +41,8 @@ def main() -> None:
     """lotflow: contract testing and simulation for the Buyer Portal ↔ Producer Portal
     integration (lots, bids, counter-offers, contracts, signed webhooks).
 
-    Exit codes: 0 all passed, 1 a contract or scenario failure, 2 a usage or configuration error.
+    Exit codes: 0 all passed, 1 a contract or scenario failure, 2 a usage or configuration error,
+    130 stopped by Ctrl-C or SIGTERM.
     """
 
 

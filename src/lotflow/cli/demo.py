@@ -12,6 +12,7 @@ from rich.console import Console
 from lotflow.cli.portals import write_env_file
 from lotflow.cli.running import load_scenarios, report_folder, run_and_report
 from lotflow.engine.loader import catalogue_files
+from lotflow.interrupts import EXIT_INTERRUPTED
 from lotflow.stack import ReferenceStack
 
 
@@ -61,7 +62,7 @@ def demo(out: Path | None, scenario_files: tuple[Path, ...], verbose: bool) -> N
             ended = run_and_report(stack.parties(), scenarios, out, console, verbose=verbose)
         except KeyboardInterrupt:
             console.print("\n[yellow]Interrupted: shutting the portals down.[/]")
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         finally:
             stack.stop()
     sys.exit(ended.exit_code)

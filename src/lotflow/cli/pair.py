@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from lotflow.cli.portals import free_port, require_free_port, write_env_file
+from lotflow.interrupts import EXIT_INTERRUPTED
 from lotflow.stack import LOCAL_ONLY_SAID, PRODUCER_ORGS, ReferenceStack
 
 DEFAULT_ENV_FILE = Path("lotflow-pair.env")
@@ -41,13 +42,13 @@ def serve_pair(
             tap_port=tap_port or free_port(host),
         )
         with stack:
-            write_env_file(env_path, stack.pair_env(), HEADING)
-            click.echo(describe(stack, env_path))
-            try:
+            try:  # what it prints is inside: a job may stop it as soon as it has read it
+                write_env_file(env_path, stack.pair_env(), HEADING)
+                click.echo(describe(stack, env_path))
                 threading.Event().wait()
             except KeyboardInterrupt:
                 click.echo("Stopped the pair.")
-                raise SystemExit(130) from None
+                raise SystemExit(EXIT_INTERRUPTED) from None
 
 
 HEADING = """Written by `lotflow serve pair` for this run only (never for production).

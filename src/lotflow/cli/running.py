@@ -18,6 +18,7 @@ from lotflow.engine.preflight import Preflight
 from lotflow.engine.runner import OperationRef, Parties, Runner, operation_index
 from lotflow.engine.static import spec_facts
 from lotflow.errors import ConfigError
+from lotflow.interrupts import stopped_by
 from lotflow.openapi import load_portal_spec
 from lotflow.reporters import Reporter
 from lotflow.reporters.jsonreport import JsonReporter
@@ -121,9 +122,9 @@ def run_and_report(
     try:
         for event in runner.run(scenarios):
             dispatch(event)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if not ended:  # the interrupt came while a reporter worked, outside the runner
-            dispatch(runner.interrupted("interrupted (Ctrl-C)"))
+            dispatch(runner.interrupted(f"interrupted ({stopped_by(interrupt)})"))
         raise
     finally:
         runner.close()

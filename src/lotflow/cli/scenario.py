@@ -16,6 +16,7 @@ from lotflow.engine.preflight import url_problem
 from lotflow.engine.runner import Parties
 from lotflow.engine.tap import WebhookTap
 from lotflow.errors import ConfigError, LotflowError
+from lotflow.interrupts import EXIT_INTERRUPTED
 from lotflow.serving import ServerThread
 
 FILES = click.argument("files", nargs=-1, metavar="[FILE|FOLDER|NAME]...")
@@ -144,7 +145,7 @@ def run(
         )
     except KeyboardInterrupt:
         console.print("\n[yellow]Interrupted: the reports hold what ran.[/]")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         server.stop()
     sys.exit(ended.exit_code)

@@ -20,6 +20,7 @@ from lotflow.cli.portals import (
     require_free_port,
     write_env_file,
 )
+from lotflow.interrupts import EXIT_INTERRUPTED
 
 DATABASE = click.option(
     "--database-url",
@@ -156,7 +157,7 @@ def run_app(app: Any, host: str, port: int, what: str) -> None:
         server.run()  # on Ctrl-C uvicorn shuts down cleanly, then raises the interrupt again
     except KeyboardInterrupt:
         click.echo(f"Stopped the {what}.")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 __all__ = ["run_app", "serve", "write_env_file"]

@@ -8,7 +8,6 @@ does not answer, a port in use).
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import click
 import httpx
 
 from lotflow.errors import ConfigError
+from lotflow.interrupts import Terminated
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _FAULT_HELP = (
@@ -222,30 +222,20 @@ def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
     sim.state.findings.listen(
         lambda f: click.secho(f.line(), fg="yellow" if f.severity == "deviation" else "red")
     )
-    stop = threading.Event()
-    # `kill` (SIGTERM: a CI job's teardown, `docker stop`) stops it as Ctrl-C does, so the
-    # recording and the summary are still written. Taken before the simulator starts and says
-    # where it listens: a job that kills it once it has read the address must not find the
-    # default action (the process dies, its recording lost) still in place.
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    try:
-        sim.start()
-    except BaseException:  # it never served: nothing to record
-        signal.signal(signal.SIGTERM, previous)
-        raise
+    # SIGTERM (a CI job's `kill`, `docker stop`) arrives as an interrupt, as Ctrl-C does
+    # (lotflow.interrupts, taken before the command starts): the recording and the summary are
+    # still written
+    sim.start()
     try:
         click.echo(
             f"The {sim.role} simulator is listening on {sim.url} (Ctrl-C or SIGTERM stops it)"
         )
         for name, value in {**shown, "control token (/_lotflow/)": sim.control_token}.items():
             click.echo(f"  {name}: {value.format(url=sim.url)}")
-        stop.wait(duration)  # None: until Ctrl-C or SIGTERM
-        if stop.is_set():
-            click.echo("Stopping (SIGTERM).")
-    except KeyboardInterrupt:
-        click.echo("Stopping.")
+        threading.Event().wait(duration)  # None: until Ctrl-C or SIGTERM
+    except KeyboardInterrupt as interrupt:
+        click.echo("Stopping (SIGTERM)." if isinstance(interrupt, Terminated) else "Stopping.")
     finally:
-        signal.signal(signal.SIGTERM, previous)
         sim.stop()
     _summary(sim)
 

@@ -40,6 +40,7 @@ from lotflow.engine.steps import (
     WebhookWatch,
 )
 from lotflow.engine.tap import HeldCopy
+from lotflow.interrupts import stopped_by
 
 __all__ = ["OperationRef", "Parties", "Runner", "TapControl", "operation_index"]
 
@@ -119,8 +120,8 @@ class Runner:
         except ConfigurationStop as stop:
             yield self.errored("configuration", stop.message, stop.setting)
             return
-        except KeyboardInterrupt:
-            yield self.interrupted("interrupted (Ctrl-C)")
+        except KeyboardInterrupt as interrupt:
+            yield self.interrupted(f"interrupted ({stopped_by(interrupt)})")
             raise
         except Exception as exc:
             yield self.errored("internal", f"{type(exc).__name__}: {exc}")
@@ -128,7 +129,7 @@ class Runner:
         yield ev.RunFinished(**self._stamp(), summary=self._summary())
 
     def interrupted(self, reason: str) -> ev.RunInterrupted:
-        """The event that ends a run stopped from outside (the CLI sends it on Ctrl-C)."""
+        """The event that ends a run stopped from outside (the CLI: Ctrl-C or SIGTERM)."""
         scenario, step = self._current
         return ev.RunInterrupted(
             **self._stamp(), summary=self._summary(), reason=reason, scenario=scenario, step_id=step
