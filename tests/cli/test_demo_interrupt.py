@@ -60,8 +60,9 @@ def test_an_interrupt_stops_the_demo_and_releases_its_ports(
         if "lotflow · 1 story, 1 step" in line:  # the run has started: its step waits
             break
     process.send_signal(stop)
-    output = "".join(seen) + process.stdout.read()
-    assert process.wait(timeout=30) == 130, output
+    rest, _ = process.communicate(timeout=30)
+    output = "".join(seen) + rest
+    assert process.returncode == 130, output
     assert "Interrupted: shutting the portals down." in output
     junit = (tmp_path / "r" / "junit.xml").read_text()  # the reports are written all the same
     assert f'<error message="Run interrupted ({named})' in junit

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +29,11 @@ CLEAN_ENV = {
 
 @contextmanager
 def lotflow(
-    tmp_path: Path, *args: str, until: str, **env: str
+    tmp_path: Path,
+    *args: str,
+    until: str,
+    preexec_fn: Callable[[], object] | None = None,
+    **env: str,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``lotflow ARGS`` in a process, read until a line holds ``until``; SIGINT at the end."""
     process = subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
@@ -39,6 +43,7 @@ def lotflow(
         stderr=subprocess.STDOUT,
         text=True,
         env={**CLEAN_ENV, "COLUMNS": "200", **env},
+        preexec_fn=preexec_fn,
     )
     assert process.stdout is not None
     seen: list[str] = []
@@ -93,20 +98,31 @@ def test_serve_pair_starts_joined_portals_that_scenario_run_passes_from_the_env_
         assert process.wait(timeout=30) == 130
 
 
-def test_sigterm_stops_the_pair_as_ctrl_c_does_and_its_databases_go(tmp_path: Path) -> None:
+def _as_a_background_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what `lotflow serve pair &` in a script gets
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background-job"])
+def test_sigterm_stops_the_pair_as_ctrl_c_does_and_its_databases_go(
+    tmp_path: Path, background: bool
+) -> None:
     """A CI job runs the pair in the background and stops it with `kill`: it used to die at
-    once, leaving its folder of databases behind in the temporary directory."""
+    once, leaving its folder of databases behind in the temporary directory. A background job
+    of a script also ignores SIGINT, so SIGTERM cannot simply be passed on as one."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    with lotflow(tmp_path, "serve", "pair", until="Ctrl-C stops both", TMPDIR=str(scratch)) as (
-        process,
-        _printed,
-    ):
+    with lotflow(
+        tmp_path,
+        "serve",
+        "pair",
+        until="Ctrl-C stops both",
+        preexec_fn=_as_a_background_job if background else None,
+        TMPDIR=str(scratch),
+    ) as (process, _printed):
         assert [p.name.startswith("lotflow-pair-") for p in scratch.iterdir()] == [True]
         process.send_signal(signal.SIGTERM)
-        assert process.stdout is not None
-        rest = process.stdout.read()
-        assert process.wait(timeout=30) == 130, rest
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 130, rest
         assert "Stopped the pair." in rest
     assert list(scratch.iterdir()) == []
 

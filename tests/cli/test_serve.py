@@ -65,8 +65,8 @@ def test_serve_buyer_in_demo_mode_prints_its_credentials_and_answers_with_them(
         assert (tmp_path / "lotflow-buyer.sqlite3").exists()  # the default database file
     finally:
         process.send_signal(signal.SIGINT)
-        rest = process.stdout.read()
-        code = process.wait(timeout=30)
+        rest, _ = process.communicate(timeout=30)
+        code = process.returncode
     assert code == 130, "".join(seen) + rest  # stopped by Ctrl-C, as a shell reports it
     assert "Finished server process" in rest
     assert "Stopped the reference buyer portal." in rest

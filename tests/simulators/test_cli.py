@@ -127,8 +127,8 @@ def test_findings_are_printed_live_and_fail_the_run(buyer_side: BuyerSide) -> No
         lines = iter(process.stdout.readline, "")
         live = next(line for line in lines if line.startswith("finding"))
         process.send_signal(signal.SIGINT)
-        rest = process.stdout.read()
-        assert process.wait(30) == 1
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 1
     assert "[webhook.signature] lot.published (from the buyer)" in live
     assert "1 exchanges, " in rest
 
@@ -157,8 +157,8 @@ def test_sigterm_stops_it_and_the_recording_is_still_written(
         lines = iter(process.stdout.readline, "")
         next(line for line in lines if "is listening on" in line)  # the first line it says
         process.send_signal(signal.SIGTERM)  # at once: a job kills it as soon as it is up
-        rest = process.stdout.read()
-        assert process.wait(30) == 0, rest
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, rest
     assert "Stopping (SIGTERM)." in rest
     assert f"Recording written to {record}" in rest
     assert json.loads(record.read_text(encoding="utf-8"))["log"]["entries"] == []

@@ -18,7 +18,7 @@ import click
 import httpx
 
 from lotflow.errors import ConfigError
-from lotflow.interrupts import Terminated
+from lotflow.interrupts import stopped_by
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _FAULT_HELP = (
@@ -234,7 +234,7 @@ def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
             click.echo(f"  {name}: {value.format(url=sim.url)}")
         threading.Event().wait(duration)  # None: until Ctrl-C or SIGTERM
     except KeyboardInterrupt as interrupt:
-        click.echo("Stopping (SIGTERM)." if isinstance(interrupt, Terminated) else "Stopping.")
+        click.echo("Stopping (SIGTERM)." if stopped_by(interrupt) == "SIGTERM" else "Stopping.")
     finally:
         sim.stop()
     _summary(sim)
