@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -17,7 +18,10 @@ from lotflow.errors import ConfigError
 
 __all__ = ["Database", "sqlite_url"]
 
+log = logging.getLogger("lotflow.db")
+
 _POSTGRES_ALIASES = ("postgres", "postgresql")
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE
 
 
 def sqlite_url(path: Path) -> str:
@@ -48,8 +52,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: Engine = create_engine(self.url, echo=echo, **_pool_options(self.is_sqlite))
         self._writers = Writers(self.engine) if self.is_sqlite else None
-        counts = self.is_sqlite and self.url.database not in (None, "", ":memory:")
-        self._counters = ChangeCounters(self.engine) if counts else None
+        self._counters = ChangeCounters.for_engine(self.engine)
+        self._counted: set[str] = set()  # the counters this object set up (count_changes)
         if self.is_sqlite:
             _use_sqlite_recipe(self.engine, busy_timeout_ms)
 
@@ -134,24 +138,41 @@ class Database:
 
     def count_changes(self, name: str, *tables: Table) -> None:
         """Keep a change counter ``name`` that every committed insert, update or delete on
-        ``tables`` moves, whoever writes (another process, a hand-written statement): SQLite
-        triggers, created if missing. Elsewhere nothing is kept and :meth:`change_counter`
-        answers None."""
+        ``tables`` moves, whoever writes (another process, a hand-written statement): triggers
+        on a SQLite file or PostgreSQL, created if missing (:mod:`.counters`). Elsewhere
+        nothing is kept and :meth:`change_counter` answers None; so it does, with a warning,
+        when a PostgreSQL role may not create the triggers (the caches then stay off)."""
         ChangeCounters.check_names(name, tables)
         if self._counters is None:
             return
-        with self.write() as conn:
-            self._counters.install(conn, name, tables)
+        try:
+            with self.write() as conn:
+                self._counters.install(conn, name, tables)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                raise
+            log.warning(
+                "The change counter %r needs a table, a function and triggers this database "
+                "role may not create (%s): what it labels is not cached. Run the portal with "
+                "a role that may (CREATE on the schema), or leave the cache off.",
+                name,
+                _first_line(exc.orig),
+            )
+            return
+        self._counted.add(name)
 
     def change_counter(self, name: str) -> int | None:
         """The committed value of the change counter ``name`` (see :meth:`count_changes`), or
-        None when there is none (not a SQLite file, or never set up).
+        None when there is none (neither a SQLite file nor PostgreSQL, or this database object
+        did not set it up: a counters table without its triggers would label stale results).
 
         Read before a query on the counted tables, it labels the query's result: a result
-        labelled with the value read now is still current. The read costs microseconds: one
-        statement on a connection of its own, outside any transaction.
+        labelled with the value read now is still current. The read is one statement outside
+        any transaction (on SQLite on a connection of its own: microseconds).
         """
-        return self._counters.value(name) if self._counters is not None else None
+        if self._counters is None or name not in self._counted:
+            return None
+        return self._counters.value(name)
 
     def create_all(self, metadata: MetaData) -> None:
         """Check that the database can be used, then create the tables of ``metadata`` that do
