@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,3 +72,27 @@ def test_serve_buyer_in_demo_mode_prints_its_credentials_and_answers_with_them(
     assert "Finished server process" in rest
     assert "Stopped the reference buyer portal." in rest
     assert "Traceback" not in rest
+
+
+def test_sigterm_shuts_a_served_portal_down_as_ctrl_c_does(tmp_path: Path) -> None:
+    """uvicorn shuts down on SIGTERM, then raises it again once its handler is gone: that used
+    to end the process by the signal (-15) after the clean shutdown; now it exits 130."""
+    command = [sys.executable, "-m", "lotflow.cli", "serve", "buyer", "--demo", "--port", "0"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODUCER_", "LOTFLOW_"))}
+    with subprocess.Popen(  # noqa: S603 - this interpreter running lotflow itself
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        seen = [line for line in _until(process.stdout, "Uvicorn running on")]
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, "".join(seen) + rest
+    assert "Application shutdown complete." in rest
+    assert "Stopped the reference buyer portal." in rest
+
+
+def _until(lines: Iterator[str], text: str) -> Iterator[str]:
+    for line in lines:
+        yield line
+        if text in line:
+            return
