@@ -9,7 +9,7 @@ from lotflow.reference.common.transaction import Transaction
 from lotflow.reference.producer.context import ProducerContext
 from lotflow.reference.producer.contracts import store_contract
 from lotflow.reference.producer.marketplace import award_lot, buyer_unavailable
-from lotflow.reference.producer.tables import BID, bids
+from lotflow.reference.producer.tables import BID, CONTRACT, bids
 from sqlalchemy import Connection
 
 from lotflow.errors import TransportError
@@ -216,12 +216,12 @@ def _apply_answer(ctx: ProducerContext, bid_id: str, target: str, answer: Doc) -
     )
 
 
-def _contract_of_answer(
-    tx: Transaction, ctx: ProducerContext, contract: Doc, bid: Doc
-) -> Doc | None:
-    """The contract the buyer returned with an accepted counter-offer, stored once; the lot is
-    awarded with it."""
-    stored = store_contract(tx, ctx, contract, bid, "respondToCounterOffer")
-    if stored:
-        award_lot(tx, ctx, bid["lotId"], "contract.created")
-    return stored
+def _contract_of_answer(tx: Transaction, ctx: ProducerContext, contract: Doc, bid: Doc) -> Doc:
+    """The contract the buyer returned with an accepted counter-offer, stored once (the lot is
+    awarded with it), or as stored already: the buyer's bid.accepted webhook, sent as it
+    committed, may have been received before its answer to this call."""
+    created = store_contract(tx, ctx, contract, bid, "respondToCounterOffer")
+    if created is None:
+        return store.require(tx.conn, CONTRACT, contract["_id"])
+    award_lot(tx, ctx, bid["lotId"], "contract.created")
+    return created

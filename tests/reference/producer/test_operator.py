@@ -3,6 +3,8 @@ reconciliation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -156,6 +158,54 @@ async def test_a_counter_offer_is_answered_through_the_buyer(producer: Producer)
         "POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True}
     )
     assert again.status_code == 409
+
+
+async def test_an_accepted_counter_offer_answers_its_contract_when_the_webhook_came_first(
+    producer: Producer,
+) -> None:
+    """The buyer sends bid.accepted (with the contract) as it commits, so the webhook can be
+    stored before the producer applies the buyer's answer: the answer must still carry the
+    contract (it came without one, and the catalogue's counter-offer story failed now and then).
+    """
+    mine = await producer.my_bid()
+    counter = {
+        "_id": "6750a3e1e4b0f1a2b3c4d888",
+        "bidId": "6750a2d4e4b0f1a2b3c4d777",
+        "lotId": LOT_ID,
+        "volume": {"amount": 1000, "unit": "gallons"},
+        "pricePerUnit": 6.4,
+        "price": 6400,
+        "currency": "USD",
+        "status": "pending",
+        "version": 1,
+        "createdAt": "2026-11-25T11:00:00Z",
+    }
+    await producer.bid_event(
+        "bid.counter_offer",
+        buyer_bid(mine["externalBidId"], version=2, status="countered"),
+        counterOffer=counter,
+    )
+    accepted = buyer_bid(mine["externalBidId"], version=3, status="accepted")
+    contract = contract_of(accepted)
+    loop = asyncio.get_running_loop()
+
+    def webhook_first(_request: httpx.Request) -> httpx.Response:
+        early = producer.bid_event("bid.accepted", accepted, contract=contract)
+        assert asyncio.run_coroutine_threadsafe(early, loop).result(10).status_code == 200
+        counter_accepted = {**counter, "status": "accepted"}
+        body = {"bid": accepted, "counterOffer": counter_accepted, "contract": contract}
+        return httpx.Response(200, json=body)
+
+    producer.buyer.script["/api/bids/6750a2d4e4b0f1a2b3c4d777/accept-counter"] = [webhook_first]
+    answer = await producer.op(
+        "POST", f"/api/producer/bids/{mine['_id']}/counter-response", json={"accept": True}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["bid"]["status"] == "won"
+    assert answer.json()["bid"]["contractId"] == contract["_id"]
+    assert answer.json()["contract"]["_id"] == contract["_id"]
+    listed = (await producer.op("GET", "/api/producer/contracts")).json()["contracts"]
+    assert [c["_id"] for c in listed] == [contract["_id"]]  # stored once
 
 
 async def test_sync_reconciles_with_the_buyers_published_lots(producer: Producer) -> None:
