@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from lotflow.http import routes_of
-from lotflow.openapi import load_portal_spec, operations
+from lotflow.openapi import load_portal_spec, operations, validator_for
 from tests.fixtures.producer import LOT_ID, TOKEN_B, Producer, buyer_bid, buyer_lot, contract_of
 
 pytestmark = pytest.mark.anyio
@@ -206,6 +206,13 @@ async def test_an_accepted_counter_offer_answers_its_contract_when_the_webhook_c
     assert answer.json()["contract"]["_id"] == contract["_id"]
     listed = (await producer.op("GET", "/api/producer/contracts")).json()["contracts"]
     assert [c["_id"] for c in listed] == [contract["_id"]]  # stored once
+    # the contract says so too: a won bid's answer without its contract does not conform
+    spec = load_portal_spec("producer")
+    answered = operations(spec)["respondToCounterOffer"].responses["200"]
+    schema = validator_for(spec, answered["content"]["application/json"]["schema"])
+    assert schema.errors(answer.json()) == []
+    assert not schema.is_valid({"bid": answer.json()["bid"]})
+    assert schema.is_valid({"bid": {**answer.json()["bid"], "status": "submitted"}})
 
 
 async def test_sync_reconciles_with_the_buyers_published_lots(producer: Producer) -> None:
