@@ -26,8 +26,9 @@ EXIT_INTERRUPTED = 130
 _terminated = threading.Event()
 
 
-def stopped_by(_interrupt: KeyboardInterrupt) -> str:
-    """How the command was stopped, as the reports say it: ``SIGTERM`` or ``Ctrl-C``."""
+def stopped_by() -> str:
+    """How the interrupt being handled came, as the reports say it: ``SIGTERM`` or
+    ``Ctrl-C``."""
     return "SIGTERM" if _terminated.is_set() else "Ctrl-C"
 
 

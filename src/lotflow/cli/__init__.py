@@ -30,8 +30,8 @@ class LotflowGroup(click.Group):
         except LotflowError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(EXIT_USAGE)
-        except KeyboardInterrupt as interrupt:  # a command with nothing of its own to clean up
-            click.secho(f"\nInterrupted ({stopped_by(interrupt)}).", fg="yellow", err=True)
+        except KeyboardInterrupt:  # a command with nothing of its own to clean up
+            click.secho(f"\nInterrupted ({stopped_by()}).", fg="yellow", err=True)
             sys.exit(EXIT_INTERRUPTED)
 
 

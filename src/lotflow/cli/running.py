@@ -122,9 +122,9 @@ def run_and_report(
     try:
         for event in runner.run(scenarios):
             dispatch(event)
-    except KeyboardInterrupt as interrupt:
+    except KeyboardInterrupt:
         if not ended:  # the interrupt came while a reporter worked, outside the runner
-            dispatch(runner.interrupted(f"interrupted ({stopped_by(interrupt)})"))
+            dispatch(runner.interrupted(f"interrupted ({stopped_by()})"))
         raise
     finally:
         runner.close()

@@ -233,8 +233,8 @@ def _run(sim: Any, shown: dict[str, str], duration: float | None) -> None:
         for name, value in {**shown, "control token (/_lotflow/)": sim.control_token}.items():
             click.echo(f"  {name}: {value.format(url=sim.url)}")
         threading.Event().wait(duration)  # None: until Ctrl-C or SIGTERM
-    except KeyboardInterrupt as interrupt:
-        click.echo("Stopping (SIGTERM)." if stopped_by(interrupt) == "SIGTERM" else "Stopping.")
+    except KeyboardInterrupt:
+        click.echo(f"Stopping ({stopped_by()}).")
     finally:
         sim.stop()
     _summary(sim)

@@ -120,8 +120,8 @@ class Runner:
         except ConfigurationStop as stop:
             yield self.errored("configuration", stop.message, stop.setting)
             return
-        except KeyboardInterrupt as interrupt:
-            yield self.interrupted(f"interrupted ({stopped_by(interrupt)})")
+        except KeyboardInterrupt:
+            yield self.interrupted(f"interrupted ({stopped_by()})")
             raise
         except Exception as exc:
             yield self.errored("internal", f"{type(exc).__name__}: {exc}")
