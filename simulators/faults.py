@@ -71,12 +71,14 @@ ANSWER_FAULTS: dict[str, str] = {
     "unprocessable": "refuse with 422 (a business refusal)",
     "slow": "answer normally after `ms` milliseconds (default 500)",
     "timeout": "answer normally after `ms` milliseconds (default 15000: past a 10 s timeout)",
+    "late": "process it, then hold the answer until a webhook sent since it came was delivered "
+    "(at most `ms` milliseconds, default 5000): the webhook arrives before the answer",
     "reset": "close the connection without answering",
 }
 """Faults on answers given, with what each does."""
 
 PARAMETERS: dict[str, frozenset[str]] = {
-    "ms": frozenset({"delay", "reorder", "slow", "timeout"}),
+    "ms": frozenset({"delay", "reorder", "slow", "timeout", "late"}),
     "silent": frozenset({"drop"}),
     "copies": frozenset({"duplicate"}),
     "age": frozenset({"stale-timestamp"}),

@@ -34,7 +34,8 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[object]]
 STATUS_FAULTS = {"error": 500, "gone": 410, "throttle": 429, "unavailable": 503}
 STATUS_FAULTS |= {"conflict": 409, "unprocessable": 422}
-DEFAULT_MS = {"slow": 500, "timeout": 15000}
+DEFAULT_MS = {"slow": 500, "timeout": 15000, "late": 5000}
+POLL = 0.01  # how often a late answer looks for the webhook it waits for (seconds)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class SimulatorFront:
         if rule.fault in ("slow", "timeout"):
             await self._sleep(int(rule.param("ms", DEFAULT_MS[rule.fault])) / 1000)
             return await _call(self.inner, scope, body)
+        if rule.fault == "late":
+            since = len(self.state.recording)
+            answer = await _call(self.inner, scope, body)
+            await self._until_delivered(since, int(rule.param("ms", DEFAULT_MS["late"])) / 1000)
+            return answer
         if rule.fault == "reset":
             _reset(send)
             return _Answer(None, [], b"", "connection reset by the fault plan")
@@ -154,6 +160,19 @@ class SimulatorFront:
         return _problem(
             status, f"Answered {status} by the simulator's fault plan ({rule.fault})", retry_after
         )
+
+    async def _until_delivered(self, since: int, seconds: float) -> None:
+        """Wait until a webhook the simulator sent is recorded delivered after the first
+        ``since`` exchanges, polling at most ``seconds`` (counted in polls, so that an injected
+        clock or sleep cannot make it wait forever)."""
+        for _ in range(max(1, round(seconds / POLL))):
+            if any(_sent_and_delivered(e) for e in self.state.recording.all()[since:]):
+                return
+            await self._sleep(POLL)
+
+
+def _sent_and_delivered(exchange: Exchange) -> bool:
+    return exchange.kind == "webhook" and exchange.direction == "outbound" and exchange.delivered
 
 
 def _delivery(exchange: Exchange, scope: dict[str, Any], forwarded: bool) -> Delivery:

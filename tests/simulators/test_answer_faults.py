@@ -18,7 +18,7 @@ from lotflow.clock import SystemClock
 from lotflow.ids import new_event_id
 from lotflow.openapi import load_portal_spec
 from lotflow.signing import signature_headers
-from tests.simulators.conftest import ProducerSide
+from tests.simulators.conftest import BuyerSide, ProducerSide
 
 
 def lot_event() -> dict[str, Any]:
@@ -159,5 +159,59 @@ def test_the_reference_buyer_retries_after_retry_after(producer_side: ProducerSi
 
 def test_every_answer_fault_has_a_test_above() -> None:
     covered = {case[0] for case in STATUS_CASES} | {name for name, _ in REFUSALS}
-    covered |= {"slow", "timeout", "reset"}  # the three tests of their own above
+    covered |= {"slow", "timeout", "reset", "late"}  # the tests of their own
     assert covered == set(ANSWER_FAULTS)
+
+
+def _until(read: Any, done: Any, seconds: float = 10.0) -> Any:
+    """``read()`` until ``done(value)``, polling to a deadline; the last value read."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.02)  # a poll interval, bounded by the deadline
+        value = read()
+    return value
+
+
+def test_a_late_answer_comes_after_the_webhook_the_call_caused(buyer_side: BuyerSide) -> None:
+    """`late`: the buyer simulator accepts the counter-offer, then holds its answer until its
+    webhook (bid.accepted / contract.created, both carrying the contract) was delivered to the
+    producer, so the producer hears of the contract before the answer arrives."""
+    sim, c = buyer_side.sim, buyer_side.credentials
+    operator = {"authorization": f"Bearer {c.producer_tokens['alpha']}"}
+    with httpx.Client(base_url=buyer_side.producer_url, headers=operator, timeout=30) as producer:
+        lot = sim.publish_lot()
+        listed = _until(
+            lambda: producer.get("/api/marketplace/lots").json()["lots"],
+            lambda lots: any(entry["_id"] == lot["_id"] for entry in lots),
+        )
+        assert any(entry["_id"] == lot["_id"] for entry in listed)
+        terms = {"price": 650, "currency": "USD", "pricePerUnit": 6.5}
+        body = {"lotId": lot["_id"], "volume": {"amount": 100, "unit": "gallons"}, "pricing": terms}
+        bid = producer.post("/api/producer/bids", json=body).json()["bid"]
+        offer = {"volume": {"amount": 100, "unit": "gallons"}, "pricePerUnit": 6.4, "price": 640}
+        sim.counter_bid(bid["buyerBidId"], **offer, currency="USD")
+        countered = _until(
+            lambda: producer.get(f"/api/producer/bids/{bid['_id']}").json()["bid"]["status"],
+            lambda status: status == "counter_offer",
+        )
+        assert countered == "counter_offer"
+        rule = {"fault": "late", "operation": "acceptCounterOffer", "times": 1}
+        sim.use_faults(json.dumps({"answers": [rule]}))
+        since = len(sim.exchanges())
+        answer = producer.post(
+            f"/api/producer/bids/{bid['_id']}/counter-response", json={"accept": True}
+        )
+        sim.use_faults("{}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["contract"]["_id"]
+    recorded = sim.exchanges()[since:]
+    call = next(i for i, e in enumerate(recorded) if e.subject == "acceptCounterOffer")
+    assert recorded[call].faults == ("late",)
+    delivered = [
+        i
+        for i, e in enumerate(recorded)
+        if e.kind == "webhook" and e.direction == "outbound" and e.delivered
+    ]
+    assert delivered
+    assert delivered[0] < call  # recorded (delivered) before the answer was recorded
