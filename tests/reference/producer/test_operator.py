@@ -4,6 +4,7 @@ reconciliation."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -110,25 +111,33 @@ async def test_an_unreachable_buyer_keeps_the_bid_draft_for_resubmission(
     ).status_code == 409
 
 
-async def test_a_counter_offer_is_answered_through_the_buyer(producer: Producer) -> None:
+COUNTER: dict[str, Any] = {
+    "_id": "6750a3e1e4b0f1a2b3c4d888",
+    "bidId": "6750a2d4e4b0f1a2b3c4d777",
+    "lotId": LOT_ID,
+    "volume": {"amount": 1000, "unit": "gallons"},
+    "pricePerUnit": 6.4,
+    "price": 6400,
+    "currency": "USD",
+    "status": "pending",
+    "version": 1,
+    "createdAt": "2026-11-25T11:00:00Z",
+}
+
+
+async def _countered(producer: Producer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A bid of the producer's that the buyer countered (by webhook), and the counter-offer."""
     mine = await producer.my_bid()
-    counter = {
-        "_id": "6750a3e1e4b0f1a2b3c4d888",
-        "bidId": "6750a2d4e4b0f1a2b3c4d777",
-        "lotId": LOT_ID,
-        "volume": {"amount": 1000, "unit": "gallons"},
-        "pricePerUnit": 6.4,
-        "price": 6400,
-        "currency": "USD",
-        "status": "pending",
-        "version": 1,
-        "createdAt": "2026-11-25T11:00:00Z",
-    }
     await producer.bid_event(
         "bid.counter_offer",
         buyer_bid(mine["externalBidId"], version=2, status="countered"),
-        counterOffer=counter,
+        counterOffer=COUNTER,
     )
+    return mine, dict(COUNTER)
+
+
+async def test_a_counter_offer_is_answered_through_the_buyer(producer: Producer) -> None:
+    mine, counter = await _countered(producer)
     assert (await producer.op("GET", f"/api/producer/bids/{mine['_id']}")).json()["bid"][
         "status"
     ] == "counter_offer"
@@ -167,24 +176,7 @@ async def test_an_accepted_counter_offer_answers_its_contract_when_the_webhook_c
     stored before the producer applies the buyer's answer: the answer must still carry the
     contract (it came without one, and the catalogue's counter-offer story failed now and then).
     """
-    mine = await producer.my_bid()
-    counter = {
-        "_id": "6750a3e1e4b0f1a2b3c4d888",
-        "bidId": "6750a2d4e4b0f1a2b3c4d777",
-        "lotId": LOT_ID,
-        "volume": {"amount": 1000, "unit": "gallons"},
-        "pricePerUnit": 6.4,
-        "price": 6400,
-        "currency": "USD",
-        "status": "pending",
-        "version": 1,
-        "createdAt": "2026-11-25T11:00:00Z",
-    }
-    await producer.bid_event(
-        "bid.counter_offer",
-        buyer_bid(mine["externalBidId"], version=2, status="countered"),
-        counterOffer=counter,
-    )
+    mine, counter = await _countered(producer)
     accepted = buyer_bid(mine["externalBidId"], version=3, status="accepted")
     contract = contract_of(accepted)
     loop = asyncio.get_running_loop()
