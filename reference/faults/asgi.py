@@ -4,12 +4,13 @@ instead of the app, rewrite the app's answer."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Answer", "BodyInspector", "ResponseRewriter", "answer"]
+__all__ = ["Answer", "BodyInspector", "OnPaths", "ResponseRewriter", "answer"]
 
 Answer = tuple[int, str, bytes]
 """status, content type, body."""
@@ -107,3 +108,17 @@ def parsed(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
+
+
+class OnPaths:
+    """A :class:`ResponseRewriter` for the paths ``pattern`` matches only."""
+
+    def __init__(self, app: Any, pattern: re.Pattern[str], rewrite: Any) -> None:
+        self.app, self.pattern = app, pattern
+        self.rewriter = ResponseRewriter(app, rewrite)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.pattern.match(scope["path"]):
+            await self.rewriter(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

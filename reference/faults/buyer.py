@@ -15,6 +15,7 @@ from lotflow.reference.faults import Fault
 from lotflow.reference.faults.asgi import (
     Answer,
     BodyInspector,
+    OnPaths,
     ResponseRewriter,
     parsed,
 )
@@ -144,21 +145,7 @@ def _unwrapped_external_contract(app: FastAPI) -> None:
             return None
         return status, media_type, json.dumps(document["contract"]).encode()
 
-    app.add_middleware(_OnPaths, pattern=EXTERNAL_CONTRACT, rewrite=rewrite)
-
-
-class _OnPaths:
-    """A :class:`ResponseRewriter` for the paths ``pattern`` matches only."""
-
-    def __init__(self, app: Any, pattern: re.Pattern[str], rewrite: Any) -> None:
-        self.app, self.pattern = app, pattern
-        self.rewriter = ResponseRewriter(app, rewrite)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.pattern.match(scope["path"]):
-            await self.rewriter(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+    app.add_middleware(OnPaths, pattern=EXTERNAL_CONTRACT, rewrite=rewrite)
 
 
 # ---------------------------------------------------------------------------------- handlers

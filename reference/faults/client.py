@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from lotflow.reference.faults import Fault
+from lotflow.reference.faults.asgi import Answer, OnPaths, parsed
 
 from lotflow.ids import new_object_id
 from lotflow.openapi import load_portal_spec, operations
@@ -103,6 +106,27 @@ class _FieldRenamed(_Client):
         return self.inner.handle_request(request)
 
 
+def _producer_path(operation: str) -> re.Pattern[str]:
+    """The paths of the producer's ``operation`` (its template, a parameter one segment)."""
+    template = operations(load_portal_spec("producer"))[operation].path
+    return re.compile("^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$")
+
+
+def _counter_answer_without_contract(app: FastAPI) -> None:
+    """The answer to an accepted counter-offer leaves the contract out (the team counts on the
+    buyer's webhook to bring it), although the bid reads won."""
+
+    def rewrite(status: int, media_type: str, body: bytes) -> Answer | None:
+        document = parsed(body)
+        if status != 200 or not isinstance(document, dict) or "contract" not in document:
+            return None
+        kept = {key: value for key, value in document.items() if key != "contract"}
+        return status, media_type, json.dumps(kept).encode()
+
+    pattern = _producer_path("respondToCounterOffer")
+    app.add_middleware(OnPaths, pattern=pattern, rewrite=rewrite)
+
+
 CLIENT_FAULTS = (
     _client(
         "api-key-dropped",
@@ -123,5 +147,12 @@ CLIENT_FAULTS = (
         "bid-field-renamed",
         f"the bid is sent with {RENAMED[0]} renamed {RENAMED[1]}, which the spec refuses",
         _FieldRenamed,
+    ),
+    Fault(
+        "counter-answer-without-contract",
+        "producer",
+        "accepting a counter-offer answers the won bid without the contract the buyer returned "
+        "(the team counts on the webhook to bring it)",
+        app=_counter_answer_without_contract,
     ),
 )

@@ -17,6 +17,7 @@ from lotflow.reference.faults.client import CLIENT_FAULTS, RENAMED
 from lotflow.cli import main
 from lotflow.cli.portals import free_port
 from lotflow.credentials import BuyerCredentials
+from lotflow.verify.checks.client import ACCEPTED
 from lotflow.verify.registry import Direction, all_checks
 from lotflow.verify.results import Outcome
 from lotflow.verify.simulated import key_headers
@@ -46,6 +47,11 @@ CAUGHT_BY = {
         "producer.client.bodies",
         "submitProducerBid",
         f"/{RENAMED[1]} is not allowed",
+    ),
+    "counter-answer-without-contract": (
+        "producer.client.counter-accepted",
+        ACCEPTED,
+        "the producer answered 200, the bid won, no contract",
     ),
 }
 ALSO_CAUGHT = [

@@ -40,6 +40,7 @@ class Call:
     status: int | None
     findings: tuple[str, ...]
     exchange: Exchange
+    index: int = -1  # its place in the simulator's record
 
     @property
     def authenticated(self) -> bool:
@@ -147,6 +148,14 @@ class SimulatedBuyer:
         found = [_call(e) for e in recorded if e.kind == "call" and e.direction == "inbound"]
         return [c for c in found if operation is None or c.operation == operation]
 
+    def webhook_delivered_before(self, call: Call, since: int) -> bool:
+        """Whether a webhook the buyer sent after ``since`` (a :meth:`mark`) was delivered, a
+        2xx, before ``call`` was answered (the record keeps a call once it is answered)."""
+        recorded = self.simulator.exchanges()[since : call.index]
+        return any(
+            e.kind == "webhook" and e.direction == "outbound" and e.delivered for e in recorded
+        )
+
 
 def _call(recorded: Recorded) -> Call:
     text = recorded.request_body.decode("utf-8", "replace")
@@ -166,5 +175,11 @@ def _call(recorded: Recorded) -> Call:
     )
     findings = tuple(f"{f.rule}: {f.observed}" for f in recorded.findings)
     return Call(
-        recorded.subject, body, dict(recorded.request_headers), recorded.status, findings, exchange
+        recorded.subject,
+        body,
+        dict(recorded.request_headers),
+        recorded.status,
+        findings,
+        exchange,
+        recorded.index,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import cache
@@ -193,9 +194,12 @@ async def _resubmitted_body(session: VerifySession, check: str) -> SubjectResult
     return _judge_bodies(check, subject, buyer.calls(mark), answer)
 
 
-async def _counter_body(session: VerifySession, check: str, bid: dict[str, Any]) -> SubjectResult:
-    """The producer's answer to a counter-offer the buyer made on ``bid``."""
-    subject, buyer = "respondToCounterOffer", _buyer(session)
+async def _countered(
+    session: VerifySession, check: str, subject: str, bid: dict[str, Any]
+) -> SubjectResult | None:
+    """Counter ``bid`` as the buyer and wait until the producer shows it: None once it does,
+    else the result that stops the subject (not run without webhooks, failed otherwise)."""
+    buyer = _buyer(session)
     if not buyer.sends_webhooks:
         return not_run(
             check,
@@ -214,11 +218,109 @@ async def _counter_body(session: VerifySession, check: str, bid: dict[str, Any])
         observed = f"within {session.budget.delivery_deadline:g} s the bid reads {describe(seen)}"
         expected = "the producer shows the counter-offer the buyer sent"
         return failed(check, subject, wanted(expected, observed, [seen]))
+    return None
+
+
+async def _counter_body(session: VerifySession, check: str, bid: dict[str, Any]) -> SubjectResult:
+    """The producer's answer to a counter-offer the buyer made on ``bid``."""
+    subject, buyer = "respondToCounterOffer", _buyer(session)
+    stopped = await _countered(session, check, subject, bid)
+    if stopped is not None:
+        return stopped
     mark = buyer.mark()
     answer = await session.call(
         "respondToCounterOffer", path={"bidId": bid["_id"]}, body={"accept": False}
     )
     return _judge_bodies(check, subject, buyer.calls(mark), answer)
+
+
+# ---------------------------------------------------------------------------------- acceptance
+
+ACCEPTED = "respondToCounterOffer accept, the webhook first"
+
+
+async def _accepted(session: VerifySession) -> AsyncIterator[SubjectResult]:
+    """Accept a counter-offer through the producer while the buyer holds its answer until its
+    webhook (bid.accepted, contract.created: both carry the contract) was delivered: the
+    producer's answer must still carry the contract, stored once."""
+    check, subject, buyer = "producer.client.counter-accepted", ACCEPTED, _buyer(session)
+    lot, _ = await fresh_lot(session)
+    bid = _bid_of(await submit(session, lot))
+    stopped = await _countered(session, check, subject, bid)
+    if stopped is not None:
+        yield stopped
+        return
+    mark = buyer.mark()
+    held_ms = int(session.budget.delivery_deadline * 1000)
+    late = {"fault": "late", "operation": "acceptCounterOffer", "times": 1, "ms": held_ms}
+    with buyer.answering([late]):
+        answer = await session.call(
+            "respondToCounterOffer", path={"bidId": bid["_id"]}, body={"accept": True}
+        )
+    yield await _judge_accepted(session, check, subject, mark, answer)
+
+
+async def _judge_accepted(
+    session: VerifySession, check: str, subject: str, mark: int, answer: Answer
+) -> SubjectResult:
+    calls = _buyer(session).calls(mark)
+    accepted = [c for c in calls if c.operation == "acceptCounterOffer" and c.status == 200]
+    if not accepted:
+        return (
+            _no_calls(check, subject, answer)
+            if not calls
+            else failed(
+                check,
+                subject,
+                wanted("the buyer's 200 to acceptCounterOffer", _shown_calls(calls), [answer]),
+            )
+        )
+    contract_id = _contract_id(accepted[-1].exchange.response_body)
+    if not _buyer(session).webhook_delivered_before(accepted[-1], mark):
+        return not_run(
+            check,
+            subject,
+            f"the buyer's webhook did not reach the producer within "
+            f"{session.budget.delivery_deadline:g} s, so its answer came first",
+            "check that the producer's webhook receivers answer (--webhook-secret), or give a "
+            "longer --delivery-deadline",
+        )
+    given = answer.member("contract")
+    given_id = given.get("_id") if isinstance(given, dict) else None
+    status = _bid_of(answer).get("status")
+    expected = (
+        f"200 with the bid won and the contract the buyer returned ({contract_id}), "
+        "also when the buyer's webhook brought it first"
+    )
+    if answer.status != 200 or given_id != contract_id:
+        observed = f"the producer answered {answer.status}, the bid {status}, " + (
+            f"contract {given_id}" if given_id else "no contract"
+        )
+        return failed(check, subject, wanted(expected, observed, [answer, accepted[-1].exchange]))
+    listed = await session.call("listProducerContracts")
+    found = listed.member("contracts")
+    copies = (
+        [c for c in found if isinstance(c, dict) and c.get("_id") == contract_id]
+        if (isinstance(found, list))
+        else []
+    )
+    if len(copies) != 1:
+        observed = f"the producer lists the contract {len(copies)} times"
+        return failed(check, subject, wanted("the contract stored once", observed, [listed]))
+    return passed(check, subject)
+
+
+def _contract_id(text: str | None) -> str | None:
+    try:
+        document = json.loads(text or "")
+    except ValueError:
+        return None
+    contract = document.get("contract") if isinstance(document, dict) else None
+    return contract.get("_id") if isinstance(contract, dict) else None
+
+
+def _shown_calls(calls: Sequence[Call]) -> str:
+    return ", ".join(f"{c.operation} answered {c.status}" for c in calls)
 
 
 @cache
@@ -395,6 +497,13 @@ CHECKS = [
         "a bid submission the buyer answered 503 to, or whose connection dropped, is sent again "
         "(retried or resubmitted) under the same externalBidId: the buyer holds one bid",
         DIRECTION, _retries, _subjects(tuple(RETRY_CASES)), NEEDS,
+    ),
+    Check(
+        "producer.client.counter-accepted",
+        "a counter-offer accepted through the producer, while the buyer's webhook carrying the "
+        "contract arrives before the buyer's answer: the producer answers the won bid with that "
+        "contract and stores it once",
+        DIRECTION, _accepted, _subjects((ACCEPTED,)), NEEDS,
     ),
     Check(
         "producer.client.refusals",
