@@ -131,13 +131,15 @@ def test_without_buyer_or_token_the_client_checks_are_not_run(tmp_path: Path) ->
 
 def test_without_the_webhook_secret_the_counter_offer_is_not_run(tmp_path: Path) -> None:
     with serve_producer_with_buyer(tmp_path, secret=None) as (url, buyer):
-        card = verify_client(url, buyer, ["producer.client.bodies"])
+        card = verify_client(
+            url, buyer, ["producer.client.bodies", "producer.client.counter-accepted"]
+        )
     outcomes = {r.subject: r for r in card.results}
-    assert outcomes["respondToCounterOffer"].outcome is Outcome.NOT_RUN
-    assert "--webhook-secret" in outcomes["respondToCounterOffer"].remedy
-    assert {r.outcome for s, r in outcomes.items() if s != "respondToCounterOffer"} == {
-        Outcome.PASSED
-    }
+    for subject in ("respondToCounterOffer", ACCEPTED):
+        assert outcomes[subject].outcome is Outcome.NOT_RUN
+        assert "--webhook-secret" in outcomes[subject].remedy
+    countered = {"respondToCounterOffer", ACCEPTED}
+    assert {r.outcome for s, r in outcomes.items() if s not in countered} == {Outcome.PASSED}
 
 
 def test_verify_producer_plays_the_buyer_on_the_command_line(tmp_path: Path) -> None:
