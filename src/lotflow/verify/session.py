@@ -88,6 +88,16 @@ class Answer:
         body = self.json()
         return body.get(name) if isinstance(body, dict) else None
 
+    def object(self, name: str) -> dict[str, Any]:
+        """Member ``name`` when it is an object, else ``{}``."""
+        found = self.member(name)
+        return found if isinstance(found, dict) else {}
+
+    def objects(self, name: str) -> list[dict[str, Any]]:
+        """The objects in member ``name`` when it is a list, else ``[]``."""
+        found = self.member(name)
+        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
 
 @dataclass
 class VerifySession:

@@ -104,9 +104,7 @@ async def submit(session: VerifySession, lot: dict[str, Any]) -> Answer:
 async def held_bids(session: VerifySession, lot_id: str) -> tuple[list[dict[str, Any]], Answer]:
     """The producer's bids on ``lot_id`` as its operator API lists them."""
     read = await session.call("listProducerBids", query={"lotId": lot_id})
-    found = read.member("bids")
-    bids = [b for b in found if isinstance(b, dict)] if isinstance(found, list) else []
-    return [b for b in bids if b.get("lotId") == lot_id], read
+    return [b for b in read.objects("bids") if b.get("lotId") == lot_id], read
 
 
 async def resubmit(session: VerifySession, bid_id: str) -> Answer:
@@ -114,8 +112,7 @@ async def resubmit(session: VerifySession, bid_id: str) -> Answer:
 
 
 def _bid_of(answer: Answer) -> dict[str, Any]:
-    bid = answer.member("bid")
-    return bid if isinstance(bid, dict) else {}
+    return answer.object("bid")
 
 
 def _no_calls(check: str, subject: str, answer: Answer) -> SubjectResult:
@@ -133,8 +130,8 @@ def _judge_key(check: str, subject: str, calls: Sequence[Call], answer: Answer) 
     bad = [c for c in calls if not c.authenticated]
     if not bad:
         return passed(check, subject)
-    shown = ", ".join(f"{c.operation} answered {c.status}" for c in bad)
-    observed = f"{len(bad)} of {len(calls)} calls carried no key the buyer took ({shown})"
+    observed = f"{len(bad)} of {len(calls)} calls carried no key the buyer took"
+    observed += f" ({_shown_calls(bad)})"
     expected = "X-API-Key (or Authorization: Bearer) with the buyer's key on every call"
     return failed(check, subject, wanted(expected, observed, [*(c.exchange for c in bad), answer]))
 
@@ -265,16 +262,11 @@ async def _judge_accepted(
 ) -> SubjectResult:
     calls = _buyer(session).calls(mark)
     accepted = [c for c in calls if c.operation == "acceptCounterOffer" and c.status == 200]
+    if not calls:
+        return _no_calls(check, subject, answer)
     if not accepted:
-        return (
-            _no_calls(check, subject, answer)
-            if not calls
-            else failed(
-                check,
-                subject,
-                wanted("the buyer's 200 to acceptCounterOffer", _shown_calls(calls), [answer]),
-            )
-        )
+        expected = "the buyer's 200 to acceptCounterOffer"
+        return failed(check, subject, wanted(expected, _shown_calls(calls), [answer]))
     contract_id = _contract_id(accepted[-1].exchange.response_body)
     if not _buyer(session).webhook_delivered_before(accepted[-1], mark):
         return not_run(
@@ -285,25 +277,18 @@ async def _judge_accepted(
             "check that the producer's webhook receivers answer (--webhook-secret), or give a "
             "longer --delivery-deadline",
         )
-    given = answer.member("contract")
-    given_id = given.get("_id") if isinstance(given, dict) else None
-    status = _bid_of(answer).get("status")
-    expected = (
-        f"200 with the bid won and the contract the buyer returned ({contract_id}), "
-        "also when the buyer's webhook brought it first"
-    )
+    given_id = answer.object("contract").get("_id")
     if answer.status != 200 or given_id != contract_id:
-        observed = f"the producer answered {answer.status}, the bid {status}, " + (
-            f"contract {given_id}" if given_id else "no contract"
+        expected = (
+            f"200 with the bid won and the contract the buyer returned ({contract_id}), "
+            "also when the buyer's webhook brought it first"
         )
+        contract = f"contract {given_id}" if given_id else "no contract"
+        status = _bid_of(answer).get("status")
+        observed = f"the producer answered {answer.status}, the bid {status}, {contract}"
         return failed(check, subject, wanted(expected, observed, [answer, accepted[-1].exchange]))
     listed = await session.call("listProducerContracts")
-    found = listed.member("contracts")
-    copies = (
-        [c for c in found if isinstance(c, dict) and c.get("_id") == contract_id]
-        if (isinstance(found, list))
-        else []
-    )
+    copies = [c for c in listed.objects("contracts") if c.get("_id") == contract_id]
     if len(copies) != 1:
         observed = f"the producer lists the contract {len(copies)} times"
         return failed(check, subject, wanted("the contract stored once", observed, [listed]))
