@@ -166,13 +166,9 @@ class SimulatorFront:
         ``since`` exchanges, polling at most ``seconds`` (counted in polls, so that an injected
         clock or sleep cannot make it wait forever)."""
         for _ in range(max(1, round(seconds / POLL))):
-            if any(_sent_and_delivered(e) for e in self.state.recording.all()[since:]):
+            if any(e.sent_and_delivered for e in self.state.recording.between(since)):
                 return
             await self._sleep(POLL)
-
-
-def _sent_and_delivered(exchange: Exchange) -> bool:
-    return exchange.kind == "webhook" and exchange.direction == "outbound" and exchange.delivered
 
 
 def _delivery(exchange: Exchange, scope: dict[str, Any], forwarded: bool) -> Delivery:

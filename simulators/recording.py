@@ -67,6 +67,11 @@ class Exchange:
         """A 2xx answer."""
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def sent_and_delivered(self) -> bool:
+        """A webhook the simulator sent, answered 2xx."""
+        return self.kind == "webhook" and self.direction == "outbound" and self.delivered
+
 
 class Recording:
     """Exchanges in order; webhook attempts numbered per webhook-id; credentials redacted."""
@@ -103,6 +108,11 @@ class Recording:
         """Every exchange, oldest first."""
         with self._lock:
             return list(self._items)
+
+    def between(self, start: int, stop: int | None = None) -> list[Exchange]:
+        """The exchanges from index ``start`` up to ``stop`` (the end when None)."""
+        with self._lock:
+            return self._items[start:stop]
 
     def clear(self) -> None:
         """Start a new recording."""

@@ -208,10 +208,6 @@ def test_a_late_answer_comes_after_the_webhook_the_call_caused(buyer_side: Buyer
     recorded = sim.exchanges()[since:]
     call = next(i for i, e in enumerate(recorded) if e.subject == "acceptCounterOffer")
     assert recorded[call].faults == ("late",)
-    delivered = [
-        i
-        for i, e in enumerate(recorded)
-        if e.kind == "webhook" and e.direction == "outbound" and e.delivered
-    ]
+    delivered = [i for i, e in enumerate(recorded) if e.sent_and_delivered]
     assert delivered
     assert delivered[0] < call  # recorded (delivered) before the answer was recorded

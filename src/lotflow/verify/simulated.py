@@ -151,10 +151,8 @@ class SimulatedBuyer:
     def webhook_delivered_before(self, call: Call, since: int) -> bool:
         """Whether a webhook the buyer sent after ``since`` (a :meth:`mark`) was delivered, a
         2xx, before ``call`` was answered (the record keeps a call once it is answered)."""
-        recorded = self.simulator.exchanges()[since : call.index]
-        return any(
-            e.kind == "webhook" and e.direction == "outbound" and e.delivered for e in recorded
-        )
+        recorded = self.simulator.state.recording.between(since, call.index)
+        return any(e.sent_and_delivered for e in recorded)
 
 
 def _call(recorded: Recorded) -> Call:
