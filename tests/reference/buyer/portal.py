@@ -46,11 +46,12 @@ LOT: dict[str, Any] = {
 _MADE: set[str] = set()  # the PostgreSQL databases made by this worker and not dropped yet
 
 
-def _admin(statement: str) -> None:
+def _admin(*statements: str) -> None:
     import psycopg  # only needed for the PostgreSQL run
 
     with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(statement)
+        for statement in statements:
+            admin.execute(statement)
 
 
 def _postgres_name(tmp_path: Path) -> str:
@@ -63,8 +64,7 @@ def database_url(tmp_path: Path) -> str:
     if not POSTGRES:
         return sqlite_url(tmp_path / "buyer.sqlite3")
     name = _postgres_name(tmp_path)
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {name}")
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
     _MADE.add(name)
     return POSTGRES.rsplit("/", 1)[0] + "/" + name
 
@@ -80,9 +80,9 @@ def drop_database(tmp_path: Path) -> None:
 
 def drop_left_over_databases() -> None:
     """Drop the databases still standing (those made for a module's app at import)."""
-    for name in sorted(_MADE):
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _MADE.clear()
+    if _MADE:
+        _admin(*(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in sorted(_MADE)))
+        _MADE.clear()
 
 
 def buyer_env(tmp_path: Path, **extra: str) -> dict[str, str]:
