@@ -22,7 +22,14 @@ from lotflow.simulators.findings import RULES, Finding, Severity
 
 from lotflow.clock import Clock
 from lotflow.errors import ConfigError, SignatureError
-from lotflow.openapi import Operation, load_portal_spec, operations, resolve, validator_for
+from lotflow.openapi import (
+    Operation,
+    load_portal_spec,
+    operations,
+    path_pattern,
+    resolve,
+    validator_for,
+)
 from lotflow.openapi import webhooks as spec_webhooks
 from lotflow.problems import PROBLEM_MEDIA_TYPE
 from lotflow.signing import WebhookVerifier, verify_legacy_bearer
@@ -209,8 +216,7 @@ class CallChecker:
 
 def _route(op: Operation) -> _Route:
     literal = "{" not in op.path
-    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path))
-    return _Route(re.compile(f"^{pattern}$"), literal, op)
+    return _Route(path_pattern(op.path), literal, op)
 
 
 def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:

@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from lotflow.errors import ConflictError, IllegalTransitionError
 from lotflow.http import Handler, OperationRequest, Reply, SchemeAuthenticator
-from lotflow.openapi import load_portal_spec, operations, validator_for
+from lotflow.openapi import load_portal_spec, operations, path_pattern, validator_for
 from lotflow.problems import PROBLEM_MEDIA_TYPE, Problem
 from lotflow.workflow import Cause, StateMachine, Transition
 
@@ -63,7 +63,7 @@ def _validation_first(app: FastAPI) -> None:
     }
 
     def decide(path: str, body: bytes) -> Answer | None:
-        template = next((t for t in schemas if re.fullmatch(_pattern(t), path)), None)
+        template = next((t for t in schemas if path_pattern(t).match(path)), None)
         document = parsed(body)
         if template is None:
             return None
@@ -74,10 +74,6 @@ def _validation_first(app: FastAPI) -> None:
         return None
 
     app.add_middleware(BodyInspector, matches=_posts_on_bids, decide=decide)
-
-
-def _pattern(template: str) -> str:
-    return re.sub(r"\{[^/]+\}", "[^/]+", template)
 
 
 def _posts_on_bids(method: str, path: str) -> bool:

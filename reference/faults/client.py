@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from lotflow.reference.faults import Fault
 from lotflow.reference.faults.asgi import Answer, OnPaths, parsed
 
 from lotflow.ids import new_object_id
-from lotflow.openapi import load_portal_spec, operations
+from lotflow.openapi import load_portal_spec, operations, path_pattern
 
 __all__ = ["CLIENT_FAULTS", "RENAMED"]
 
@@ -106,12 +105,6 @@ class _FieldRenamed(_Client):
         return self.inner.handle_request(request)
 
 
-def _producer_path(operation: str) -> re.Pattern[str]:
-    """The paths of the producer's ``operation`` (its template, a parameter one segment)."""
-    template = operations(load_portal_spec("producer"))[operation].path
-    return re.compile("^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$")
-
-
 def _counter_answer_without_contract(app: FastAPI) -> None:
     """The answer to an accepted counter-offer leaves the contract out (the team counts on the
     buyer's webhook to bring it), although the bid reads won."""
@@ -123,7 +116,8 @@ def _counter_answer_without_contract(app: FastAPI) -> None:
         kept = {key: value for key, value in document.items() if key != "contract"}
         return status, media_type, json.dumps(kept).encode()
 
-    pattern = _producer_path("respondToCounterOffer")
+    answer = operations(load_portal_spec("producer"))["respondToCounterOffer"]
+    pattern = path_pattern(answer.path)
     app.add_middleware(OnPaths, pattern=pattern, rewrite=rewrite)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from lotflow.openapi.bundling import bundle
 from lotflow.openapi.documents import Portal, load_portal_spec, validate_spec
-from lotflow.openapi.index import HTTP_METHODS, Operation, operations, webhooks
+from lotflow.openapi.index import HTTP_METHODS, Operation, operations, path_pattern, webhooks
 from lotflow.openapi.loading import load_yaml, spec_dir
 from lotflow.openapi.refs import resolve
 from lotflow.openapi.security import Credential, SecurityScheme, security_schemes
@@ -35,6 +35,7 @@ __all__ = [
     "load_portal_spec",
     "load_yaml",
     "operations",
+    "path_pattern",
     "resolve",
     "security_schemes",
     "spec_dir",

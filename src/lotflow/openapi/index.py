@@ -3,12 +3,13 @@ merged and its ``$ref``'d parts resolved."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from lotflow.openapi.refs import resolve
 
-__all__ = ["HTTP_METHODS", "Operation", "operations", "webhooks"]
+__all__ = ["HTTP_METHODS", "Operation", "operations", "path_pattern", "webhooks"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -31,6 +32,12 @@ class Operation:
     security: list[dict[str, Any]]
     tags: list[str]
     extensions: dict[str, Any]
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The paths a template such as ``/api/bids/{bidId}/accept-counter`` stands for (each
+    parameter one path segment), anchored at both ends."""
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
 
 
 def operations(spec: dict[str, Any]) -> dict[str, Operation]:

@@ -12,7 +12,6 @@ Values are the pact's examples (what the consumer test used); a finding names th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from lotflow.openapi import (
     Operation,
     load_portal_spec,
     operations,
+    path_pattern,
     resolve,
     validator_for,
     webhooks,
@@ -87,8 +87,7 @@ def _operation_for(spec: dict[str, Any], method: str, path: str) -> Operation | 
     if literal:
         return literal[0]
     for op in candidates:
-        pattern = re.sub(r"\{[^{}]+\}", "[^/]+", op.path)
-        if re.fullmatch(pattern, path):
+        if path_pattern(op.path).match(path):
             return op
     return None
 
